@@ -1,0 +1,1 @@
+"""The HTTP API, the investigator page and the command line."""

@@ -1,0 +1,1 @@
+"""creditlink's domain: model, identifiers, resolution, stores and propagation."""

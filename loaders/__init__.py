@@ -1,0 +1,1 @@
+"""Department feeds: mappings (YAML), readers, cleaning and load reports."""
