@@ -1,0 +1,54 @@
+"""Shared fixtures. ``store`` runs a test against both stores: the embedded one
+and the real Neo4j server that ``make test`` starts (scripts/neo4j.sh). If that
+server cannot be reached the Neo4j half fails; it is never skipped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.store.base import GraphStore
+from graph.store.embedded import EmbeddedStore
+
+NEO4J_URI = os.environ.get(
+    "CREDITLINK_TEST_NEO4J_URI",
+    f"bolt://127.0.0.1:{os.environ.get('CREDITLINK_NEO4J_BOLT_PORT', '7687')}",
+)
+NEO4J_PASSWORD = os.environ.get("CREDITLINK_NEO4J_PASSWORD", "creditlink-dev")
+
+
+def open_neo4j() -> GraphStore:
+    from graph.store.neo4j import Neo4jStore
+
+    try:
+        store = Neo4jStore(NEO4J_URI, user="neo4j", password=NEO4J_PASSWORD)
+        store.ping()
+    except Exception as exc:  # the point is to fail loudly, whatever the cause
+        pytest.fail(
+            f"Neo4j is not reachable at {NEO4J_URI} ({exc}); start it with "
+            "`make neo4j-start` (make test does this)",
+            pytrace=False,
+        )
+    return store
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def store(store_kind: str, tmp_path: Path) -> Iterator[GraphStore]:
+    if store_kind == "embedded":
+        s: GraphStore = EmbeddedStore(tmp_path / "store")
+    else:
+        s = open_neo4j()
+        s.clear()
+    try:
+        yield s
+    finally:
+        s.close()
