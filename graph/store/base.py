@@ -136,9 +136,7 @@ class GraphStore(Protocol):
         """Every record with a mention of the subject."""
         ...
 
-    def search(
-        self, text: str, subject_type: str | None = None, limit: int = 50
-    ) -> list[Subject]:
+    def search(self, text: str, subject_type: str | None = None, limit: int = 50) -> list[Subject]:
         """Subjects one of whose ``norm_names`` contains
         ``text`` (already normalised), sorted by id, at most ``limit``."""
         ...

@@ -1,0 +1,57 @@
+# creditlink — the two set-up commands are `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := .creditlink/sample-city
+SAMPLE_ENTERPRISES ?= 2000
+
+.PHONY: install run serve test test-fast lint neo4j-start neo4j-stop neo4j-status sample clean bench
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The sample city, loaded into the embedded store, served on 127.0.0.1:8000.
+run: $(STAMP)
+	$(BIN)/creditlink sample-city $(SAMPLE) --enterprises $(SAMPLE_ENTERPRISES) --seed 7
+	$(BIN)/creditlink load $(SAMPLE)/*_*.*
+	@echo "investigator API key (use as: Authorization: Bearer <key>):"
+	@$(BIN)/creditlink keys create --role investigator --label make-run | tail -n 1
+	$(BIN)/creditlink serve
+
+serve: $(STAMP)
+	$(BIN)/creditlink serve
+
+neo4j-start: $(STAMP)
+	bash scripts/neo4j.sh start
+
+neo4j-stop:
+	bash scripts/neo4j.sh stop
+
+neo4j-status:
+	bash scripts/neo4j.sh status
+
+lint: $(STAMP)
+	$(BIN)/ruff check graph loaders api tests benchmarks
+	$(BIN)/mypy
+
+# The whole suite, both stores: Neo4j is started first and stopped after;
+# if it cannot start, the target fails.
+test: $(STAMP)
+	bash scripts/neo4j.sh start
+	status=0; $(BIN)/pytest -q $(PYTEST_ARGS) || status=$$?; \
+	  bash scripts/neo4j.sh stop; exit $$status
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -x $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf .creditlink .pytest_cache .mypy_cache .ruff_cache

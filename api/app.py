@@ -1,0 +1,57 @@
+"""The FastAPI application factory (store opened and closed in the lifespan)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.deps import MaskingJSONResponse
+from api.errors import install_error_handlers
+from api.keys import KeyStore
+from api.routers import health, subjects
+from graph.settings import Settings, get_settings
+from graph.store import open_store
+from graph.store.base import GraphStore
+
+DESCRIPTION = """
+creditlink links the records of a city's departments into one subject per real
+enterprise (统一社会信用代码) and person (公民身份号码), and answers which
+measures of joint punishment (失信联合惩戒) apply to whom, along which path.
+
+Every endpoint except `/health` needs `Authorization: Bearer <key>`
+(`creditlink keys create --role ...`). ID numbers are masked unless the key's
+role may see them. Errors are JSON: `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """Build the app. A given ``store`` is used as is and left open (tests)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        app.state.store = store if store is not None else open_store(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="creditlink",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=MaskingJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.keys = KeyStore(settings.data_dir)
+    if store is not None:
+        app.state.store = store
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(subjects.router)
+    return app

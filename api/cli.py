@@ -1,0 +1,137 @@
+"""The ``creditlink`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from graph.errors import CreditlinkError
+from graph.settings import get_settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from api.keys import KeyStore
+
+    keys = KeyStore(get_settings().data_dir)
+    if args.keys_cmd == "create":
+        info, key = keys.create(args.role, label=args.label or "")
+        print(f"created key {info.key_id} with role {info.role}; it is shown only once:")
+        print(key)
+    elif args.keys_cmd == "list":
+        rows = [
+            {
+                "key_id": k.key_id,
+                "role": k.role,
+                "label": k.label,
+                "created_at": k.created_at,
+                "revoked_at": k.revoked_at,
+            }
+            for k in keys.list()
+        ]
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+                print(f"{r['key_id']}  {r['role']:<12} {r['created_at']}  {state}  {r['label']}")
+    elif args.keys_cmd == "revoke":
+        info = keys.revoke(args.key_id)
+        print(f"revoked key {info.key_id} ({info.role})")
+    return 0
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    parser = argparse.ArgumentParser(
+        prog="creditlink",
+        description="Graph-based credit subject linkage service (信用主体关联服务)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    handlers: dict[str, Handler] = {}
+
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    handlers["serve"] = cmd_serve
+
+    p = sub.add_parser("keys", help="create, list and revoke API keys")
+    ks = p.add_subparsers(dest="keys_cmd", required=True)
+    c = ks.add_parser("create", help="create a key; the key is printed on the last line")
+    c.add_argument("--role", required=True, choices=["admin", "investigator", "engine", "analyst"])
+    c.add_argument("--label")
+    lst = ks.add_parser("list", help="list keys (never the secrets)")
+    lst.add_argument("--json", action="store_true")
+    r = ks.add_parser("revoke", help="revoke a key by its id")
+    r.add_argument("key_id")
+    handlers["keys"] = cmd_keys
+
+    for register in _EXTRA_COMMANDS:
+        register(sub, handlers)
+    return parser, handlers
+
+
+# Other modules register their sub-commands here (loaders, resolution, rules),
+# so this file does not grow with every feature.
+_EXTRA_COMMANDS: list[Callable[[Any, dict[str, Handler]], None]] = []
+
+
+def _register_extras() -> None:
+    import importlib
+
+    for module in ("loaders.cli", "graph.resolve.cli", "graph.propagate.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        reg = mod.register
+        if reg not in _EXTRA_COMMANDS:
+            _EXTRA_COMMANDS.append(reg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_extras()
+    parser, handlers = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return handlers[args.command](args)
+    except CreditlinkError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.details:
+            print(json.dumps(exc.details, ensure_ascii=False, default=str), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def data_path(p: str) -> Path:
+    return Path(p).expanduser()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

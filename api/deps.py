@@ -1,0 +1,81 @@
+"""FastAPI dependencies: the store, the settings and the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from api.keys import KeyStore
+from api.roles import allowed
+from graph.errors import Forbidden, Unauthorized
+from graph.privacy import mask_payload
+from graph.settings import Settings
+from graph.store.base import GraphStore
+
+# Set by the auth dependency, read when the response is rendered (same task).
+_see_id_numbers: ContextVar[bool] = ContextVar("see_id_numbers", default=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: str
+
+    @property
+    def sees_id_numbers(self) -> bool:
+        return allowed(self.role, "see_id_numbers")
+
+
+class MaskingJSONResponse(JSONResponse):
+    """Masks ID numbers in every payload unless the caller's role may see them."""
+
+    def render(self, content: Any) -> bytes:
+        if not _see_id_numbers.get():
+            content = mask_payload(content)
+        return super().render(content)
+
+
+def get_store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_keys(request: Request) -> KeyStore:
+    keys: KeyStore = request.app.state.keys
+    return keys
+
+
+async def current_principal(request: Request) -> Principal:
+    _see_id_numbers.set(False)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("an API key is required: Authorization: Bearer <key>")
+    info = request.app.state.keys.verify(token.strip())
+    principal = Principal(key_id=info.key_id, role=info.role)
+    request.state.principal = principal
+    _see_id_numbers.set(principal.sees_id_numbers)
+    return principal
+
+
+def require(permission: str) -> Callable[..., Awaitable[Principal]]:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:  # noqa: B008
+        if not allowed(principal.role, permission):
+            raise Forbidden(
+                f"the role {principal.role!r} may not do this ({permission})",
+                role=principal.role,
+                permission=permission,
+            )
+        return principal
+
+    return check
