@@ -91,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to keep trying")
     parser.add_argument("--pid", type=int, default=None, help="give up early if this process exits")
-    parser.add_argument("--ready-file", default=None,
-                        help="only try Bolt once this file exists (and names --pid, if given)")
+    parser.add_argument(
+        "--ready-file",
+        default=None,
+        help="only try Bolt once this file exists (and names --pid, if given)",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -111,25 +114,30 @@ def main(argv: list[str] | None = None) -> int:
             last_error = f"launcher has not written {args.ready_file} yet"
         else:
             try:
-                try_once(uri, user, password,
-                         connect_timeout=min(5.0, max(args.timeout, 0.5)))
+                try_once(uri, user, password, connect_timeout=min(5.0, max(args.timeout, 0.5)))
                 return 0
             except AuthError as exc:
                 if not args.quiet:
-                    print(f"neo4j_wait: {uri} refused the credentials of user {user!r}: "
-                          f"{exc.message}", file=sys.stderr)
+                    print(
+                        f"neo4j_wait: {uri} refused the credentials of user {user!r}: "
+                        f"{exc.message}",
+                        file=sys.stderr,
+                    )
                 return 2
             except (ServiceUnavailable, SessionExpired, Neo4jError, OSError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
         if args.pid is not None and not _alive(args.pid):
             if not args.quiet:
-                print(f"neo4j_wait: process {args.pid} exited before {uri} answered",
-                      file=sys.stderr)
+                print(
+                    f"neo4j_wait: process {args.pid} exited before {uri} answered", file=sys.stderr
+                )
             return 1
         if time.monotonic() >= deadline:
             if not args.quiet:
-                print(f"neo4j_wait: {uri} did not answer within {args.timeout:g}s ({last_error})",
-                      file=sys.stderr)
+                print(
+                    f"neo4j_wait: {uri} did not answer within {args.timeout:g}s ({last_error})",
+                    file=sys.stderr,
+                )
             return 1
         time.sleep(0.5)
 
