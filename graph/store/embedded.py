@@ -208,7 +208,27 @@ class EmbeddedStore:
         else:  # pragma: no cover - journal written by this class only
             raise ValueError(f"unknown journal op {kind}")
 
+    def _check_batch(self, b: Batch) -> None:
+        # Checked before anything is applied: an in-memory store (data_dir
+        # None) has no journal to reload, so a batch that fails half-way
+        # would otherwise stay half-applied.
+        known = {s.id for s in b.subjects}
+
+        def check(sid: str, what: str) -> None:
+            if sid not in known and sid not in self.s.graph:
+                raise ValueError(f"{what} names unknown subject {sid}")
+
+        for rel in b.relations:
+            check(rel.source, f"relation {rel.id}")
+            check(rel.target, f"relation {rel.id}")
+        for lst in b.listings:
+            check(lst.subject_id, f"listing {lst.id}")
+        for rec in b.records:
+            for m in rec.mentions:
+                check(m.subject_id, f"record {rec.id} mention")
+
     def _apply_batch(self, b: Batch) -> None:
+        self._check_batch(b)
         for subj in b.subjects:
             self._upsert_subject(subj)
         for rid in b.delete_relations:
@@ -354,7 +374,21 @@ class EmbeddedStore:
             if m.subject_id not in self.s.graph:
                 raise ValueError(f"record {rec.id} mentions unknown subject {m.subject_id}")
             self.s.records_by_subject.setdefault(m.subject_id, set()).add(rec.id)
-        self.s.records[rec.id] = rec
+        # A copy: merges and splits re-point stored mentions in place, and that
+        # must not reach into the caller's batch (or the other way round).
+        self.s.records[rec.id] = SourceRecord(
+            id=rec.id,
+            feed=rec.feed,
+            file=rec.file,
+            row=rec.row,
+            loaded_at=rec.loaded_at,
+            digest=rec.digest,
+            values=dict(rec.values),
+            cleaned=dict(rec.cleaned),
+            warnings=list(rec.warnings),
+            mentions=[Mention(m.subject_id, m.role, dict(m.match)) for m in rec.mentions],
+            version=rec.version,
+        )
 
     def _apply_merge(self, survivor_id: str, merged_id: str) -> None:
         g = self.s.graph
@@ -415,6 +449,9 @@ class EmbeddedStore:
                 if m.subject_id == from_id and (rec_id, m.role) in wanted and m.role == role:
                     m.subject_id = to_subject.id
                     moved.add(rec_id)
+            if rec_id not in moved:
+                # Nothing of this record moved: records_of(to) must not list it.
+                continue
             still = any(m.subject_id == from_id for m in rec.mentions)
             if not still:
                 self.s.records_by_subject.get(from_id, set()).discard(rec_id)
@@ -534,25 +571,25 @@ class EmbeddedStore:
             ids = sorted(self.s.records_by_subject.get(subject_id, set()))
             return [self.s.records[i] for i in ids]
 
-    def search(
-        self, text: str, subject_type: str | None = None, limit: int = 50
-    ) -> list[Subject]:
-        if not text:
+    def search(self, text: str, subject_type: str | None = None, limit: int = 50) -> list[Subject]:
+        if not text or limit <= 0:
             return []
         with self._lock:
             g = self.s.graph
-            grams = _bigrams(text)
             candidates: set[str] | None = None
-            for gram in sorted(grams, key=lambda x: len(self.s.name_index.get(x, ()))):
-                ids = self.s.name_index.get(gram, set())
-                candidates = set(ids) if candidates is None else candidates & ids
-                if not candidates:
-                    return []
             if len(text) == 1:
-                # A one-character query is not a bigram: scan the names.
+                # A one-character query is not a bigram (the index holds single
+                # characters only for one-character names): scan the names.
                 candidates = {
                     n for n, d in g.nodes(data="s") if any(text in x for x in d.norm_names)
                 }
+            else:
+                index = self.s.name_index
+                for gram in sorted(_bigrams(text), key=lambda x: len(index.get(x, ()))):
+                    ids = index.get(gram, set())
+                    candidates = set(ids) if candidates is None else candidates & ids
+                    if not candidates:
+                        return []
             out: list[Subject] = []
             for sid in sorted(candidates or ()):
                 subj: Subject = g.nodes[sid]["s"]

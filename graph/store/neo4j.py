@@ -1,0 +1,957 @@
+"""The Neo4j store: the GraphStore protocol on a Neo4j 5 server or cluster.
+
+Shape of the graph::
+
+    (:Subject {id, type, name, names, norm_names, keys, status, attrs_json, search})
+    (:Key {value})-[:IDENTIFIES]->(:Subject)
+    (:Subject)-[:REL {id, type, valid_from, valid_to, props_json, record_ids}]->(:Subject)
+    (:Listing {id, kind, number, department, start, end, props_json, record_ids})
+        -[:AGAINST]->(:Subject)
+    (:Record {id, feed, file, row, loaded_at, digest, values_json, cleaned_json,
+              warnings, version, mentions_json})-[:MENTIONS {role}]->(:Subject)
+    (:Doc {uid, collection, id, body_json})
+    (:Redirect {from, to})
+
+Neo4j properties cannot hold maps, so nested dicts travel as JSON. Relation
+types are a property of one relationship type so that no query text ever has
+to be built from data.
+
+Every call is one managed transaction in a fresh session (``execute_read`` /
+``execute_write``): the driver retries transient errors and reroutes in a
+cluster, and a session never outlives a server restart. Upsert rules that need
+the stored value (unions of lists, attrs merged key by key) are computed in
+Python inside the write transaction, so they are the same code paths as the
+embedded store's rather than a Cypher re-implementation of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
+
+from graph.errors import QueryTimeout, StoreUnavailable
+from graph.model import Listing, Mention, Relation, SourceRecord, Subject
+from graph.store.base import Batch
+
+T = TypeVar("T")
+
+# Pages of iter_*: large enough to amortise a round trip, small enough that a
+# million subjects never sit in one result.
+PAGE_SIZE = 5000
+# Nodes deleted per transaction by clear(): bounded so the transaction state
+# fits in the server's memory whatever the size of the graph.
+CLEAR_CHUNK = 10000
+# Joins norm_names into the one indexed ``search`` string. search() re-checks
+# each name on its own, so the separator only has to keep the index a superset.
+SEARCH_SEP = "\u0000"
+DOC_SEP = "\u001f"
+
+SCHEMA = (
+    "CREATE CONSTRAINT subject_id IF NOT EXISTS FOR (s:Subject) REQUIRE s.id IS UNIQUE",
+    "CREATE CONSTRAINT key_value IF NOT EXISTS FOR (k:Key) REQUIRE k.value IS UNIQUE",
+    "CREATE CONSTRAINT listing_id IF NOT EXISTS FOR (l:Listing) REQUIRE l.id IS UNIQUE",
+    "CREATE CONSTRAINT record_id IF NOT EXISTS FOR (r:Record) REQUIRE r.id IS UNIQUE",
+    "CREATE CONSTRAINT doc_uid IF NOT EXISTS FOR (d:Doc) REQUIRE d.uid IS UNIQUE",
+    "CREATE CONSTRAINT redirect_from IF NOT EXISTS FOR (r:Redirect) REQUIRE r.from IS UNIQUE",
+    "CREATE INDEX rel_id IF NOT EXISTS FOR ()-[r:REL]-() ON (r.id)",
+    "CREATE INDEX listing_number IF NOT EXISTS FOR (l:Listing) ON (l.number)",
+    # merge_subjects re-points every redirect that pointed at the merged id.
+    "CREATE INDEX redirect_to IF NOT EXISTS FOR (r:Redirect) ON (r.to)",
+    "CREATE INDEX doc_collection IF NOT EXISTS FOR (d:Doc) ON (d.collection)",
+    "CREATE TEXT INDEX subject_search IF NOT EXISTS FOR (s:Subject) ON (s.search)",
+)
+
+
+def _union(into: list[str], more: Iterable[str]) -> None:
+    seen = set(into)
+    for item in more:
+        if item not in seen:
+            into.append(item)
+            seen.add(item)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+# -- model <-> properties ------------------------------------------------------
+
+
+def _subject_props(s: Subject) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "type": s.type,
+        "name": s.name,
+        "names": list(s.names),
+        "norm_names": list(s.norm_names),
+        "keys": list(s.keys),
+        "status": s.status,
+        "attrs_json": _dumps(s.attrs),
+        "search": SEARCH_SEP.join(s.norm_names),
+    }
+
+
+def _subject(p: dict[str, Any]) -> Subject:
+    return Subject(
+        id=p["id"],
+        type=p.get("type") or "",
+        name=p.get("name") or "",
+        names=list(p.get("names") or []),
+        norm_names=list(p.get("norm_names") or []),
+        keys=list(p.get("keys") or []),
+        status=p.get("status"),
+        attrs=_loads(p.get("attrs_json")) or {},
+    )
+
+
+def _relation_props(r: Relation, record_ids: list[str]) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "type": r.type,
+        "valid_from": r.valid_from,
+        "valid_to": r.valid_to,
+        "props_json": _dumps(r.props),
+        "record_ids": record_ids,
+    }
+
+
+def _relation(p: dict[str, Any], source: str, target: str) -> Relation:
+    return Relation(
+        id=p["id"],
+        type=p["type"],
+        source=source,
+        target=target,
+        valid_from=p.get("valid_from"),
+        valid_to=p.get("valid_to"),
+        props=_loads(p.get("props_json")) or {},
+        record_ids=list(p.get("record_ids") or []),
+    )
+
+
+def _listing_props(x: Listing, record_ids: list[str]) -> dict[str, Any]:
+    return {
+        "id": x.id,
+        "kind": x.kind,
+        "number": x.number,
+        "department": x.department,
+        "start": x.start,
+        "end": x.end,
+        "props_json": _dumps(x.props),
+        "record_ids": record_ids,
+    }
+
+
+def _listing(p: dict[str, Any], subject_id: str) -> Listing:
+    return Listing(
+        id=p["id"],
+        kind=p["kind"],
+        subject_id=subject_id,
+        number=p.get("number"),
+        department=p.get("department"),
+        start=p.get("start"),
+        end=p.get("end"),
+        props=_loads(p.get("props_json")) or {},
+        record_ids=list(p.get("record_ids") or []),
+    )
+
+
+def _mentions_json(mentions: list[Mention]) -> str:
+    return _dumps(
+        [{"subject_id": m.subject_id, "role": m.role, "match": m.match} for m in mentions]
+    )
+
+
+def _mentions(text: str | None) -> list[Mention]:
+    return [
+        Mention(m["subject_id"], m["role"], dict(m.get("match") or {})) for m in _loads(text) or []
+    ]
+
+
+def _record_props(r: SourceRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "feed": r.feed,
+        "file": r.file,
+        "row": r.row,
+        "loaded_at": r.loaded_at,
+        "digest": r.digest,
+        "values_json": _dumps(r.values),
+        "cleaned_json": _dumps(r.cleaned),
+        "warnings": list(r.warnings),
+        "version": r.version,
+        "mentions_json": _mentions_json(r.mentions),
+    }
+
+
+def _record(p: dict[str, Any]) -> SourceRecord:
+    return SourceRecord(
+        id=p["id"],
+        feed=p["feed"],
+        file=p["file"],
+        row=int(p["row"]),
+        loaded_at=p["loaded_at"],
+        digest=p["digest"],
+        values=_loads(p.get("values_json")) or {},
+        cleaned=_loads(p.get("cleaned_json")) or {},
+        warnings=list(p.get("warnings") or []),
+        mentions=_mentions(p.get("mentions_json")),
+        version=int(p.get("version") or 1),
+    )
+
+
+def _mention_rows(rec_id: str, mentions: list[Mention]) -> list[dict[str, str]]:
+    # One MENTIONS edge per (subject, role): a record naming the same subject
+    # twice in one role needs it once for records_of().
+    seen = {(m.subject_id, m.role) for m in mentions}
+    return [{"rid": rec_id, "sid": sid, "role": role} for sid, role in sorted(seen)]
+
+
+def _is_timeout(exc: Neo4jError) -> bool:
+    code = exc.code or ""
+    return "TransactionTimedOut" in code
+
+
+# -- Cypher --------------------------------------------------------------------
+
+Q_SUBJECTS = "MATCH (s:Subject) WHERE s.id IN $ids RETURN s {.*} AS s"
+Q_SET_SUBJECTS = "UNWIND $rows AS row MERGE (s:Subject {id: row.id}) SET s = row"
+Q_SET_KEYS = (
+    "UNWIND $rows AS row MATCH (s:Subject {id: row.id}) "
+    "UNWIND row.keys AS kv MERGE (k:Key {value: kv}) MERGE (k)-[:IDENTIFIES]->(s)"
+)
+Q_DROP_REDIRECTS = "UNWIND $ids AS i MATCH (r:Redirect {from: i}) DELETE r"
+Q_EXISTING_IDS = "UNWIND $ids AS i MATCH (s:Subject {id: i}) RETURN s.id AS id"
+Q_REL_RECORD_IDS = (
+    "UNWIND $ids AS i MATCH ()-[r:REL {id: i}]->() RETURN i AS id, r.record_ids AS ri"
+)
+Q_DELETE_RELS = "UNWIND $ids AS i MATCH ()-[r:REL {id: i}]->() DELETE r"
+Q_CREATE_RELS = (
+    "UNWIND $rows AS row MATCH (a:Subject {id: row.source}) MATCH (b:Subject {id: row.target}) "
+    "CREATE (a)-[r:REL]->(b) SET r = row.p"
+)
+Q_LISTING_RECORD_IDS = (
+    "UNWIND $ids AS i MATCH (l:Listing {id: i}) RETURN i AS id, l.record_ids AS ri"
+)
+Q_DELETE_LISTINGS = "UNWIND $ids AS i MATCH (l:Listing {id: i}) DETACH DELETE l"
+Q_SET_LISTINGS = "UNWIND $rows AS row MERGE (l:Listing {id: row.p.id}) SET l = row.p"
+Q_UNLINK_LISTINGS = "UNWIND $ids AS i MATCH (:Listing {id: i})-[a:AGAINST]->() DELETE a"
+Q_LINK_LISTINGS = (
+    "UNWIND $rows AS row MATCH (l:Listing {id: row.id}) MATCH (s:Subject {id: row.sid}) "
+    "CREATE (l)-[:AGAINST]->(s)"
+)
+Q_SET_RECORDS = "UNWIND $rows AS row MERGE (r:Record {id: row.id}) SET r = row"
+Q_UNLINK_RECORDS = "UNWIND $ids AS i MATCH (:Record {id: i})-[m:MENTIONS]->() DELETE m"
+Q_LINK_RECORDS = (
+    "UNWIND $rows AS row MATCH (r:Record {id: row.rid}) MATCH (s:Subject {id: row.sid}) "
+    "MERGE (r)-[:MENTIONS {role: row.role}]->(s)"
+)
+Q_DELETE_DOCS = "UNWIND $uids AS u MATCH (d:Doc {uid: u}) DELETE d"
+Q_SET_DOCS = "UNWIND $rows AS row MERGE (d:Doc {uid: row.uid}) SET d = row"
+
+Q_RELS_TOUCHING = (
+    "MATCH (:Subject {id: $id})-[r:REL]-() "
+    "RETURN DISTINCT r {.*} AS r, startNode(r).id AS source, endNode(r).id AS target"
+)
+Q_LISTINGS_AGAINST = "MATCH (l:Listing)-[:AGAINST]->(:Subject {id: $id}) RETURN l {.*} AS l"
+Q_RECORDS_MENTIONING = (
+    "MATCH (r:Record)-[:MENTIONS]->(:Subject {id: $id}) RETURN DISTINCT r {.*} AS r"
+)
+Q_SET_MENTIONS_JSON = (
+    "UNWIND $rows AS row MATCH (r:Record {id: row.id}) SET r.mentions_json = row.mj"
+)
+
+_REL_FILTER = (
+    "WHERE s.id IN $ids AND ($types IS NULL OR r.type IN $types) "
+    "AND ($as_of IS NULL OR ((r.valid_from IS NULL OR r.valid_from <= $as_of) "
+    "AND (r.valid_to IS NULL OR $as_of < r.valid_to))) "
+    "RETURN DISTINCT r {.*} AS r, startNode(r).id AS source, endNode(r).id AS target"
+)
+# Three fixed texts (not built from data): the pattern's arrow is the direction.
+Q_RELATIONS_OF = {
+    "both": "MATCH (s:Subject)-[r:REL]-(:Subject) " + _REL_FILTER,
+    "out": "MATCH (s:Subject)-[r:REL]->(:Subject) " + _REL_FILTER,
+    "in": "MATCH (s:Subject)<-[r:REL]-(:Subject) " + _REL_FILTER,
+}
+
+
+class Neo4jStore:
+    """GraphStore on Neo4j 5; ``uri`` may be bolt://, neo4j:// (cluster routing) or a +s variant."""
+
+    name = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        user: str = "neo4j",
+        password: str = "",
+        database: str = "neo4j",
+        timeout_s: float = 10.0,
+        write_timeout_s: float | None = None,
+    ) -> None:
+        self.uri = uri
+        self.database = database
+        self.timeout_s = timeout_s
+        # Loads write thousands of rows per batch: they get more time than a
+        # query an investigator is waiting for.
+        self.write_timeout_s = (
+            write_timeout_s if write_timeout_s is not None else max(60.0, timeout_s)
+        )
+        self._driver: Driver = GraphDatabase.driver(
+            uri,
+            auth=(user, password),
+            connection_timeout=min(5.0, timeout_s),
+            connection_acquisition_timeout=max(timeout_s, 5.0),
+            # Retries ride out a leader election or a restart, but a caller
+            # waiting for a 503 should not wait longer than for a slow query.
+            max_transaction_retry_time=timeout_s,
+            # The queries are fixed text reviewed here; server hints such as
+            # "property key does not exist" on an empty database are noise in
+            # the service log.
+            notifications_min_severity="OFF",
+        )
+        self._closed = False
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        # The server may come up later: the first call creates the schema then.
+        with contextlib.suppress(StoreUnavailable):
+            self._ensure_schema()
+
+    # -- plumbing ----------------------------------------------------------
+    def _translate(self, exc: Exception) -> Exception:
+        if isinstance(exc, AuthError):
+            return StoreUnavailable(
+                f"Neo4j at {self.uri} refused the credentials: {exc}", uri=self.uri
+            )
+        if isinstance(exc, (ServiceUnavailable, SessionExpired)):
+            return StoreUnavailable(f"Neo4j at {self.uri} is unavailable: {exc}", uri=self.uri)
+        if isinstance(exc, Neo4jError) and _is_timeout(exc):
+            return QueryTimeout(
+                f"Neo4j query exceeded its time limit: {exc.message or exc}", uri=self.uri
+            )
+        if isinstance(exc, OSError):
+            return StoreUnavailable(f"Neo4j at {self.uri} is unreachable: {exc}", uri=self.uri)
+        return exc
+
+    def _session_run(
+        self, work: Callable[[ManagedTransaction], T], write: bool, timeout: float
+    ) -> T:
+        if self._closed:
+            raise StoreUnavailable("the Neo4j store is closed")
+        tx_fn = unit_of_work(timeout=timeout)(work)
+        try:
+            with self._driver.session(database=self.database) as session:
+                if write:
+                    return session.execute_write(tx_fn)
+                return session.execute_read(tx_fn)
+        except (Neo4jError, DriverError, OSError) as exc:
+            translated = self._translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    def _read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        self._ensure_schema()
+        return self._session_run(work, write=False, timeout=self.timeout_s)
+
+    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        self._ensure_schema()
+        return self._session_run(work, write=True, timeout=self.write_timeout_s)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            for statement in SCHEMA:
+                # Schema and data cannot share a transaction: one each.
+                def create(tx: ManagedTransaction, q: str = statement) -> None:
+                    tx.run(q).consume()
+
+                self._session_run(create, write=True, timeout=self.write_timeout_s)
+            self._schema_ready = True
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._driver.close()
+
+    def clear(self) -> None:
+        def chunk(tx: ManagedTransaction) -> int:
+            rec = tx.run(
+                "MATCH (n) WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS c", n=CLEAR_CHUNK
+            ).single()
+            return int(rec["c"]) if rec else 0
+
+        while self._write(chunk) > 0:
+            pass
+
+    def ping(self) -> None:
+        if self._closed:
+            raise StoreUnavailable("the Neo4j store is closed")
+        try:
+            self._driver.verify_connectivity()
+        except (Neo4jError, DriverError, OSError) as exc:
+            translated = self._translate(exc)
+            if translated is exc:
+                raise StoreUnavailable(f"Neo4j at {self.uri} cannot answer: {exc}") from exc
+            raise translated from exc
+
+    # -- writer ------------------------------------------------------------
+    def write(self, batch: Batch) -> None:
+        if batch.is_empty():
+            return
+        self._write(lambda tx: self._apply_batch(tx, batch))
+
+    def _apply_batch(self, tx: ManagedTransaction, b: Batch) -> None:
+        # Same order as the embedded store: deletes before upserts of each kind,
+        # so a batch may delete and re-create the same id.
+        if b.subjects:
+            self._upsert_subjects(tx, b.subjects)
+        if b.delete_relations:
+            tx.run(Q_DELETE_RELS, ids=list(dict.fromkeys(b.delete_relations))).consume()
+        if b.relations:
+            self._upsert_relations(tx, b.relations)
+        if b.delete_listings:
+            tx.run(Q_DELETE_LISTINGS, ids=list(dict.fromkeys(b.delete_listings))).consume()
+        if b.listings:
+            self._upsert_listings(tx, b.listings)
+        if b.records:
+            self._upsert_records(tx, b.records)
+        if b.docs:
+            self._apply_docs(tx, b.docs)
+
+    def _fetch_subjects(self, tx: ManagedTransaction, ids: list[str]) -> dict[str, Subject]:
+        return {row["s"]["id"]: _subject(row["s"]) for row in tx.run(Q_SUBJECTS, ids=ids)}
+
+    def _upsert_subjects(self, tx: ManagedTransaction, subjects: list[Subject]) -> None:
+        stored = self._fetch_subjects(tx, list(dict.fromkeys(s.id for s in subjects)))
+        final: dict[str, Subject] = {}
+        created: list[str] = []
+        for new in subjects:
+            cur = final.get(new.id) or stored.get(new.id)
+            if cur is None:
+                cur = Subject(
+                    id=new.id,
+                    type=new.type,
+                    name=new.name,
+                    names=list(dict.fromkeys(new.names)),
+                    norm_names=list(dict.fromkeys(new.norm_names)),
+                    keys=list(dict.fromkeys(new.keys)),
+                    status=new.status,
+                    attrs=dict(new.attrs),
+                )
+                created.append(new.id)
+            else:
+                _union(cur.keys, new.keys)
+                _union(cur.names, new.names)
+                _union(cur.norm_names, new.norm_names)
+                cur.attrs.update(new.attrs)
+                if new.name:
+                    cur.name = new.name
+                if new.status:
+                    cur.status = new.status
+                if new.type:
+                    cur.type = new.type
+            final[new.id] = cur
+        self._store_subjects(tx, list(final.values()))
+        if created:
+            # A subject created under an id that was merged away takes the id back.
+            tx.run(Q_DROP_REDIRECTS, ids=created).consume()
+
+    def _store_subjects(self, tx: ManagedTransaction, subjects: list[Subject]) -> None:
+        tx.run(Q_SET_SUBJECTS, rows=[_subject_props(s) for s in subjects]).consume()
+        key_rows = [{"id": s.id, "keys": s.keys} for s in subjects if s.keys]
+        if key_rows:
+            tx.run(Q_SET_KEYS, rows=key_rows).consume()
+
+    def _require_subjects(self, tx: ManagedTransaction, named: list[tuple[str, str]]) -> None:
+        """``named``: (subject id, what names it); raise for the first unknown subject."""
+        ids = list(dict.fromkeys(sid for sid, _ in named))
+        found = {row["id"] for row in tx.run(Q_EXISTING_IDS, ids=ids)}
+        for sid, what in named:
+            if sid not in found:
+                # Raising inside the transaction function rolls the batch back.
+                raise ValueError(f"{what} names unknown subject {sid}")
+
+    def _replace_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
+        # A relationship cannot change its end nodes: delete and create again.
+        tx.run(Q_DELETE_RELS, ids=[r.id for r in rels]).consume()
+        rows = [
+            {"source": r.source, "target": r.target, "p": _relation_props(r, r.record_ids)}
+            for r in rels
+        ]
+        tx.run(Q_CREATE_RELS, rows=rows).consume()
+
+    def _upsert_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
+        named: list[tuple[str, str]] = []
+        for r in rels:
+            named += [(r.source, f"relation {r.id}"), (r.target, f"relation {r.id}")]
+        self._require_subjects(tx, named)
+        ids = list(dict.fromkeys(r.id for r in rels))
+        old = {row["id"]: list(row["ri"] or []) for row in tx.run(Q_REL_RECORD_IDS, ids=ids)}
+        final: dict[str, Relation] = {}
+        for r in rels:
+            prev = final[r.id].record_ids if r.id in final else old.get(r.id, [])
+            record_ids = list(prev)
+            _union(record_ids, r.record_ids)
+            final[r.id] = Relation(
+                id=r.id,
+                type=r.type,
+                source=r.source,
+                target=r.target,
+                valid_from=r.valid_from,
+                valid_to=r.valid_to,
+                props=dict(r.props),
+                record_ids=record_ids,
+            )
+        self._replace_relations(tx, list(final.values()))
+
+    def _upsert_listings(self, tx: ManagedTransaction, listings: list[Listing]) -> None:
+        self._require_subjects(tx, [(x.subject_id, f"listing {x.id}") for x in listings])
+        ids = list(dict.fromkeys(x.id for x in listings))
+        old = {row["id"]: list(row["ri"] or []) for row in tx.run(Q_LISTING_RECORD_IDS, ids=ids)}
+        final: dict[str, tuple[Listing, list[str]]] = {}
+        for x in listings:
+            prev = final[x.id][1] if x.id in final else old.get(x.id, [])
+            record_ids = list(prev)
+            _union(record_ids, x.record_ids)
+            final[x.id] = (x, record_ids)
+        rows = [{"p": _listing_props(x, ri)} for x, ri in final.values()]
+        tx.run(Q_SET_LISTINGS, rows=rows).consume()
+        tx.run(Q_UNLINK_LISTINGS, ids=ids).consume()
+        links = [{"id": x.id, "sid": x.subject_id} for x, _ in final.values()]
+        tx.run(Q_LINK_LISTINGS, rows=links).consume()
+
+    def _upsert_records(self, tx: ManagedTransaction, records: list[SourceRecord]) -> None:
+        self._require_subjects(
+            tx, [(m.subject_id, f"record {r.id} mention") for r in records for m in r.mentions]
+        )
+        final = {r.id: r for r in records}
+        tx.run(Q_SET_RECORDS, rows=[_record_props(r) for r in final.values()]).consume()
+        self._relink_records(tx, {rid: r.mentions for rid, r in final.items()})
+
+    def _relink_records(self, tx: ManagedTransaction, mentions: dict[str, list[Mention]]) -> None:
+        tx.run(Q_UNLINK_RECORDS, ids=list(mentions)).consume()
+        rows = [row for rid, ms in mentions.items() for row in _mention_rows(rid, ms)]
+        if rows:
+            tx.run(Q_LINK_RECORDS, rows=rows).consume()
+
+    def _apply_docs(
+        self, tx: ManagedTransaction, docs: list[tuple[str, str, dict[str, Any] | None]]
+    ) -> None:
+        final: dict[str, tuple[str, str, dict[str, Any] | None]] = {}
+        for coll, doc_id, body in docs:
+            final[coll + DOC_SEP + doc_id] = (coll, doc_id, body)
+        gone = [uid for uid, (_c, _i, body) in final.items() if body is None]
+        rows = [
+            {"uid": uid, "collection": c, "id": i, "body_json": _dumps(body)}
+            for uid, (c, i, body) in final.items()
+            if body is not None
+        ]
+        if gone:
+            tx.run(Q_DELETE_DOCS, uids=gone).consume()
+        if rows:
+            tx.run(Q_SET_DOCS, rows=rows).consume()
+
+    def _relations_touching(self, tx: ManagedTransaction, subject_id: str) -> list[Relation]:
+        return [
+            _relation(row["r"], row["source"], row["target"])
+            for row in tx.run(Q_RELS_TOUCHING, id=subject_id)
+        ]
+
+    def merge_subjects(self, survivor_id: str, merged_id: str) -> None:
+        if survivor_id == merged_id:
+            return
+        self._write(lambda tx: self._merge(tx, survivor_id, merged_id))
+
+    def _merge(self, tx: ManagedTransaction, survivor_id: str, merged_id: str) -> None:
+        found = self._fetch_subjects(tx, [survivor_id, merged_id])
+        merged = found.get(merged_id)
+        if merged is None:
+            return  # already merged (or never existed): merging is idempotent
+        survivor = found.get(survivor_id)
+        if survivor is None:
+            raise ValueError(f"unknown subject {survivor_id}")
+        _union(survivor.keys, merged.keys)
+        _union(survivor.names, merged.names)
+        _union(survivor.norm_names, merged.norm_names)
+        for k, v in merged.attrs.items():
+            survivor.attrs.setdefault(k, v)
+        self._store_subjects(tx, [survivor])
+        params = {"s": survivor_id, "m": merged_id}
+
+        rels = self._relations_touching(tx, merged_id)
+        for r in rels:
+            r.source = survivor_id if r.source == merged_id else r.source
+            r.target = survivor_id if r.target == merged_id else r.target
+        if rels:
+            self._replace_relations(tx, rels)
+        tx.run(
+            "MATCH (l:Listing)-[a:AGAINST]->(:Subject {id: $m}) MATCH (s:Subject {id: $s}) "
+            "CREATE (l)-[:AGAINST]->(s) DELETE a",
+            params,
+        ).consume()
+        records = {
+            row["r"]["id"]: _mentions(row["r"].get("mentions_json"))
+            for row in tx.run(Q_RECORDS_MENTIONING, id=merged_id)
+        }
+        for mentions in records.values():
+            for m in mentions:
+                if m.subject_id == merged_id:
+                    m.subject_id = survivor_id
+        if records:
+            rows = [{"id": rid, "mj": _mentions_json(ms)} for rid, ms in records.items()]
+            tx.run(Q_SET_MENTIONS_JSON, rows=rows).consume()
+            self._relink_records(tx, records)
+        tx.run("MATCH (r:Redirect {to: $m}) SET r.to = $s", params).consume()
+        tx.run("MERGE (r:Redirect {from: $m}) SET r.to = $s", params).consume()
+        # Keys already unioned onto the survivor's IDENTIFIES edges above;
+        # DETACH drops the merged node's own.
+        tx.run("MATCH (m:Subject {id: $m}) DETACH DELETE m", params).consume()
+
+    def move_mentions(
+        self, record_roles: list[tuple[str, str]], from_id: str, to_subject: Subject
+    ) -> None:
+        self._write(lambda tx: self._move(tx, record_roles, from_id, to_subject))
+
+    def _move(
+        self,
+        tx: ManagedTransaction,
+        record_roles: list[tuple[str, str]],
+        from_id: str,
+        to_subject: Subject,
+    ) -> None:
+        if not self._fetch_subjects(tx, [from_id]):
+            raise ValueError(f"unknown subject {from_id}")
+        self._upsert_subjects(tx, [to_subject])
+        to_id = to_subject.id
+        wanted = set(record_roles)
+        rec_ids = list(dict.fromkeys(rid for rid, _ in record_roles))
+        records = {
+            row["r"]["id"]: _mentions(row["r"].get("mentions_json"))
+            for row in tx.run(
+                "MATCH (r:Record) WHERE r.id IN $ids RETURN r {.id, .mentions_json} AS r",
+                ids=rec_ids,
+            )
+        }
+        moved: set[str] = set()
+        for rec_id, mentions in records.items():
+            for m in mentions:
+                if m.subject_id == from_id and (rec_id, m.role) in wanted:
+                    m.subject_id = to_id
+                    moved.add(rec_id)
+        if moved:
+            rows = [{"id": rid, "mj": _mentions_json(records[rid])} for rid in sorted(moved)]
+            tx.run(Q_SET_MENTIONS_JSON, rows=rows).consume()
+            self._relink_records(tx, {rid: records[rid] for rid in sorted(moved)})
+        # Relations and listings asserted only by moved records follow them.
+        follow = [
+            r
+            for r in self._relations_touching(tx, from_id)
+            if r.record_ids and set(r.record_ids) <= moved
+        ]
+        for r in follow:
+            r.source = to_id if r.source == from_id else r.source
+            r.target = to_id if r.target == from_id else r.target
+        if follow:
+            self._replace_relations(tx, follow)
+        listing_ids = [
+            row["l"]["id"]
+            for row in tx.run(Q_LISTINGS_AGAINST, id=from_id)
+            if row["l"].get("record_ids") and set(row["l"]["record_ids"]) <= moved
+        ]
+        if listing_ids:
+            tx.run(Q_UNLINK_LISTINGS, ids=listing_ids).consume()
+            tx.run(
+                Q_LINK_LISTINGS, rows=[{"id": lid, "sid": to_id} for lid in listing_ids]
+            ).consume()
+
+    # -- reader ------------------------------------------------------------
+    def get_subjects(self, ids: Iterable[str]) -> dict[str, Subject]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        found = self._read(lambda tx: self._fetch_subjects(tx, wanted))
+        return {i: found[i] for i in wanted if i in found}
+
+    def resolve_ids(self, ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+
+        def work(tx: ManagedTransaction) -> dict[str, str]:
+            result = tx.run(
+                "UNWIND $ids AS i OPTIONAL MATCH (r:Redirect {from: i}) "
+                "WITH i, coalesce(r.to, i) AS t MATCH (:Subject {id: t}) RETURN i, t",
+                ids=wanted,
+            )
+            return {row["i"]: row["t"] for row in result}
+
+        found = self._read(work)
+        return {i: found[i] for i in wanted if i in found}
+
+    def find_by_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+
+        def work(tx: ManagedTransaction) -> dict[str, list[str]]:
+            result = tx.run(
+                "UNWIND $keys AS kv MATCH (:Key {value: kv})-[:IDENTIFIES]->(s:Subject) "
+                "RETURN kv, collect(DISTINCT s.id) AS ids",
+                keys=wanted,
+            )
+            return {row["kv"]: sorted(row["ids"]) for row in result}
+
+        found = self._read(work)
+        return {k: found[k] for k in wanted if k in found}
+
+    def relations_of(
+        self,
+        subject_ids: Iterable[str],
+        types: Iterable[str] | None = None,
+        as_of: str | None = None,
+        direction: str = "both",
+    ) -> list[Relation]:
+        ids = list(dict.fromkeys(subject_ids))
+        query = Q_RELATIONS_OF.get(direction)
+        if query is None:
+            raise ValueError(f"direction must be both, out or in, not {direction!r}")
+        if not ids:
+            return []
+        type_list = list(types) if types is not None else None
+
+        def work(tx: ManagedTransaction) -> list[Relation]:
+            result = tx.run(query, ids=ids, types=type_list, as_of=as_of)
+            return [_relation(row["r"], row["source"], row["target"]) for row in result]
+
+        found = {r.id: r for r in self._read(work)}
+        return [found[k] for k in sorted(found)]
+
+    def get_relations(self, ids: Iterable[str]) -> dict[str, Relation]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+
+        def work(tx: ManagedTransaction) -> dict[str, Relation]:
+            result = tx.run(
+                "UNWIND $ids AS i MATCH (a)-[r:REL {id: i}]->(b) "
+                "RETURN r {.*} AS r, a.id AS source, b.id AS target",
+                ids=wanted,
+            )
+            return {
+                row["r"]["id"]: _relation(row["r"], row["source"], row["target"]) for row in result
+            }
+
+        found = self._read(work)
+        return {i: found[i] for i in wanted if i in found}
+
+    def _listings(self, query: str, **params: Any) -> list[Listing]:
+        def work(tx: ManagedTransaction) -> list[Listing]:
+            return [_listing(row["l"], row["sid"]) for row in tx.run(query, params)]
+
+        found = {x.id: x for x in self._read(work)}
+        return [found[k] for k in sorted(found)]
+
+    def listings_of(
+        self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
+    ) -> list[Listing]:
+        ids = list(dict.fromkeys(subject_ids))
+        if not ids:
+            return []
+        return self._listings(
+            "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE s.id IN $ids "
+            "AND ($kinds IS NULL OR l.kind IN $kinds) RETURN l {.*} AS l, s.id AS sid",
+            ids=ids,
+            kinds=list(kinds) if kinds is not None else None,
+        )
+
+    def listings_by_number(
+        self, numbers: Iterable[str], kinds: Iterable[str] | None = None
+    ) -> list[Listing]:
+        # An empty number is "no number", never a look-up key (as in the embedded index).
+        nums = [n for n in dict.fromkeys(numbers) if n]
+        if not nums:
+            return []
+        return self._listings(
+            "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE l.number IN $nums "
+            "AND ($kinds IS NULL OR l.kind IN $kinds) RETURN l {.*} AS l, s.id AS sid",
+            nums=nums,
+            kinds=list(kinds) if kinds is not None else None,
+        )
+
+    def get_listings(self, ids: Iterable[str]) -> dict[str, Listing]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        found = {
+            x.id: x
+            for x in self._listings(
+                "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE l.id IN $ids "
+                "RETURN l {.*} AS l, s.id AS sid",
+                ids=wanted,
+            )
+        }
+        return {i: found[i] for i in wanted if i in found}
+
+    def get_records(self, ids: Iterable[str]) -> dict[str, SourceRecord]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+
+        def work(tx: ManagedTransaction) -> dict[str, SourceRecord]:
+            result = tx.run("MATCH (r:Record) WHERE r.id IN $ids RETURN r {.*} AS r", ids=wanted)
+            return {row["r"]["id"]: _record(row["r"]) for row in result}
+
+        found = self._read(work)
+        return {i: found[i] for i in wanted if i in found}
+
+    def records_of(self, subject_id: str) -> list[SourceRecord]:
+        def work(tx: ManagedTransaction) -> list[SourceRecord]:
+            return [_record(row["r"]) for row in tx.run(Q_RECORDS_MENTIONING, id=subject_id)]
+
+        return sorted(self._read(work), key=lambda r: r.id)
+
+    def search(self, text: str, subject_type: str | None = None, limit: int = 50) -> list[Subject]:
+        if not text or limit <= 0:
+            return []
+
+        def work(tx: ManagedTransaction) -> list[Subject]:
+            # The first CONTAINS is the text-index seek; the per-name test is
+            # the meaning (a match may not straddle two names).
+            result = tx.run(
+                "MATCH (s:Subject) WHERE s.search CONTAINS $text "
+                "AND any(n IN s.norm_names WHERE n CONTAINS $text) "
+                "AND ($type IS NULL OR s.type = $type) "
+                "RETURN s {.*} AS s ORDER BY s.id LIMIT $limit",
+                text=text,
+                type=subject_type,
+                limit=limit,
+            )
+            return [_subject(row["s"]) for row in result]
+
+        return sorted(self._read(work), key=lambda s: s.id)
+
+    def _pages(
+        self, first: str, more: str, convert: Callable[[dict[str, Any]], T], **params: Any
+    ) -> Iterator[T]:
+        """Stream a query in id order, one read transaction per page.
+
+        ``first`` and ``more`` return ``id`` and ``x``; ``more`` takes ``$after``.
+        """
+        after: str | None = None
+        while True:
+
+            def work(tx: ManagedTransaction, after: str | None = after) -> list[Any]:
+                q = first if after is None else more
+                return list(tx.run(q, params, after=after, n=PAGE_SIZE))
+
+            page = self._read(work)
+            for row in page:
+                yield convert(row)
+            if len(page) < PAGE_SIZE:
+                return
+            after = page[-1]["id"]
+
+    def iter_subjects(self, subject_type: str | None = None) -> Iterator[Subject]:
+        where = "($type IS NULL OR s.type = $type)"
+        tail = " RETURN s.id AS id, s {.*} AS x ORDER BY s.id LIMIT $n"
+        yield from self._pages(
+            "MATCH (s:Subject) WHERE " + where + tail,
+            "MATCH (s:Subject) WHERE s.id > $after AND " + where + tail,
+            lambda row: _subject(row["x"]),
+            type=subject_type,
+        )
+
+    def iter_relations(self, types: Iterable[str] | None = None) -> Iterator[Relation]:
+        where = "($types IS NULL OR r.type IN $types)"
+        tail = (
+            " RETURN r.id AS id, r {.*} AS x, a.id AS source, b.id AS target ORDER BY r.id LIMIT $n"
+        )
+        yield from self._pages(
+            "MATCH (a)-[r:REL]->(b) WHERE r.id IS NOT NULL AND " + where + tail,
+            "MATCH (a)-[r:REL]->(b) WHERE r.id > $after AND " + where + tail,
+            lambda row: _relation(row["x"], row["source"], row["target"]),
+            types=list(types) if types is not None else None,
+        )
+
+    def iter_listings(self, kinds: Iterable[str] | None = None) -> Iterator[Listing]:
+        where = "($kinds IS NULL OR l.kind IN $kinds)"
+        tail = " RETURN l.id AS id, l {.*} AS x, s.id AS sid ORDER BY l.id LIMIT $n"
+        yield from self._pages(
+            "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE " + where + tail,
+            "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE l.id > $after AND " + where + tail,
+            lambda row: _listing(row["x"], row["sid"]),
+            kinds=list(kinds) if kinds is not None else None,
+        )
+
+    def get_docs(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        uids = [collection + DOC_SEP + i for i in wanted]
+
+        def work(tx: ManagedTransaction) -> dict[str, dict[str, Any]]:
+            result = tx.run(
+                "MATCH (d:Doc) WHERE d.uid IN $uids RETURN d.id AS id, d.body_json AS b",
+                uids=uids,
+            )
+            return {row["id"]: json.loads(row["b"]) for row in result}
+
+        found = self._read(work)
+        return {i: found[i] for i in wanted if i in found}
+
+    def list_docs(self, collection: str) -> dict[str, dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> dict[str, dict[str, Any]]:
+            result = tx.run(
+                "MATCH (d:Doc {collection: $c}) RETURN d.id AS id, d.body_json AS b", c=collection
+            )
+            return {row["id"]: json.loads(row["b"]) for row in result}
+
+        found = self._read(work)
+        return {k: found[k] for k in sorted(found)}
+
+    def counts(self) -> dict[str, int]:
+        def work(tx: ManagedTransaction) -> dict[str, int]:
+            # Each of these is answered from the count store, not a scan.
+            queries = {
+                "subjects": "MATCH (n:Subject) RETURN count(n) AS c",
+                "relations": "MATCH ()-[r:REL]->() RETURN count(r) AS c",
+                "listings": "MATCH (n:Listing) RETURN count(n) AS c",
+                "records": "MATCH (n:Record) RETURN count(n) AS c",
+                "redirects": "MATCH (n:Redirect) RETURN count(n) AS c",
+            }
+            out: dict[str, int] = {}
+            for name, q in queries.items():
+                rec = tx.run(q).single()
+                out[name] = int(rec["c"]) if rec else 0
+            return out
+
+        return self._read(work)
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Neo4jStore"]

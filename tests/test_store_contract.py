@@ -1,0 +1,910 @@
+"""The GraphStore contract: the same writes give the same answers in both stores.
+
+Every test taking ``store`` runs twice (tests/conftest.py): on the embedded
+networkx store and on the real Neo4j server. The embedded-only tests at the end
+cover what only that store has: its snapshot and journal on disk.
+
+Identifiers are realistic: the USCC and ID numbers carry correct check
+characters (GB 32100-2015, GB 11643-1999), the organisation code is characters
+9-17 of the USCC, and the registration number is a 15-digit GS15-2006 number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.errors import StoreUnavailable
+from graph.model import Listing, Mention, Relation, SourceRecord, Subject
+from graph.store.base import Batch, GraphStore
+from graph.store.embedded import JOURNAL, EmbeddedStore
+
+ORG = "organisation"
+PERSON = "person"
+
+USCC_A = "91411403MA45CR7P1U"  # 商丘华通建材有限公司
+USCC_B = "91410100MA3X5K2L6T"  # 郑州恒达贸易有限公司
+USCC_C = "92411400MA40BG6W3D"  # 个体工商户
+ORG_CODE_A = USCC_A[8:17]
+REG_NO_A = "411403000012345"
+ID_ZHANG = "411403198503122013"
+ID_LI = "11010519491231002X"
+ID_LI_MASKED = "110105********002X"
+
+
+def subject(sid: str, stype: str, name: str, keys: tuple[str, ...], attrs: Any) -> Subject:
+    # An empty name is "no new name" in an upsert: it adds nothing to the lists.
+    names = [name] if name else []
+    return Subject(
+        id=sid,
+        type=stype,
+        name=name,
+        names=names,
+        norm_names=list(names),
+        keys=list(keys),
+        attrs=dict(attrs),
+    )
+
+
+def org(sid: str, name: str, *keys: str, **attrs: Any) -> Subject:
+    return subject(sid, ORG, name, keys, attrs)
+
+
+def person(sid: str, name: str, *keys: str, **attrs: Any) -> Subject:
+    return subject(sid, PERSON, name, keys, attrs)
+
+
+def rel(
+    rid: str,
+    rtype: str,
+    source: str,
+    target: str,
+    *record_ids: str,
+    valid_from: str | None = None,
+    valid_to: str | None = None,
+    **props: Any,
+) -> Relation:
+    return Relation(
+        id=rid,
+        type=rtype,
+        source=source,
+        target=target,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        props=props,
+        record_ids=list(record_ids),
+    )
+
+
+def record(rid: str, *mentions: tuple[str, str], version: int = 1, **values: Any) -> SourceRecord:
+    return SourceRecord(
+        id=rid,
+        feed="enterprise_registry",
+        file="registry-2024-06.csv",
+        row=int(rid.rsplit("-", 1)[-1]) if rid[-1].isdigit() else 2,
+        loaded_at="2024-06-30T10:00:00+08:00",
+        digest="sha256:" + rid,
+        values=values or {"企业名称": "商丘华通建材有限公司"},
+        cleaned={"name": "商丘华通建材有限公司", "nested": {"a": [1, 2.5, None, "x"]}},
+        warnings=["注册资本 has a thousands separator"],
+        mentions=[Mention(sid, role, {"rule": "uscc", "score": 1.0}) for sid, role in mentions],
+        version=version,
+    )
+
+
+def base_graph(store: GraphStore) -> None:
+    """Two companies, two people, a shareholding and a guarantee, two records."""
+    store.write(
+        Batch(
+            subjects=[
+                org("S-A", "商丘华通建材有限公司", f"uscc:{USCC_A}", f"org_code:{ORG_CODE_A}"),
+                org("S-B", "郑州恒达贸易有限公司", f"uscc:{USCC_B}"),
+                person("P-Z", "张三", f"id_number:{ID_ZHANG}"),
+                person("P-L", "李四", f"id_number:{ID_LI}", f"id_masked:{ID_LI_MASKED}"),
+            ],
+            relations=[
+                rel("R-1", "legal_representative", "P-Z", "S-A", "rec-1", valid_from="2018-05-31"),
+                rel("R-2", "shareholder", "P-Z", "S-A", "rec-1", share=0.6),
+                rel("R-3", "guarantees", "S-A", "S-B", "rec-2", amount=5_000_000),
+                rel("R-4", "shareholder", "P-L", "S-B", "rec-2", share=1.0),
+            ],
+            records=[
+                record("rec-1", ("S-A", "subject"), ("P-Z", "legal_representative")),
+                record("rec-2", ("S-A", "guarantor"), ("S-B", "borrower"), ("P-L", "holder")),
+            ],
+        )
+    )
+
+
+def dump(store: GraphStore) -> dict[str, Any]:
+    """Everything a reader can see, as plain data (for before/after comparisons)."""
+    subjects = [s.to_dict() for s in store.iter_subjects()]
+    ids = [s["id"] for s in subjects]
+    records: dict[str, Any] = {}
+    for sid in ids:
+        for r in store.records_of(sid):
+            records[r.id] = r.to_dict()
+    keys = sorted({k for s in subjects for k in s["keys"]})
+    return {
+        "subjects": subjects,
+        "relations": [r.to_dict() for r in store.iter_relations()],
+        "listings": [x.to_dict() for x in store.iter_listings()],
+        "records": records,
+        "keys": store.find_by_keys(keys),
+        "counts": store.counts(),
+        "docs": store.list_docs("judgements"),
+    }
+
+
+# -- subjects and keys ----------------------------------------------------------
+
+
+def test_subject_upsert_unions_keys_and_names_and_updates_attrs(store: GraphStore) -> None:
+    first = org("S-A", "商丘华通建材有限公司", f"uscc:{USCC_A}", capital=430, city="商丘")
+    first.names.append("华通建材")
+    first.norm_names.append("华通建材")
+    first.status = "存续"
+    store.write(Batch(subjects=[first]))
+    again = Subject(
+        id="S-A",
+        type="",  # empty values never erase what is stored
+        name="",
+        names=["商丘華通建材有限公司", "华通建材"],
+        norm_names=["华通建材", "商丘华通建材"],
+        keys=[f"reg_no:{REG_NO_A}", f"uscc:{USCC_A}"],
+        status=None,
+        attrs={"capital": 500, "founded": "2018-05-31"},
+    )
+    store.write(Batch(subjects=[again]))
+    got = store.get_subjects(["S-A", "S-missing"])
+    assert list(got) == ["S-A"]
+    s = got["S-A"]
+    assert s.type == ORG
+    assert s.name == "商丘华通建材有限公司"
+    assert s.status == "存续"
+    assert s.names == ["商丘华通建材有限公司", "华通建材", "商丘華通建材有限公司"]
+    assert s.norm_names == ["商丘华通建材有限公司", "华通建材", "商丘华通建材"]
+    assert s.keys == [f"uscc:{USCC_A}", f"reg_no:{REG_NO_A}"]
+    assert s.attrs == {"capital": 500, "city": "商丘", "founded": "2018-05-31"}
+
+    renamed = Subject(id="S-A", type=ORG, name="商丘华通新材料有限公司", status="注销")
+    store.write(Batch(subjects=[renamed]))
+    s = store.get_subjects(["S-A"])["S-A"]
+    assert (s.name, s.status) == ("商丘华通新材料有限公司", "注销")
+    assert s.keys == [f"uscc:{USCC_A}", f"reg_no:{REG_NO_A}"]
+
+
+def test_duplicates_inside_one_subject_and_within_one_batch(store: GraphStore) -> None:
+    dup = Subject(
+        id="S-A",
+        type=ORG,
+        name="甲",
+        names=["甲", "甲", "乙"],
+        norm_names=["甲", "甲"],
+        keys=[f"uscc:{USCC_A}", f"uscc:{USCC_A}"],
+    )
+    later = Subject(id="S-A", type=ORG, names=["丙"], keys=[f"reg_no:{REG_NO_A}"], attrs={"x": 1})
+    store.write(Batch(subjects=[dup, later]))
+    s = store.get_subjects(["S-A"])["S-A"]
+    assert s.names == ["甲", "乙", "丙"]
+    assert s.norm_names == ["甲"]
+    assert s.keys == [f"uscc:{USCC_A}", f"reg_no:{REG_NO_A}"]
+    assert s.attrs == {"x": 1}
+
+
+def test_lookup_by_every_key_kind(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(subjects=[org("S-A", "", f"reg_no:{REG_NO_A}")]))
+    expected = {
+        f"uscc:{USCC_A}": ["S-A"],
+        f"org_code:{ORG_CODE_A}": ["S-A"],
+        f"reg_no:{REG_NO_A}": ["S-A"],
+        f"id_number:{ID_ZHANG}": ["P-Z"],
+        f"id_masked:{ID_LI_MASKED}": ["P-L"],
+    }
+    for key, ids in expected.items():
+        assert store.find_by_keys([key]) == {key: ids}
+    # The kind is part of the key: the same value under another kind is not found.
+    assert store.find_by_keys([f"reg_no:{USCC_A}", f"uscc:{ID_ZHANG}"]) == {}
+    assert store.find_by_keys([]) == {}
+
+
+def test_find_by_keys_several_at_once_and_shared_key(store: GraphStore) -> None:
+    base_graph(store)
+    # Two branches registered under one old organisation code: the key is shared.
+    store.write(
+        Batch(
+            subjects=[
+                org("S-C", "个体工商户王五", f"uscc:{USCC_C}", f"org_code:{ORG_CODE_A}"),
+            ]
+        )
+    )
+    found = store.find_by_keys(
+        [f"org_code:{ORG_CODE_A}", f"uscc:{USCC_B}", "uscc:91000000000000000X", f"uscc:{USCC_C}"]
+    )
+    assert found == {
+        f"org_code:{ORG_CODE_A}": ["S-A", "S-C"],
+        f"uscc:{USCC_B}": ["S-B"],
+        f"uscc:{USCC_C}": ["S-C"],
+    }
+
+
+# -- relations ------------------------------------------------------------------
+
+
+def test_relation_upsert_is_idempotent_and_unions_record_ids(store: GraphStore) -> None:
+    base_graph(store)
+    before = store.get_relations(["R-2"])["R-2"]
+    store.write(Batch(relations=[rel("R-2", "shareholder", "P-Z", "S-A", "rec-1", share=0.6)]))
+    assert store.get_relations(["R-2"])["R-2"] == before
+    assert store.counts()["relations"] == 4
+
+    changed = rel("R-2", "shareholder", "P-Z", "S-A", "rec-9", "rec-1", share=0.4)
+    changed.valid_from = "2020-01-01"
+    store.write(Batch(relations=[changed]))
+    got = store.get_relations(["R-2"])["R-2"]
+    assert got.record_ids == ["rec-1", "rec-9"]
+    assert got.props == {"share": 0.4}
+    assert got.valid_from == "2020-01-01"
+    assert store.counts()["relations"] == 4
+
+    # Replacing the fields includes the ends: the relation moves.
+    store.write(Batch(relations=[rel("R-2", "shareholder", "P-L", "S-A", "rec-3")]))
+    got = store.get_relations(["R-2"])["R-2"]
+    assert (got.source, got.target) == ("P-L", "S-A")
+    assert got.record_ids == ["rec-1", "rec-9", "rec-3"]
+    assert got.props == {} and got.valid_from is None
+    assert [r.id for r in store.relations_of(["P-Z"])] == ["R-1"]
+
+
+def test_relation_duplicated_within_a_batch(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(
+        Batch(
+            relations=[
+                rel("R-9", "officer", "P-Z", "S-B", "rec-1", title="监事"),
+                rel("R-9", "officer", "P-Z", "S-B", "rec-2", title="经理"),
+            ]
+        )
+    )
+    got = store.get_relations(["R-9"])["R-9"]
+    assert got.record_ids == ["rec-1", "rec-2"]
+    assert got.props == {"title": "经理"}
+
+
+def test_relations_of_by_type_and_direction(store: GraphStore) -> None:
+    base_graph(store)
+
+    def ids(*args: Any, **kwargs: Any) -> list[str]:
+        return [r.id for r in store.relations_of(*args, **kwargs)]
+
+    assert ids(["S-A"]) == ["R-1", "R-2", "R-3"]
+    assert ids(["S-A"], direction="out") == ["R-3"]
+    assert ids(["S-A"], direction="in") == ["R-1", "R-2"]
+    assert ids(["S-A"], types=["shareholder"]) == ["R-2"]
+    assert ids(["S-A"], types=["shareholder", "guarantees"], direction="in") == ["R-2"]
+    assert ids(["S-A"], types=[]) == []
+    # Several subjects in one call; a relation between two of them appears once.
+    assert ids(["S-A", "S-B", "S-missing"]) == ["R-1", "R-2", "R-3", "R-4"]
+    assert ids(["S-B", "P-L"], direction="out") == ["R-4"]
+    assert ids([]) == []
+    rels = store.relations_of(["S-B"], types=["guarantees"])
+    assert [(r.source, r.target, r.props, r.record_ids) for r in rels] == [
+        ("S-A", "S-B", {"amount": 5_000_000}, ["rec-2"])
+    ]
+
+
+def test_relations_of_as_of(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(
+        Batch(
+            relations=[
+                rel(
+                    "R-5",
+                    "officer",
+                    "P-L",
+                    "S-A",
+                    "rec-2",
+                    valid_from="2019-03-01",
+                    valid_to="2021-07-01",
+                    title="监事",
+                ),
+                rel("R-6", "officer", "P-Z", "S-A", "rec-1", valid_to="2019-03-01"),
+            ]
+        )
+    )
+
+    def active(as_of: str | None) -> list[str]:
+        return [r.id for r in store.relations_of(["S-A"], types=["officer"], as_of=as_of)]
+
+    assert active(None) == ["R-5", "R-6"]
+    assert active("2019-02-28") == ["R-6"]  # before valid_from
+    assert active("2019-03-01") == ["R-5"]  # on valid_from: holds; R-6's valid_to: gone
+    assert active("2021-06-30") == ["R-5"]
+    assert active("2021-07-01") == []  # valid_to is the first day it no longer holds
+    # Open-ended: valid_from only (R-1), no dates at all (R-2).
+    all_in = [r.id for r in store.relations_of(["S-A"], as_of="2030-01-01", direction="in")]
+    assert all_in == ["R-1", "R-2"]
+    assert [r.id for r in store.relations_of(["S-A"], as_of="2018-05-30")] == ["R-2", "R-3", "R-6"]
+
+
+def test_get_relations_and_delete(store: GraphStore) -> None:
+    base_graph(store)
+    got = store.get_relations(["R-3", "R-missing", "R-1"])
+    assert sorted(got) == ["R-1", "R-3"]
+    assert got["R-1"] == rel(
+        "R-1", "legal_representative", "P-Z", "S-A", "rec-1", valid_from="2018-05-31"
+    )
+    store.write(Batch(delete_relations=["R-3", "R-missing"]))
+    assert store.get_relations(["R-3"]) == {}
+    assert [r.id for r in store.relations_of(["S-B"])] == ["R-4"]
+    # Deleted and re-created in one batch: a fresh relation, old record ids gone.
+    store.write(
+        Batch(delete_relations=["R-4"], relations=[rel("R-4", "shareholder", "P-L", "S-B", "x")])
+    )
+    assert store.get_relations(["R-4"])["R-4"].record_ids == ["x"]
+    assert store.counts()["relations"] == 3
+
+
+def test_self_loop_relation(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(relations=[rel("R-7", "guarantees", "S-A", "S-A", "rec-2")]))
+    assert [r.id for r in store.relations_of(["S-A"], types=["guarantees"])] == ["R-3", "R-7"]
+    assert [r.id for r in store.relations_of(["S-A"], direction="in")] == ["R-1", "R-2", "R-7"]
+
+
+# -- listings -------------------------------------------------------------------
+
+
+def listings_batch() -> Batch:
+    return Batch(
+        listings=[
+            Listing(
+                id="L-1",
+                kind="dishonest_debtors",
+                subject_id="S-A",
+                number="(2023)豫1403执1234号",
+                department="睢阳区人民法院",
+                start="2023-04-01",
+                props={"amount": 120000.5, "detail": {"执行依据": "民事判决"}},
+                record_ids=["rec-1"],
+            ),
+            Listing(
+                id="L-2",
+                kind="admin_penalties",
+                subject_id="S-A",
+                number="商市监罚〔2022〕88号",
+                start="2022-08-08",
+                end="2025-08-08",
+                record_ids=["rec-2"],
+            ),
+            Listing(id="L-3", kind="abnormal_operations", subject_id="S-B", record_ids=["rec-2"]),
+            Listing(
+                id="L-4",
+                kind="admin_penalties",
+                subject_id="P-Z",
+                number="商市监罚〔2022〕88号",
+                record_ids=["rec-1"],
+            ),
+        ]
+    )
+
+
+def test_listings_by_subject_kind_and_number(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(listings_batch())
+    assert [x.id for x in store.listings_of(["S-A"])] == ["L-1", "L-2"]
+    assert [x.id for x in store.listings_of(["S-B", "P-Z", "S-A"])] == ["L-1", "L-2", "L-3", "L-4"]
+    assert [x.id for x in store.listings_of(["S-A", "P-Z"], kinds=["admin_penalties"])] == [
+        "L-2",
+        "L-4",
+    ]
+    assert store.listings_of(["S-A"], kinds=[]) == []
+    assert store.listings_of([]) == []
+    assert [x.id for x in store.listings_by_number(["商市监罚〔2022〕88号"])] == ["L-2", "L-4"]
+    by_num = store.listings_by_number(
+        ["(2023)豫1403执1234号", "无此文号"], kinds=["dishonest_debtors"]
+    )
+    assert [x.to_dict() for x in by_num] == [listings_batch().listings[0].to_dict()]
+    assert store.listings_by_number([""]) == []
+    got = store.get_listings(["L-3", "L-missing"])
+    assert list(got) == ["L-3"]
+    assert got["L-3"].number is None and got["L-3"].props == {}
+
+
+def test_listing_upsert_replaces_fields_unions_record_ids_and_deletes(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(listings_batch())
+    moved = Listing(
+        id="L-2",
+        kind="admin_penalties",
+        subject_id="S-B",
+        number="商市监罚〔2022〕99号",
+        record_ids=["rec-3", "rec-2"],
+    )
+    store.write(Batch(listings=[moved]))
+    got = store.get_listings(["L-2"])["L-2"]
+    assert got.subject_id == "S-B"
+    assert got.record_ids == ["rec-2", "rec-3"]
+    assert (got.start, got.end, got.department) == (None, None, None)
+    assert [x.id for x in store.listings_of(["S-A"])] == ["L-1"]
+    assert [x.id for x in store.listings_of(["S-B"])] == ["L-2", "L-3"]
+    assert [x.id for x in store.listings_by_number(["商市监罚〔2022〕88号"])] == ["L-4"]
+    assert [x.id for x in store.listings_by_number(["商市监罚〔2022〕99号"])] == ["L-2"]
+    store.write(Batch(delete_listings=["L-1", "L-missing"]))
+    assert store.get_listings(["L-1"]) == {}
+    assert store.listings_by_number(["(2023)豫1403执1234号"]) == []
+    assert store.counts()["listings"] == 3
+
+
+# -- records --------------------------------------------------------------------
+
+
+def test_records_and_records_of(store: GraphStore) -> None:
+    base_graph(store)
+    got = store.get_records(["rec-2", "rec-missing"])
+    assert list(got) == ["rec-2"]
+    assert got["rec-2"] == record(
+        "rec-2", ("S-A", "guarantor"), ("S-B", "borrower"), ("P-L", "holder")
+    )
+    assert [r.id for r in store.records_of("S-A")] == ["rec-1", "rec-2"]
+    assert [r.id for r in store.records_of("P-L")] == ["rec-2"]
+    assert store.records_of("S-missing") == []
+    # A record naming one subject in two roles is listed once.
+    store.write(Batch(records=[record("rec-3", ("S-B", "party"), ("S-B", "payee"))]))
+    assert [r.id for r in store.records_of("S-B")] == ["rec-2", "rec-3"]
+
+
+def test_record_replaced_by_new_version(store: GraphStore) -> None:
+    base_graph(store)
+    v2 = record("rec-2", ("S-B", "borrower"), version=2, 企业名称="郑州恒达贸易有限公司")
+    v2.warnings = []
+    store.write(Batch(records=[v2]))
+    assert store.get_records(["rec-2"])["rec-2"] == v2
+    assert [r.id for r in store.records_of("S-A")] == ["rec-1"]
+    assert store.records_of("P-L") == []
+    assert [r.version for r in store.records_of("S-B")] == [2]
+    assert store.counts()["records"] == 2
+
+
+# -- docs -----------------------------------------------------------------------
+
+
+def test_docs_put_get_list_delete(store: GraphStore) -> None:
+    j1 = {"pair": ["S-A", "S-C"], "score": 0.93, "evidence": {"name": "商丘华通"}}
+    j2: dict[str, Any] = {"pair": ["S-B", "S-D"], "decision": None, "list": []}
+    store.write(
+        Batch(
+            docs=[
+                ("judgements", "j-2", j2),
+                ("judgements", "j-1", j1),
+                ("quarantine", "j-1", {"reason": "bad uscc"}),
+            ]
+        )
+    )
+    assert store.get_docs("judgements", ["j-1", "j-3"]) == {"j-1": j1}
+    assert store.list_docs("judgements") == {"j-1": j1, "j-2": j2}
+    assert list(store.list_docs("judgements")) == ["j-1", "j-2"]
+    assert store.list_docs("quarantine") == {"j-1": {"reason": "bad uscc"}}
+    assert store.list_docs("nothing") == {}
+    store.write(
+        Batch(docs=[("judgements", "j-1", {"replaced": True}), ("judgements", "j-2", None)])
+    )
+    assert store.list_docs("judgements") == {"j-1": {"replaced": True}}
+    # Put then delete in one batch: the last word wins.
+    store.write(Batch(docs=[("judgements", "j-4", {"x": 1}), ("judgements", "j-4", None)]))
+    assert store.get_docs("judgements", ["j-4"]) == {}
+    store.write(Batch(docs=[("judgements", "j-9", None)]))  # deleting nothing is fine
+    assert store.list_docs("quarantine") == {"j-1": {"reason": "bad uscc"}}
+
+
+# -- merge and split ------------------------------------------------------------
+
+
+def test_merge_subjects(store: GraphStore) -> None:
+    base_graph(store)
+    # S-A2 is the same enterprise under its old registration number.
+    dup = org("S-A2", "商丘市华通建材有限责任公司", f"reg_no:{REG_NO_A}", capital=430, city="商丘")
+    survivor_attrs = org("S-A", "", capital=500)
+    store.write(
+        Batch(
+            subjects=[dup, survivor_attrs],
+            relations=[
+                rel("R-10", "branch_of", "S-A2", "S-A", "rec-4"),  # between the two: a self-loop
+                rel("R-11", "guarantees", "S-B", "S-A2", "rec-4"),
+                rel("R-12", "officer", "P-L", "S-A2", "rec-4", title="经理"),
+            ],
+            listings=[
+                Listing(id="L-9", kind="tax_violations", subject_id="S-A2", record_ids=["rec-4"])
+            ],
+            records=[record("rec-4", ("S-A2", "subject"), ("S-A", "head_office"))],
+        )
+    )
+    store.merge_subjects("S-A", "S-A2")
+
+    assert store.get_subjects(["S-A2"]) == {}
+    s = store.get_subjects(["S-A"])["S-A"]
+    assert s.keys == [f"uscc:{USCC_A}", f"org_code:{ORG_CODE_A}", f"reg_no:{REG_NO_A}"]
+    assert s.names == ["商丘华通建材有限公司", "商丘市华通建材有限责任公司"]
+    assert s.norm_names == ["商丘华通建材有限公司", "商丘市华通建材有限责任公司"]
+    assert s.name == "商丘华通建材有限公司"
+    assert s.attrs == {"capital": 500, "city": "商丘"}  # only missing attrs move
+    assert store.find_by_keys([f"reg_no:{REG_NO_A}"]) == {f"reg_no:{REG_NO_A}": ["S-A"]}
+
+    rels = store.get_relations(["R-10", "R-11", "R-12"])
+    assert (rels["R-10"].source, rels["R-10"].target) == ("S-A", "S-A")
+    assert (rels["R-11"].source, rels["R-11"].target) == ("S-B", "S-A")
+    assert (rels["R-12"].source, rels["R-12"].target) == ("P-L", "S-A")
+    assert rels["R-12"].props == {"title": "经理"}
+    assert [r.id for r in store.relations_of(["S-A"])] == [
+        "R-1",
+        "R-10",
+        "R-11",
+        "R-12",
+        "R-2",
+        "R-3",
+    ]
+    assert store.relations_of(["S-A2"]) == []
+    assert [x.subject_id for x in store.listings_of(["S-A"])] == ["S-A"]
+    assert store.listings_of(["S-A2"]) == []
+
+    assert [r.id for r in store.records_of("S-A")] == ["rec-1", "rec-2", "rec-4"]
+    assert store.records_of("S-A2") == []
+    rec4 = store.get_records(["rec-4"])["rec-4"]
+    assert [(m.subject_id, m.role) for m in rec4.mentions] == [
+        ("S-A", "subject"),
+        ("S-A", "head_office"),
+    ]
+    assert store.resolve_ids(["S-A2", "S-A", "S-B", "S-nothing"]) == {
+        "S-A2": "S-A",
+        "S-A": "S-A",
+        "S-B": "S-B",
+    }
+    counts = store.counts()
+    assert (counts["subjects"], counts["relations"], counts["redirects"]) == (4, 7, 1)
+
+    # Merging again (the merged id is gone) changes nothing; so does a self-merge.
+    before = dump(store)
+    store.merge_subjects("S-A", "S-A2")
+    store.merge_subjects("S-A", "S-A")
+    assert dump(store) == before
+
+
+def test_merge_chain_redirects_to_last_survivor(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(subjects=[org("S-X", "华通建材"), org("S-Y", "华通建材有限公司")]))
+    store.merge_subjects("S-X", "S-A")
+    store.merge_subjects("S-Y", "S-X")
+    assert store.resolve_ids(["S-A", "S-X", "S-Y"]) == {"S-A": "S-Y", "S-X": "S-Y", "S-Y": "S-Y"}
+    assert store.find_by_keys([f"uscc:{USCC_A}"]) == {f"uscc:{USCC_A}": ["S-Y"]}
+    assert [r.id for r in store.relations_of(["S-Y"])] == ["R-1", "R-2", "R-3"]
+    assert store.counts()["redirects"] == 2
+    # A subject created again under a merged-away id takes the id back.
+    store.write(Batch(subjects=[org("S-A", "新商丘华通")]))
+    assert store.resolve_ids(["S-A", "S-X"]) == {"S-A": "S-A", "S-X": "S-Y"}
+    assert store.counts()["redirects"] == 1
+
+
+def test_merge_into_unknown_survivor_raises(store: GraphStore) -> None:
+    base_graph(store)
+    before = dump(store)
+    with pytest.raises(ValueError):
+        store.merge_subjects("S-nobody", "S-A")
+    assert dump(store) == before
+
+
+def test_move_mentions_split(store: GraphStore) -> None:
+    base_graph(store)
+    # rec-5 asserts a relation and a listing about a namesake wrongly merged into P-Z.
+    store.write(
+        Batch(
+            records=[
+                record("rec-5", ("P-Z", "legal_representative"), ("S-B", "subject")),
+                record("rec-6", ("P-Z", "shareholder"), ("P-Z", "legal_representative")),
+            ],
+            relations=[
+                rel("R-20", "legal_representative", "P-Z", "S-B", "rec-5"),
+                rel("R-21", "shareholder", "P-Z", "S-B", "rec-5", "rec-1"),
+                rel("R-22", "guarantees", "P-Z", "P-Z", "rec-5"),
+            ],
+            listings=[
+                Listing(id="L-20", kind="loan_defaults", subject_id="P-Z", record_ids=["rec-5"]),
+                Listing(id="L-21", kind="red_list", subject_id="P-Z", record_ids=[]),
+            ],
+        )
+    )
+    namesake = person("P-Z2", "张三", f"id_masked:{ID_ZHANG[:6]}********2013")
+    store.move_mentions(
+        [("rec-5", "legal_representative"), ("rec-6", "shareholder"), ("rec-missing", "x")],
+        "P-Z",
+        namesake,
+    )
+    assert store.get_subjects(["P-Z2"])["P-Z2"].keys == namesake.keys
+    rec5 = store.get_records(["rec-5"])["rec-5"]
+    assert [(m.subject_id, m.role) for m in rec5.mentions] == [
+        ("P-Z2", "legal_representative"),
+        ("S-B", "subject"),
+    ]
+    rec6 = store.get_records(["rec-6"])["rec-6"]
+    assert [(m.subject_id, m.role) for m in rec6.mentions] == [
+        ("P-Z2", "shareholder"),
+        ("P-Z", "legal_representative"),
+    ]
+    assert [r.id for r in store.records_of("P-Z")] == ["rec-1", "rec-6"]
+    assert [r.id for r in store.records_of("P-Z2")] == ["rec-5", "rec-6"]
+    rels = store.get_relations(["R-20", "R-21", "R-22", "R-1"])
+    assert rels["R-20"].source == "P-Z2"  # asserted only by a moved record
+    assert rels["R-21"].source == "P-Z"  # also asserted by rec-1, which stays
+    assert (rels["R-22"].source, rels["R-22"].target) == ("P-Z2", "P-Z2")
+    assert rels["R-1"].source == "P-Z"
+    assert [x.id for x in store.listings_of(["P-Z2"])] == ["L-20"]
+    assert [x.id for x in store.listings_of(["P-Z"])] == ["L-21"]  # no records: stays
+
+
+def test_move_mentions_from_unknown_subject_raises(store: GraphStore) -> None:
+    base_graph(store)
+    before = dump(store)
+    with pytest.raises(ValueError):
+        store.move_mentions([("rec-1", "subject")], "S-nobody", org("S-new", "新"))
+    assert dump(store) == before
+
+
+def test_move_mentions_nothing_matching_adds_no_records(store: GraphStore) -> None:
+    base_graph(store)
+    store.move_mentions([("rec-1", "no-such-role")], "S-A", org("S-new", "新公司"))
+    assert store.records_of("S-new") == []
+    assert [r.id for r in store.records_of("S-A")] == ["rec-1", "rec-2"]
+
+
+# -- atomicity ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["relation_source", "relation_target", "listing", "mention"])
+def test_batch_naming_an_unknown_subject_changes_nothing(store: GraphStore, bad: str) -> None:
+    base_graph(store)
+    store.write(listings_batch())
+    store.write(Batch(docs=[("judgements", "j-1", {"v": 1})]))
+    before = dump(store)
+    batch = Batch(
+        subjects=[org("S-N", "新公司", f"uscc:{USCC_C}"), org("S-A", "", "reg_no:X", x=1)],
+        relations=[rel("R-2", "shareholder", "P-Z", "S-A", "rec-9")],
+        listings=[Listing(id="L-1", kind="red_list", subject_id="S-N")],
+        records=[record("rec-1", ("S-N", "subject"))],
+        docs=[("judgements", "j-1", None), ("judgements", "j-2", {"v": 2})],
+        delete_relations=["R-3"],
+        delete_listings=["L-3"],
+    )
+    if bad == "relation_source":
+        batch.relations.append(rel("R-bad", "guarantees", "S-ghost", "S-A"))
+    elif bad == "relation_target":
+        batch.relations.append(rel("R-bad", "guarantees", "S-A", "S-ghost"))
+    elif bad == "listing":
+        batch.listings.append(Listing(id="L-bad", kind="red_list", subject_id="S-ghost"))
+    else:
+        batch.records.append(record("rec-bad", ("S-A", "x"), ("S-ghost", "y")))
+    with pytest.raises(ValueError, match="S-ghost"):
+        store.write(batch)
+    assert dump(store) == before
+    assert store.find_by_keys([f"uscc:{USCC_C}", "reg_no:X"]) == {}
+    # The store still takes writes afterwards.
+    store.write(Batch(subjects=[org("S-N", "新公司")]))
+    assert store.counts()["subjects"] == 5
+
+
+# -- search and iteration -------------------------------------------------------
+
+
+def test_search_substring_semantics(store: GraphStore) -> None:
+    subjects = [
+        org("S-1", "商丘华通建材有限公司"),
+        org("S-2", "华通物流有限公司"),
+        person("P-1", "华通"),
+        org("S-3", "永城建材厂"),
+    ]
+    # Two names whose junction spells 通永: must not match "通永".
+    subjects[1].norm_names.append("永城华通仓储")
+    subjects[3].norm_names = ["华通", "永城建材厂"]
+    store.write(Batch(subjects=subjects))
+
+    def ids(text: str, subject_type: str | None = None, limit: int = 50) -> list[str]:
+        return [s.id for s in store.search(text, subject_type, limit)]
+
+    assert ids("华通") == ["P-1", "S-1", "S-2", "S-3"]
+    assert ids("华通", subject_type=ORG) == ["S-1", "S-2", "S-3"]
+    assert ids("华通", subject_type=PERSON) == ["P-1"]
+    assert ids("华通", limit=2) == ["P-1", "S-1"]
+    assert ids("华通", subject_type=ORG, limit=1) == ["S-1"]
+    assert ids("建材") == ["S-1", "S-3"]
+    assert ids("仓储") == ["S-2"]
+    assert ids("通永") == []  # would straddle 华通 | 永城建材厂
+    assert ids("公司永城") == []  # would straddle 华通物流有限公司 | 永城华通仓储
+    assert ids("商丘华通建材有限公司") == ["S-1"]
+    assert ids("商丘华通建材有限公司。") == []
+    assert ids("厂") == ["S-3"]  # one character: no bigram to look up
+    assert ids("华") == ["P-1", "S-1", "S-2", "S-3"]
+    assert ids("") == []
+    assert ids("华通", limit=0) == []
+    got = store.search("物流")[0]
+    assert got.norm_names == ["华通物流有限公司", "永城华通仓储"]
+
+
+def test_search_after_merge(store: GraphStore) -> None:
+    store.write(Batch(subjects=[org("S-1", "甲乙建材"), org("S-2", "丙丁物流")]))
+    store.merge_subjects("S-1", "S-2")
+    assert [s.id for s in store.search("丙丁")] == ["S-1"]
+    assert [s.id for s in store.search("乙丙")] == []
+
+
+def test_iterators_are_sorted_and_filtered(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(listings_batch())
+    assert [s.id for s in store.iter_subjects()] == ["P-L", "P-Z", "S-A", "S-B"]
+    assert [s.id for s in store.iter_subjects(ORG)] == ["S-A", "S-B"]
+    assert [s.id for s in store.iter_subjects(PERSON)] == ["P-L", "P-Z"]
+    assert [r.id for r in store.iter_relations()] == ["R-1", "R-2", "R-3", "R-4"]
+    assert [r.id for r in store.iter_relations(["shareholder"])] == ["R-2", "R-4"]
+    assert [x.id for x in store.iter_listings()] == ["L-1", "L-2", "L-3", "L-4"]
+    assert [x.id for x in store.iter_listings(["admin_penalties"])] == ["L-2", "L-4"]
+    assert list(store.iter_listings([])) == []
+    rels = {r.id: r for r in store.iter_relations()}
+    assert rels == store.get_relations(["R-1", "R-2", "R-3", "R-4"])
+
+
+def test_iterators_cross_page_boundaries(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graph.store.neo4j as neo4j_store
+
+    monkeypatch.setattr(neo4j_store, "PAGE_SIZE", 3)
+    subjects = [org(f"S-{i:02d}", f"公司{i}") for i in range(10)]
+    rels = [rel(f"R-{i:02d}", "branch_of", f"S-{i:02d}", "S-00") for i in range(1, 10)]
+    store.write(Batch(subjects=subjects, relations=rels))
+    assert [s.id for s in store.iter_subjects()] == [s.id for s in subjects]
+    assert [r.id for r in store.iter_relations()] == [r.id for r in rels]
+    assert [s.id for s in store.iter_subjects(PERSON)] == []
+
+
+def test_counts_and_clear(store: GraphStore) -> None:
+    assert store.counts() == {
+        "subjects": 0,
+        "relations": 0,
+        "listings": 0,
+        "records": 0,
+        "redirects": 0,
+    }
+    base_graph(store)
+    store.write(listings_batch())
+    store.write(Batch(docs=[("judgements", "j-1", {"v": 1})]))
+    store.merge_subjects("S-A", "S-B")
+    assert store.counts() == {
+        "subjects": 3,
+        "relations": 4,
+        "listings": 4,
+        "records": 2,
+        "redirects": 1,
+    }
+    store.clear()
+    assert store.counts() == {
+        "subjects": 0,
+        "relations": 0,
+        "listings": 0,
+        "records": 0,
+        "redirects": 0,
+    }
+    assert store.find_by_keys([f"uscc:{USCC_A}"]) == {}
+    assert store.list_docs("judgements") == {}
+    assert store.search("华通") == []
+    assert store.resolve_ids(["S-B"]) == {}
+    # Usable again after a clear.
+    base_graph(store)
+    assert store.counts()["subjects"] == 4
+
+
+def test_empty_inputs(store: GraphStore) -> None:
+    store.write(Batch())
+    store.ping()
+    assert store.get_subjects([]) == {}
+    assert store.resolve_ids([]) == {}
+    assert store.get_relations([]) == {}
+    assert store.get_listings([]) == {}
+    assert store.get_records([]) == {}
+    assert store.get_docs("judgements", []) == {}
+    assert store.listings_by_number([]) == []
+
+
+def test_closed_store_is_unavailable(store: GraphStore) -> None:
+    store.close()
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+    with pytest.raises(StoreUnavailable):
+        store.write(Batch(subjects=[org("S-A", "甲")]))
+
+
+# -- embedded only: durability on disk --------------------------------------------
+
+
+def scenario(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(listings_batch())
+    store.write(Batch(docs=[("judgements", "j-1", {"pair": ["S-A", "S-B"]})]))
+    store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
+    store.merge_subjects("S-A", "S-A2")
+    store.move_mentions([("rec-2", "holder")], "P-L", person("P-L2", "李四"))
+
+
+def test_embedded_reopen_after_close_uses_snapshot(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    scenario(store)
+    expected = dump(store)
+    store.close()
+    assert (tmp_path / "store" / JOURNAL).stat().st_size == 0  # folded into the snapshot
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
+    assert [s.id for s in again.search("华通")] == ["S-A"]
+    again.close()
+
+
+def test_embedded_reopen_without_close_replays_journal(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    scenario(store)
+    expected = dump(store)
+    # No close: as after a crash, the state is in the journal only.
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
+    assert [s.id for s in again.search("建材")] == ["S-A"]
+
+
+def test_embedded_snapshot_plus_journal(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    store.compact()
+    store.write(listings_batch())
+    expected = dump(store)
+    assert dump(EmbeddedStore(tmp_path / "store")) == expected
+
+
+def test_embedded_torn_journal_tail_is_dropped(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    expected = dump(store)
+    journal = tmp_path / "store" / JOURNAL
+    good_size = journal.stat().st_size
+    store.write(listings_batch())
+    with journal.open("r+b") as fh:
+        fh.truncate(journal.stat().st_size - 5)  # a crash in the middle of the last entry
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert journal.stat().st_size == good_size  # the torn bytes are cut off
+    # Writes after recovery append to a clean journal and survive the next replay.
+    again.write(Batch(subjects=[org("S-N", "新公司")]))
+    third = EmbeddedStore(tmp_path / "store")
+    assert [s.id for s in third.iter_subjects()] == ["P-L", "P-Z", "S-A", "S-B", "S-N"]
+    assert third.listings_of(["S-A"]) == []
+
+
+def test_embedded_in_memory_batch_is_atomic() -> None:
+    store = EmbeddedStore(None)
+    base_graph(store)
+    before = dump(store)
+    bad = Batch(
+        subjects=[org("S-N", "新公司", f"uscc:{USCC_C}")],
+        relations=[rel("R-bad", "guarantees", "S-N", "S-ghost")],
+    )
+    with pytest.raises(ValueError):
+        store.write(bad)
+    assert dump(store) == before
+
+
+def test_embedded_stored_record_is_not_the_callers_object(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    rec = record("rec-7", ("S-B", "subject"))
+    store.write(Batch(records=[rec]))
+    store.merge_subjects("S-A", "S-B")
+    # The merge re-points the stored copy, not the record the caller still holds.
+    assert rec.mentions[0].subject_id == "S-B"
+    assert store.get_records(["rec-7"])["rec-7"].mentions[0].subject_id == "S-A"
