@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
-from graph.errors import StoreUnavailable
+from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import JOURNAL, EmbeddedStore
@@ -908,3 +909,68 @@ def test_embedded_stored_record_is_not_the_callers_object(tmp_path: Path) -> Non
     # The merge re-points the stored copy, not the record the caller still holds.
     assert rec.mentions[0].subject_id == "S-B"
     assert store.get_records(["rec-7"])["rec-7"].mentions[0].subject_id == "S-A"
+
+
+# -- Neo4j only: errors the API maps to 503 and 504 --------------------------------
+
+
+def test_neo4j_unreachable_is_store_unavailable() -> None:
+    from graph.store.neo4j import Neo4jStore
+
+    # Port 1 on localhost: connection refused at once.
+    store = Neo4jStore("bolt://127.0.0.1:1", user="neo4j", password="x", timeout_s=1.0)
+    try:
+        with pytest.raises(StoreUnavailable, match="unavailable"):
+            store.ping()
+        with pytest.raises(StoreUnavailable):
+            store.get_subjects(["S-A"])
+        with pytest.raises(StoreUnavailable):
+            store.write(Batch(subjects=[org("S-A", "甲")]))
+    finally:
+        store.close()
+
+
+def test_neo4j_slow_query_is_query_timeout() -> None:
+    from graph.store.neo4j import Neo4jStore
+
+    store = open_neo4j()
+    assert isinstance(store, Neo4jStore)
+    slow = Neo4jStore(NEO4J_URI, user="neo4j", password=NEO4J_PASSWORD, timeout_s=0.5)
+    try:
+        with pytest.raises(QueryTimeout):
+            # A read that cannot finish in 0.5 s, through the store's own plumbing.
+            slow._read(
+                lambda tx: tx.run("UNWIND range(1, 2000000000) AS x RETURN count(x) AS c").single()
+            )
+    finally:
+        slow.close()
+        store.close()
+
+
+def test_neo4j_write_waiting_on_a_lock_is_query_timeout() -> None:
+    from neo4j import GraphDatabase
+
+    from graph.store.neo4j import Neo4jStore
+
+    store = open_neo4j()
+    store.clear()
+    store.write(Batch(subjects=[org("S-LOCK", "甲")]))
+    blocked = Neo4jStore(
+        NEO4J_URI, user="neo4j", password=NEO4J_PASSWORD, timeout_s=1.0, write_timeout_s=1.0
+    )
+    driver = GraphDatabase.driver(NEO4J_URI, auth=("neo4j", NEO4J_PASSWORD))
+    try:
+        with driver.session() as session:
+            holder = session.begin_transaction()
+            holder.run("MATCH (s:Subject {id: 'S-LOCK'}) SET s.name = '乙'").consume()
+            with pytest.raises(QueryTimeout):
+                blocked.write(Batch(subjects=[org("S-LOCK", "丙")]))
+            holder.rollback()
+        # Nothing stuck: the same store writes once the lock is gone.
+        blocked.write(Batch(subjects=[org("S-LOCK", "丙")]))
+        assert store.get_subjects(["S-LOCK"])["S-LOCK"].name == "丙"
+    finally:
+        driver.close()
+        blocked.close()
+        store.clear()
+        store.close()

@@ -224,7 +224,9 @@ def _mention_rows(rec_id: str, mentions: list[Mention]) -> list[dict[str, str]]:
 
 def _is_timeout(exc: Neo4jError) -> bool:
     code = exc.code or ""
-    return "TransactionTimedOut" in code
+    # A query over its time limit fails with TransactionTimedOut*; one that was
+    # still waiting for a lock at that moment fails with LockClientStopped.
+    return "TransactionTimedOut" in code or code.endswith(".LockClientStopped")
 
 
 # -- Cypher --------------------------------------------------------------------
@@ -328,8 +330,11 @@ class Neo4jStore:
         self._closed = False
         self._schema_ready = False
         self._schema_lock = threading.Lock()
-        # The server may come up later: the first call creates the schema then.
+        # One quick connectivity check (no retries) rather than the schema's
+        # retried writes, so that opening against a stopped server does not
+        # stall; the first call creates the schema once the server is up.
         with contextlib.suppress(StoreUnavailable):
+            self.ping()
             self._ensure_schema()
 
     # -- plumbing ----------------------------------------------------------
