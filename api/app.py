@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.audit import AuditLog, AuditMiddleware, BodyLimitMiddleware, TimeoutMiddleware
 from api.deps import MaskingJSONResponse
 from api.errors import install_error_handlers
 from api.keys import KeyStore
-from api.routers import health, subjects
+from api.routers import audit, health, subjects
 from graph.settings import Settings, get_settings
 from graph.store import open_store
 from graph.store.base import GraphStore
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         finally:
             if own:
                 app.state.store.close()
+            app.state.audit.close()
 
     app = FastAPI(
         title="creditlink",
@@ -51,7 +53,14 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.keys = KeyStore(settings.data_dir)
     if store is not None:
         app.state.store = store
+    app.state.audit = AuditLog(settings.data_dir / "audit")
     install_error_handlers(app)
+    # Every endpoint, whichever router adds it, passes these (last added is
+    # outermost): the audit sees the final status, including 413 and 504.
+    app.add_middleware(TimeoutMiddleware, timeout_s=settings.query_timeout_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(AuditMiddleware, audit=app.state.audit, keys=app.state.keys)
     app.include_router(health.router)
     app.include_router(subjects.router)
+    app.include_router(audit.router)
     return app

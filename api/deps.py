@@ -78,4 +78,7 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
             )
         return principal
 
+    # Tagged so that code walking the routes can tell what each one demands:
+    # the timeout exempts writes, and the role-matrix test is derived from it.
+    check.permission = permission  # type: ignore[attr-defined]
     return check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.errors import CreditlinkError
+from graph.privacy import mask_error_payload
 
 log = logging.getLogger("creditlink.api")
 
@@ -21,35 +23,53 @@ def error_body(code: str, message: str, details: object | None = None) -> dict[s
     return {"error": body}
 
 
+def _sees_id_numbers(request: Request) -> bool:
+    # Decided from the principal the auth dependency stored on the request,
+    # not from a context variable: error handlers may run outside the task
+    # that ran the dependency. No principal (401, unknown route): masked.
+    principal = getattr(request.state, "principal", None)
+    return bool(principal is not None and principal.sees_id_numbers)
+
+
+def _json(
+    request: Request,
+    body: dict[str, object],
+    status_code: int,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    # Errors echo what the caller sent (a key in a path, a value in a body):
+    # masked like every other payload, and more strictly (15-digit numbers too).
+    if not _sees_id_numbers(request):
+        body = mask_error_payload(body)
+    return JSONResponse(body, status_code=status_code, headers=dict(headers) if headers else None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CreditlinkError)
-    async def _creditlink(_: Request, exc: CreditlinkError) -> JSONResponse:
+    async def _creditlink(request: Request, exc: CreditlinkError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(
+        return _json(
+            request,
             error_body(exc.code, exc.message, exc.details or None),
-            status_code=exc.status,
-            headers=headers,
+            exc.status,
+            headers,
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"location": list(e.get("loc", ())), "message": e.get("msg", "")}
-            for e in exc.errors()
+            {"location": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
         ]
-        return JSONResponse(
-            error_body("invalid_request", "the request is not valid", problems),
-            status_code=422,
+        return _json(
+            request, error_body("invalid_request", "the request is not valid", problems), 422
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code
-        )
+        return _json(request, error_body(code, str(exc.detail)), exc.status_code, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -30,21 +30,60 @@ def mask_id(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    return _ID18.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[1:] + m.group(4), text)
+    return _ID18.sub(lambda m: m.group(1) + "*" * 8 + m.group(3) + m.group(4), text)
 
 
-def mask_payload(obj: Any) -> Any:
+# Field names (raw feed headers and cleaned fields) that say "this is an ID
+# number": there a 15-digit legacy number is masked as well.
+_ID_FIELD_WORDS = ("身份证", "证件号", "公民身份", "id_number", "idcard", "id_card")
+# A 15-digit legacy ID number inside free text: region, yymmdd, sequence.
+_ID15_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(\d{6})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(\d{3})(?![0-9A-Za-z])"
+)
+
+
+def _is_id_field(name: str) -> bool:
+    low = name.casefold()
+    return any(w in low for w in _ID_FIELD_WORDS)
+
+
+def mask_payload(obj: Any, _id_field: bool = False) -> Any:
     """Return a copy of a JSON-like payload with every ID number masked."""
     if isinstance(obj, str):
         if obj.startswith("id_number:"):
             return "id_number:" + mask_id(obj[len("id_number:") :])
+        if _id_field:
+            return mask_id15(mask_text(obj))
         return mask_text(obj)
     if isinstance(obj, dict):
         return {
-            (mask_text(k) if isinstance(k, str) else k): mask_payload(v) for k, v in obj.items()
+            (mask_text(k) if isinstance(k, str) else k): mask_payload(
+                v, _id_field or (isinstance(k, str) and _is_id_field(k))
+            )
+            for k, v in obj.items()
         }
     if isinstance(obj, list | tuple):
-        return [mask_payload(v) for v in obj]
+        return [mask_payload(v, _id_field) for v in obj]
+    return obj
+
+
+def mask_error_payload(obj: Any) -> Any:
+    """Like ``mask_payload``, and 15-digit legacy ID numbers anywhere too.
+
+    Errors echo what the caller typed (a path, a key), and no field says what
+    that was; masking a registration number that happens to look like an old
+    ID number costs nothing in an error message.
+    """
+    return _mask_id15_everywhere(mask_payload(obj))
+
+
+def _mask_id15_everywhere(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return _ID15_IN_TEXT.sub(lambda m: mask_id(m.group(0)), obj)
+    if isinstance(obj, dict):
+        return {_mask_id15_everywhere(k): _mask_id15_everywhere(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_mask_id15_everywhere(v) for v in obj]
     return obj
 
 

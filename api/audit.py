@@ -1,0 +1,482 @@
+"""The audit log, and the guards that wrap every HTTP exchange.
+
+Audit: every request that presents a key is recorded as one JSON line under
+``<data_dir>/audit/``: time, key id, role, method, endpoint (the path
+template, so that an ID number in a path does not land in the log in full),
+the subject keys asked for (masked; plus a salted digest so that an auditor
+can still find every query about one ID number), status and response bytes.
+The line is appended with O_APPEND and fsynced *before* the response leaves,
+so a client never holds an answer that the log does not have. Nothing in the
+service edits or deletes audit lines.
+
+The guards live here too because, like the audit, they must see the raw ASGI
+exchange of every endpoint, including the ones other routers add later:
+
+- ``BodyLimitMiddleware``: bodies above ``max_upload_bytes`` get a 413.
+- ``TimeoutMiddleware``: a request still running after ``query_timeout_s``
+  gets a 504 ``query_timeout``. Python cannot kill the worker thread of a sync
+  handler, so the handler is abandoned, not stopped: its late answer is
+  dropped. The stores bound the work themselves (Neo4j transaction timeout,
+  ``max_nodes``). Writes (routes that need the ``load``, ``judge`` or
+  ``repair`` permission) are never cut off: a 504 for a write that then
+  commits would be a lie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.keys import KeyStore
+from graph.errors import CreditlinkError, InvalidInput
+from graph.privacy import mask_error_payload, mask_payload
+
+log = logging.getLogger("creditlink.audit")
+
+# Query parameters that name subjects (search text, path ends).
+SUBJECT_QUERY_PARAMS = ("q", "from", "to", "key", "subject")
+# Fields of a JSON body that hold the keys a batch check asks about.
+_BODY_KEY_FIELDS = frozenset({"key", "keys", "subject", "subjects", "id", "ids", "q"})
+# Bodies of batch checks are parsed for keys; uploads (feed files) are not kept.
+_MAX_KEPT_BODY = 4 * 1024 * 1024
+_MAX_SUBJECTS_PER_LINE = 2000
+# Routes behind these permissions change data and are never cut off by the timeout.
+WRITE_PERMISSIONS = frozenset({"load", "judge", "repair"})
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class AuditLog:
+    """Append-only JSON lines, one file per UTC day, each line fsynced."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._day: str | None = None
+        self._salt: bytes | None = None
+
+    # -- digests: find every query about one key without storing it in clear --
+    def _salt_bytes(self) -> bytes:
+        if self._salt is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            path = self.dir / ".salt"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                self._salt = bytes.fromhex(path.read_text(encoding="ascii").strip())
+            else:
+                salt = secrets.token_bytes(32)
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(salt.hex())
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                self._salt = salt
+        return self._salt
+
+    def digest(self, key: str) -> str:
+        text = _canonical_key(key)
+        return hmac.new(self._salt_bytes(), text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    # -- writing ---------------------------------------------------------------
+    def _file_for(self, day: str) -> Path:
+        return self.dir / f"audit-{day}.jsonl"
+
+    def append(self, entry: dict[str, Any]) -> None:
+        line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        with self._lock:
+            day = str(entry.get("at", _now()))[:10]
+            if self._fd is None or day != self._day:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                if self._fd is not None:
+                    os.close(self._fd)
+                # O_APPEND: every write lands at the end, whatever else has the file open.
+                self._fd = os.open(
+                    self._file_for(day), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+                )
+                self._day = day
+            view = memoryview(line)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    # -- reading ---------------------------------------------------------------
+    def _lines(self, since_day: str | None) -> Iterator[dict[str, Any]]:
+        if not self.dir.exists():
+            return
+        for path in sorted(self.dir.glob("audit-*.jsonl")):
+            day = path.name[len("audit-") : -len(".jsonl")]
+            if since_day is not None and day < since_day:
+                continue
+            with path.open("rb") as fh:
+                for raw in fh:
+                    try:
+                        yield json.loads(raw)
+                    except ValueError:
+                        # A torn last line (crash mid-append) is skipped, not fatal.
+                        continue
+
+    def query(
+        self,
+        subject: str | None = None,
+        key_id: str | None = None,
+        since: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries matching every given filter, newest first."""
+        since_at = _parse_since(since) if since else None
+        want_digest = self.digest(subject) if subject else None
+        want_masked = mask_payload(subject.strip()) if subject else None
+        found: list[dict[str, Any]] = []
+        for entry in self._lines(since_at[:10] if since_at else None):
+            if since_at is not None and str(entry.get("at", "")) < since_at:
+                continue
+            if key_id is not None and entry.get("key_id") != key_id:
+                continue
+            if (
+                subject is not None
+                and want_digest not in entry.get("subject_digests", ())
+                and (want_masked not in entry.get("subjects", ()))
+            ):
+                continue
+            found.append(entry)
+        found.reverse()
+        return found[:limit]
+
+
+def _canonical_key(key: str) -> str:
+    # The same ID number typed with a lower-case x must give the same digest.
+    return key.strip().upper()
+
+
+def _parse_since(text: str) -> str:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(
+            "since must be an ISO 8601 date or date-time, e.g. 2024-05-01T08:00:00Z",
+            parameter="since",
+        ) from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+# --- what a request asked about -------------------------------------------------
+
+
+def _body_keys(body: Any) -> Iterator[str]:
+    """Strings a batch-check body names as keys, whatever its exact shape."""
+    if isinstance(body, str):
+        yield body
+    elif isinstance(body, list):
+        for item in body:
+            yield from _body_keys(item)
+    elif isinstance(body, dict):
+        for field, value in body.items():
+            if field in _BODY_KEY_FIELDS:
+                yield from _body_keys(value)
+            elif isinstance(value, list | dict):
+                yield from _body_keys_nested(value)
+
+
+def _body_keys_nested(value: Any) -> Iterator[str]:
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                yield from _body_keys(item)
+            elif isinstance(item, str):
+                yield item
+    elif isinstance(value, dict):
+        yield from _body_keys(value)
+
+
+def subjects_asked(scope: Scope, endpoint: str | None, body: bytes | None) -> list[str]:
+    keys: list[str] = []
+    for value in (scope.get("path_params") or {}).values():
+        keys.append(str(value))
+    query = scope.get("query_string", b"").decode("latin-1")
+    if query:
+        from urllib.parse import parse_qsl
+
+        for name, value in parse_qsl(query, keep_blank_values=False):
+            if name in SUBJECT_QUERY_PARAMS:
+                keys.append(value)
+    if body and scope.get("method") == "POST" and endpoint and endpoint.endswith("/checks"):
+        with contextlib.suppress(ValueError):
+            keys.extend(_body_keys(json.loads(body)))
+    return list(dict.fromkeys(k for k in keys if k))[:_MAX_SUBJECTS_PER_LINE]
+
+
+def route_permissions(route: Any) -> set[str]:
+    """Permissions a route's dependencies demand (``api.deps.require`` tags them)."""
+    found: set[str] = set()
+    stack = list(getattr(getattr(route, "dependant", None), "dependencies", []) or [])
+    while stack:
+        dep = stack.pop()
+        permission = getattr(dep.call, "permission", None)
+        if isinstance(permission, str):
+            found.add(permission)
+        stack.extend(dep.dependencies)
+    return found
+
+
+# --- the middlewares ------------------------------------------------------------
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    response = JSONResponse(body, status_code=status)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _error(code: str, message: str, **details: Any) -> dict[str, Any]:
+    from api.errors import error_body
+
+    return error_body(code, message, details or None)
+
+
+@dataclass
+class _Exchange:
+    status: int = 0
+    bytes: int = 0
+
+
+class AuditMiddleware:
+    """Records every request that carries a key; the line is durable before the answer leaves."""
+
+    def __init__(self, app: ASGIApp, audit: AuditLog, keys: KeyStore) -> None:
+        self.app = app
+        self.audit = audit
+        self.keys = keys
+
+    def _caller(self, scope: Scope) -> tuple[str | None, str | None] | None:
+        principal = (scope.get("state") or {}).get("principal")
+        if principal is not None:
+            return principal.key_id, principal.role
+        headers = dict(scope.get("headers") or [])
+        auth = headers.get(b"authorization")
+        if not auth:
+            return None
+        # The request was refused before the auth dependency ran (413, unknown
+        # route, bad key): name the key only if it is a real one.
+        _scheme, _, token = auth.decode("latin-1").partition(" ")
+        try:
+            info = self.keys.verify(token.strip())
+        except CreditlinkError:
+            return (None, None)
+        return info.key_id, info.role
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        kept: list[bytes] = []
+        kept_size = 0
+        keep = scope.get("method") == "POST"
+
+        async def tee_receive() -> Message:
+            nonlocal kept_size, keep
+            message = await receive()
+            if keep and message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                kept_size += len(chunk)
+                if kept_size > _MAX_KEPT_BODY:
+                    keep = False
+                    kept.clear()
+                else:
+                    kept.append(chunk)
+            return message
+
+        ex = _Exchange()
+        held: list[Message] = []
+
+        async def record() -> None:
+            caller = self._caller(scope)
+            if caller is None:
+                return
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None)
+            body = b"".join(kept) if keep else None
+            asked = subjects_asked(scope, endpoint, body)
+            entry = {
+                "at": _now(),
+                "key_id": caller[0],
+                "role": caller[1],
+                "method": scope.get("method"),
+                # An unmatched path may hold anything a caller typed: masked.
+                "endpoint": endpoint or mask_error_payload(scope.get("path", "")),
+                "matched": endpoint is not None,
+                "subjects": mask_payload(asked),
+                "subject_digests": [self.audit.digest(k) for k in asked],
+                "status": ex.status,
+                "bytes": ex.bytes,
+                "ms": round((time.monotonic() - started) * 1000, 1),
+            }
+            await anyio.to_thread.run_sync(self.audit.append, entry)
+
+        async def holding_send(message: Message) -> None:
+            # The answer is held until its audit line is on disk.
+            if message["type"] == "http.response.start":
+                ex.status = int(message["status"])
+                held.append(message)
+                return
+            if message["type"] == "http.response.body":
+                ex.bytes += len(message.get("body", b""))
+                held.append(message)
+                if message.get("more_body", False):
+                    return
+                try:
+                    await record()
+                except OSError:
+                    log.exception("audit log write failed; the answer is withheld")
+                    held.clear()
+                    await _send_json(
+                        send,
+                        503,
+                        _error("audit_unavailable", "the audit log cannot be written"),
+                    )
+                    return
+                for m in held:
+                    await send(m)
+                held.clear()
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, tee_receive, holding_send)
+        except Exception:
+            # Unhandled errors become a 500 further out; record them as such.
+            if ex.status == 0:
+                ex.status = 500
+                with contextlib.suppress(OSError):
+                    await record()
+            raise
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies larger than ``max_bytes`` with a 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = (
+            f"the request body is larger than the limit of {self.max_bytes} bytes "
+            "(CREDITLINK_MAX_UPLOAD_BYTES)"
+        )
+        for name, value in scope.get("headers") or []:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes:
+                    await _send_json(send, 413, _error("too_large", message, limit=self.max_bytes))
+                    return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI passes an HTTPException raised while reading the
+                    # body through to the JSON error handler (api.errors).
+                    raise HTTPException(status_code=413, detail=message)
+            return msg
+
+        await self.app(scope, counting_receive, send)
+
+
+class TimeoutMiddleware:
+    """Answers 504 ``query_timeout`` when a request runs longer than ``timeout_s``."""
+
+    def __init__(self, app: ASGIApp, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+        # Abandoned requests still running; kept so they are not garbage-collected.
+        self._abandoned: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = {"started": False, "abandoned": False}
+
+        async def guarded_send(message: Message) -> None:
+            if state["abandoned"]:
+                return
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.timeout_s)
+            return
+        except TimeoutError:
+            if route_permissions(scope.get("route")) & WRITE_PERMISSIONS:
+                await task
+                return
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        state["abandoned"] = True
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+        if not state["started"]:
+            await _send_json(
+                send,
+                504,
+                _error(
+                    "query_timeout",
+                    f"the request took longer than {self.timeout_s:g} s and was cut off; "
+                    "narrow it (depth, limit, filters)",
+                    timeout_s=self.timeout_s,
+                ),
+            )
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("an abandoned (timed-out) request failed later: %r", task.exception())
