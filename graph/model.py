@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -39,7 +39,7 @@ class ModelSpec:
 
 @lru_cache(maxsize=1)
 def model() -> ModelSpec:
-    text = resources.files("graph").joinpath("model.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "model.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     return ModelSpec(
         subject_types=data["subject_types"],

@@ -1,0 +1,51 @@
+"""What a record says about one party, and what resolution made of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.identifiers import Identifier
+
+
+@dataclass
+class Party:
+    record_id: str
+    role: str
+    # "organisation", "person", or None when neither the identifier, the
+    # declared category nor the name tells
+    type: str | None
+    name: str | None
+    norm_name: str | None
+    identifiers: list[Identifier] = field(default_factory=list)
+    former_names: list[str] = field(default_factory=list)
+    # corroborating evidence from the same record: e.g. legal_representative
+    # name / id, region code
+    context: dict[str, Any] = field(default_factory=dict)
+    is_branch: bool = False
+
+    @property
+    def full_keys(self) -> list[str]:
+        return [i.key for i in self.identifiers if i.is_full_key]
+
+    @property
+    def bridge_keys(self) -> list[str]:
+        keys = [i.key for i in self.identifiers if i.kind in ("org_code", "reg_no")]
+        for ident in self.identifiers:
+            if ident.kind == "uscc":
+                keys.append(f"org_code:{ident.value[8:17]}")
+        return keys
+
+    @property
+    def masked_ids(self) -> list[str]:
+        return [i.value for i in self.identifiers if i.kind == "id_masked"]
+
+
+@dataclass
+class Resolution:
+    subject_id: str
+    is_new: bool
+    # how the party was matched: {"method": "key"|"bridge"|"fuzzy"|"judgement"|"new", ...}
+    match: dict[str, Any]
+    # candidate pairs for a reviewer: [{"candidate": subject id, "score": .., "features": {..}}]
+    review: list[dict[str, Any]] = field(default_factory=list)

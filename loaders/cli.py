@@ -1,0 +1,116 @@
+"""``creditlink load``, ``quarantine`` and ``sample-city``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from graph.errors import CreditlinkError, InvalidInput
+from graph.settings import get_settings
+from graph.store import open_store
+
+
+def _print_report(rep: dict[str, Any]) -> None:
+    print(
+        f"{rep['file']} ({rep['kind']}): read {rep['rows_read']}, loaded {rep['loaded']} "
+        f"(unchanged {rep['unchanged']}, new versions {rep['new_versions']}), "
+        f"quarantined {rep['quarantined']}, warnings {rep['warnings']}, "
+        f"review {rep['review']}, unresolved parties {rep['unresolved']}"
+    )
+    for reason, n in rep["reasons"].items():
+        print(f"  quarantined {n:>6}  {reason}")
+    for reason, n in rep["warning_reasons"].items():
+        print(f"  warning     {n:>6}  {reason}")
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from loaders.pipeline import FileLoader, order_files
+
+    paths = [Path(p) for p in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InvalidInput(f"no such file: {', '.join(missing)}", files=missing)
+    settings = get_settings()
+    store = open_store(settings)
+    reports: list[dict[str, Any]] = []
+    failed = 0
+    try:
+        loader = FileLoader(store, settings)
+        for path in order_files(paths, args.kind):
+            try:
+                rep = loader.load(path, args.kind).to_dict()
+            except CreditlinkError as exc:
+                # A refused file is reported, and the others still load.
+                failed += 1
+                rep = {"file": path.name, "error": exc.to_dict()}
+                if not args.json:
+                    print(f"{path.name}: refused: {exc.message}")
+            else:
+                if not args.json:
+                    _print_report(rep)
+            reports.append(rep)
+    finally:
+        store.close()
+    ok = [r for r in reports if "error" not in r]
+    totals = {
+        "files": len(reports),
+        "refused": failed,
+        "rows_read": sum(r["rows_read"] for r in ok),
+        "loaded": sum(r["loaded"] for r in ok),
+        "quarantined": sum(r["quarantined"] for r in ok),
+        "warnings": sum(r["warnings"] for r in ok),
+    }
+    if args.json:
+        print(json.dumps({**totals, "reports": reports}, ensure_ascii=False))
+    else:
+        print(
+            f"total: {totals['files']} files ({failed} refused), read {totals['rows_read']}, "
+            f"loaded {totals['loaded']}, quarantined {totals['quarantined']}"
+        )
+    return 1 if failed else 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from loaders.pipeline import QUARANTINE
+
+    store = open_store(get_settings())
+    try:
+        rows = list(store.list_docs(QUARANTINE).values())
+    finally:
+        store.close()
+    rows.sort(key=lambda r: (r["file"], r["row"]))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r['file']}:{r['row']}  [{r['column']}]  {r['reason']}  value={r['value']!r}")
+    print(f"{len(rows)} quarantined rows")
+    return 0
+
+
+def cmd_sample_city(args: argparse.Namespace) -> int:
+    from loaders.sample_city import generate
+
+    manifest = generate(Path(args.out), enterprises=args.enterprises, seed=args.seed)
+    print(f"wrote {len(manifest.files)} feed files to {args.out}")
+    return 0
+
+
+def register(sub: Any, handlers: dict[str, Any]) -> None:
+    p = sub.add_parser("load", help="load department feed files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--kind", help="feed kind (default: from the file name)")
+    p.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    handlers["load"] = cmd_load
+
+    p = sub.add_parser("quarantine", help="list quarantined rows")
+    p.add_argument("--json", action="store_true")
+    handlers["quarantine"] = cmd_quarantine
+
+    p = sub.add_parser("sample-city", help="write the sample city's feeds and truth")
+    p.add_argument("out")
+    p.add_argument("--enterprises", type=int, default=200)
+    p.add_argument("--seed", type=int, default=7)
+    handlers["sample-city"] = cmd_sample_city

@@ -1,0 +1,601 @@
+"""Loading one feed file: read → map → clean → resolve → one transaction.
+
+Every data row ends in exactly one place: loaded (as a record, its parties
+resolved to subjects, possibly with a review candidate) or quarantined with
+file, row, column and reason. A file is one transaction: the batch is written
+whole or not at all. Record ids are ``<kind>:<file name>:<row>``; a row whose
+content did not change is left alone, so loading a file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from graph.errors import FeedError
+from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
+from graph.model import (
+    ORGANISATION,
+    PERSON,
+    Listing,
+    Mention,
+    Relation,
+    SourceRecord,
+    Subject,
+    stable_id,
+)
+from graph.resolve.party import Party, Resolution
+from graph.resolve.resolver import Resolver, pair_id
+from graph.settings import Settings
+from graph.store.base import Batch, GraphStore
+from loaders.clean import (
+    is_branch_name,
+    is_empty,
+    looks_like_organisation,
+    normalise_name,
+    parse_amount,
+    parse_date,
+    parse_percent,
+)
+from loaders.mapping import FeedMapping, PartySpec, RelationSpec, kind_for_file, mappings
+from loaders.readers import Table, read_table
+
+QUARANTINE = "quarantine"
+REVIEW = "review"
+LOADS = "loads"
+CHANGES = "changes"
+
+_process_lock = threading.Lock()
+
+
+@dataclass
+class LoadReport:
+    file: str
+    kind: str
+    rows_read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    unchanged: int = 0
+    new_versions: int = 0
+    warnings: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    warning_reasons: dict[str, int] = field(default_factory=dict)
+    matched: dict[str, int] = field(default_factory=dict)
+    subjects_created: int = 0
+    review: int = 0
+    unresolved: int = 0
+    encoding: str | None = None
+    format: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextlib.contextmanager
+def load_lock(data_dir: Path) -> Iterator[None]:
+    """Loads are serialised: one at a time in this process and across processes."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _process_lock, (data_dir / "load.lock").open("a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _RowError(Exception):
+    def __init__(self, column: str, reason: str, value: object) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+        self.value = value
+
+
+@dataclass
+class _Row:
+    number: int
+    values: dict[str, object]
+    fields: dict[str, Any]
+    identifiers: dict[str, Identifier]
+    warnings: list[str]
+
+
+def _clean_row(
+    mapping: FeedMapping, table: Table, index: dict[str, int], number: int, cells: list[object]
+) -> _Row:
+    values = {
+        h: _jsonable(cells[i]) if i < len(cells) else None for i, h in enumerate(table.header)
+    }
+    warnings: list[str] = []
+    if len(cells) > len(table.header) and any(not is_empty(c) for c in cells[len(table.header) :]):
+        warnings.append("extra_cells")
+        values["_extra"] = [_jsonable(c) for c in cells[len(table.header) :]]
+    fields: dict[str, Any] = {}
+    identifiers: dict[str, Identifier] = {}
+    for name, col in mapping.columns.items():
+        pos = index.get(name)
+        raw = cells[pos] if pos is not None and pos < len(cells) else None
+        header = table.header[pos] if pos is not None else col.headers[0]
+        if raw is None or is_empty(raw) or (col.type == "id" and is_placeholder(str(raw))):
+            if col.required:
+                raise _RowError(header, "required_value_missing", raw)
+            continue
+        try:
+            if col.type in ("name", "text"):
+                fields[name] = str(raw).strip()
+            elif col.type == "names":
+                parts = str(raw).replace("；", ";").replace("，", ";").replace("、", ";")
+                fields[name] = [p.strip() for p in parts.split(";") if p.strip()]
+            elif col.type == "date":
+                d = parse_date(raw)
+                fields[name] = d.isoformat() if d else None
+            elif col.type == "amount":
+                fields[name] = parse_amount(raw)
+            elif col.type == "percent":
+                fields[name] = parse_percent(raw)
+            elif col.type == "id":
+                ident = parse_identifier(str(raw), hint=col.kind)
+                identifiers[name] = ident
+                fields[name] = ident.value
+                warnings.extend(f"{name}:{w}" for w in ident.warnings)
+        except InvalidIdentifier as exc:
+            # A bad code is a data-quality finding: keep the row, find the
+            # subject by its other keys or its name, and report the code.
+            warnings.append(f"{name}:invalid_{col.kind or 'id'}:{exc.reason}")
+        except ValueError as exc:
+            if col.type == "date" or col.required:
+                raise _RowError(header, f"bad_{col.type}: {exc}", raw) from exc
+            warnings.append(f"{name}:bad_{col.type}")
+    return _Row(number, values, fields, identifiers, warnings)
+
+
+_PERSON_WORDS = ("自然人", "个人", "身份证", "居民")
+_ORG_WORDS = ("法人", "企业", "组织", "公司", "个体", "统一社会信用代码", "营业执照", "机构")
+
+
+def _party_type(
+    spec: PartySpec, row: _Row, idents: list[Identifier], name: str | None
+) -> str | None:
+    if spec.type is not None:
+        return spec.type
+    for ident in idents:
+        if ident.kind in ("uscc", "org_code", "reg_no"):
+            return ORGANISATION
+        if ident.kind in ("id_number", "id_masked"):
+            return PERSON
+    for col in (spec.type_column, spec.id_type_column):
+        text = str(row.fields.get(col) or "") if col else ""
+        if any(w in text for w in _PERSON_WORDS):
+            return PERSON
+        if any(w in text for w in _ORG_WORDS):
+            return ORGANISATION
+    if name:
+        return ORGANISATION if looks_like_organisation(name) else PERSON
+    return None
+
+
+class FileLoader:
+    """Loads files into one store through one resolver (kept across files)."""
+
+    def __init__(self, store: GraphStore, settings: Settings, resolver: Resolver | None = None):
+        self.store = store
+        self.settings = settings
+        self.resolver = resolver or Resolver(store, settings)
+
+    def load(self, path: Path, kind: str | None = None) -> LoadReport:
+        with load_lock(self.settings.data_dir):
+            return self._load(path, kind)
+
+    def _load(self, path: Path, kind: str | None) -> LoadReport:
+        name = path.name
+        kind = kind or kind_for_file(name)
+        if kind is None:
+            raise FeedError(
+                f"{name}: cannot tell the feed kind from the file name; pass --kind "
+                f"({', '.join(sorted(mappings()))})",
+                file=name,
+                reason="unknown_kind",
+            )
+        mapping = mappings().get(kind)
+        if mapping is None:
+            raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
+        table = read_table(path, max_cell_chars=self.settings.max_cell_chars)
+        index = mapping.match_header(table.header, name)
+        report = LoadReport(file=name, kind=kind, encoding=table.encoding, format=table.format)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        record_ids = [f"{kind}:{name}:{i}" for i in range(1, len(table.rows) + 1)]
+        existing = self.store.get_records(record_ids)
+        quarantined_before = self.store.get_docs(QUARANTINE, record_ids)
+        self.resolver.begin()
+        batch = Batch()
+        subjects: dict[str, Subject] = {}
+        touched: set[str] = set()
+        reviews: dict[str, dict[str, Any]] = {}
+        warning_reasons: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        matched: Counter[str] = Counter()
+
+        for number, cells in enumerate(table.rows, start=1):
+            report.rows_read += 1
+            rid = record_ids[number - 1]
+            digest = hashlib.sha1(
+                json.dumps([_jsonable(c) for c in cells], ensure_ascii=False, default=str).encode()
+            ).hexdigest()
+            old = existing.get(rid)
+            if old is not None and old.digest == digest:
+                report.loaded += 1
+                report.unchanged += 1
+                continue
+            q_old = quarantined_before.get(rid)
+            if q_old is not None and q_old.get("digest") == digest:
+                report.quarantined += 1
+                reasons[q_old["reason"].split(":")[0]] += 1
+                continue
+            try:
+                row = _clean_row(mapping, table, index, number, cells)
+                record = self._build(mapping, row, rid, digest, now, old, batch, subjects)
+            except _RowError as err:
+                report.quarantined += 1
+                reasons[err.reason.split(":")[0]] += 1
+                line = table.source_lines[number - 1] if table.source_lines else None
+                batch.docs.append(
+                    (
+                        QUARANTINE,
+                        rid,
+                        {
+                            "record": rid,
+                            "kind": kind,
+                            "file": name,
+                            "row": number,
+                            "line": line,
+                            "column": err.column,
+                            "reason": err.reason,
+                            "value": None if err.value is None else str(err.value)[:200],
+                            "digest": digest,
+                            "at": now,
+                        },
+                    )
+                )
+                continue
+            if q_old is not None:
+                batch.docs.append((QUARANTINE, rid, None))
+            report.loaded += 1
+            if old is not None:
+                report.new_versions += 1
+            report.warnings += len(record.warnings)
+            warning_reasons.update(w.split(":")[1] if ":" in w else w for w in record.warnings)
+            for m in record.mentions:
+                method = m.match.get("method", "new")
+                matched[method] += 1
+                if method == "new" and not m.match.get("key"):
+                    report.unresolved += 1
+                for cand in m.match.pop("_review", []):
+                    pid = pair_id(m.subject_id, cand["candidate"])
+                    reviews[pid] = {
+                        "a": m.subject_id,
+                        "b": cand["candidate"],
+                        "score": cand["score"],
+                        "features": cand["features"],
+                        "record": rid,
+                        "role": m.role,
+                        "status": "open",
+                        "created_at": now,
+                    }
+            touched.update(m.subject_id for m in record.mentions)
+            batch.records.append(record)
+
+        if reviews:
+            known = self.store.get_docs(REVIEW, reviews)
+            for pid, body in sorted(reviews.items()):
+                if pid not in known:
+                    batch.docs.append((REVIEW, pid, body))
+            report.review = len(reviews)
+        report.reasons = dict(sorted(reasons.items()))
+        report.warning_reasons = dict(sorted(warning_reasons.items()))
+        report.matched = dict(sorted(matched.items()))
+        report.subjects_created = sum(1 for s in subjects.values() if s.attrs.get("_new"))
+        for s in subjects.values():
+            s.attrs.pop("_new", None)
+        batch.subjects = list(subjects.values())
+        if touched:
+            batch.docs.append(
+                (
+                    CHANGES,
+                    f"{now}|{rid_digest(record_ids)}",
+                    {"at": now, "subjects": sorted(touched)},
+                )
+            )
+        if not batch.is_empty():
+            batch.docs.append((LOADS, f"{now}|{name}", {**report.to_dict(), "at": now}))
+        try:
+            self.store.write(batch)
+        except BaseException:
+            # Subjects noted in the index but not written must not be matched later.
+            self.resolver.invalidate()
+            raise
+        return report
+
+    # -- one row ------------------------------------------------------------
+    def _build(
+        self,
+        mapping: FeedMapping,
+        row: _Row,
+        rid: str,
+        digest: str,
+        now: str,
+        old: SourceRecord | None,
+        batch: Batch,
+        subjects: dict[str, Subject],
+    ) -> SourceRecord:
+        resolved: dict[str, Resolution] = {}
+        parties_out: dict[str, dict[str, Any]] = {}
+        mentions: list[Mention] = []
+        context = self._context(mapping, row)
+        for role, spec in mapping.parties.items():
+            name = row.fields.get(spec.name) if spec.name else None
+            idents = [row.identifiers[k] for k in spec.keys if k in row.identifiers]
+            if name is None and not idents:
+                continue
+            if spec.keyed_only and not any(i.is_full_key for i in idents):
+                parties_out[role] = {"name": name, "resolved": False}
+                continue
+            ptype = _party_type(spec, row, idents, name)
+            # An identifier of the wrong family for the party (an ID number in
+            # an organisation's column) is not used as its key.
+            idents = [i for i in idents if _fits(i, ptype)]
+            former = list(row.fields.get(spec.former_names) or []) if spec.former_names else []
+            party = Party(
+                record_id=rid,
+                role=role,
+                type=ptype,
+                name=name,
+                norm_name=normalise_name(name) if name else None,
+                identifiers=idents,
+                former_names=[normalise_name(f) for f in former],
+                context=context if role == "subject" else {},
+                is_branch=bool(name and is_branch_name(name)),
+            )
+            res = self.resolver.resolve(party)
+            resolved[role] = res
+            match = dict(res.match)
+            if res.review:
+                match["_review"] = res.review
+            mentions.append(Mention(res.subject_id, role, match))
+            parties_out[role] = {
+                "name": name,
+                "type": ptype,
+                "keys": [i.key for i in idents],
+                "subject_id": res.subject_id,
+            }
+            subj = self._subject_for(party, spec, row, res, former)
+            self._add_subject(subjects, subj)
+
+        if "subject" in mapping.parties and "subject" not in resolved:
+            raise _RowError(
+                mapping.columns[mapping.parties["subject"].name or "name"].headers[0],
+                "no_subject: neither a name nor a usable key",
+                None,
+            )
+        asserts: dict[str, list[str]] = {"relations": [], "listings": []}
+        for rspec in mapping.relations:
+            rel = self._relation(rspec, row, rid, resolved, subjects)
+            if rel is not None:
+                batch.relations.append(rel)
+                asserts["relations"].append(rel.id)
+        if mapping.listing is not None:
+            lst = self._listing(mapping, row, rid, resolved)
+            if lst is not None:
+                batch.listings.append(lst)
+                asserts["listings"].append(lst.id)
+        if old is not None:
+            old_asserts = old.cleaned.get("asserts") or {}
+            batch.delete_relations.extend(
+                r for r in old_asserts.get("relations", []) if r not in asserts["relations"]
+            )
+            batch.delete_listings.extend(
+                x for x in old_asserts.get("listings", []) if x not in asserts["listings"]
+            )
+        return SourceRecord(
+            id=rid,
+            feed=mapping.kind,
+            file=rid.split(":", 2)[1],
+            row=row.number,
+            loaded_at=now,
+            digest=digest,
+            values=row.values,
+            cleaned={"fields": row.fields, "parties": parties_out, "asserts": asserts},
+            warnings=row.warnings,
+            mentions=mentions,
+            version=(old.version + 1) if old is not None else 1,
+        )
+
+    @staticmethod
+    def _context(mapping: FeedMapping, row: _Row) -> dict[str, Any]:
+        """Evidence on the row that corroborates a fuzzy match of its subject."""
+        ctx: dict[str, Any] = {}
+        for field_name in ("lr_name",):
+            if row.fields.get(field_name):
+                ctx["legal_rep_name"] = row.fields[field_name]
+        for ident in row.identifiers.values():
+            if ident.kind in ("uscc",):
+                ctx.setdefault("region", ident.value[2:8])
+            elif ident.kind in ("reg_no",):
+                ctx.setdefault("region", ident.value[:6])
+        return ctx
+
+    def _subject_for(
+        self,
+        party: Party,
+        spec: PartySpec,
+        row: _Row,
+        res: Resolution,
+        former: list[str],
+    ) -> Subject:
+        keys: list[str] = []
+        for ident in party.identifiers:
+            keys.append(ident.key)
+            if ident.kind == "uscc":
+                keys.append(f"org_code:{ident.value[8:17]}")
+        attrs: dict[str, Any] = {}
+        if res.is_new:
+            attrs["_new"] = True
+        if party.type == ORGANISATION and party.is_branch:
+            attrs["is_branch"] = True
+        if former:
+            attrs["former_names"] = former
+            attrs["former_norm_names"] = [normalise_name(f) for f in former]
+        for ident in party.identifiers:
+            if ident.kind == "uscc":
+                attrs.setdefault("region", ident.value[2:8])
+            elif ident.kind == "id_number":
+                attrs.setdefault("region", ident.value[:6])
+                attrs.setdefault("birth_year", int(ident.value[6:10]))
+                attrs.setdefault("sex", "male" if int(ident.value[16]) % 2 else "female")
+        if spec.primary:
+            for attr, column in spec.attrs.items():
+                if row.fields.get(column) is not None:
+                    attrs[attr] = row.fields[column]
+        names = [party.name] if party.name else []
+        norm = [party.norm_name] if party.norm_name else []
+        return Subject(
+            id=res.subject_id,
+            type=party.type or ORGANISATION,
+            # Only the registry (primary) or the first record names a subject;
+            # a penalty's spelling must not rename a registered enterprise.
+            name=(party.name or "") if (spec.primary or res.is_new) else "",
+            names=names + former,
+            norm_names=norm + [normalise_name(f) for f in former],
+            keys=keys,
+            status=row.fields.get("registration_status") if spec.primary else None,
+            attrs=attrs,
+        )
+
+    def _add_subject(self, subjects: dict[str, Subject], subj: Subject) -> None:
+        cur = subjects.get(subj.id)
+        if cur is None:
+            subjects[subj.id] = subj
+        else:
+            cur.keys = list(dict.fromkeys(cur.keys + subj.keys))
+            cur.names = list(dict.fromkeys(cur.names + subj.names))
+            cur.norm_names = list(dict.fromkeys(cur.norm_names + subj.norm_names))
+            new_flag = cur.attrs.get("_new")
+            cur.attrs.update(subj.attrs)
+            if new_flag:
+                cur.attrs["_new"] = True
+            cur.name = subj.name or cur.name
+            cur.status = subj.status or cur.status
+        self.resolver.note_subject(subjects[subj.id])
+
+    def _relation(
+        self,
+        spec: RelationSpec,
+        row: _Row,
+        rid: str,
+        resolved: dict[str, Resolution],
+        subjects: dict[str, Subject],
+    ) -> Relation | None:
+        src, tgt = resolved.get(spec.source), resolved.get(spec.target)
+        if src is None or tgt is None or src.subject_id == tgt.subject_id:
+            return None
+        rtype = spec.type
+        if spec.type_column is not None:
+            title = str(row.fields.get(spec.type_column) or "")
+            rtype = next(
+                (t for word, t in spec.type_contains.items() if word in title), spec.type_default
+            )
+        if rtype is None:
+            return None
+        props = {k: row.fields.get(v) for k, v in spec.props.items()}
+        if rtype == "actual_controller":
+            props["basis"] = "declared"
+        valid_from = row.fields.get(spec.valid_from) if spec.valid_from else None
+        valid_to = row.fields.get(spec.valid_to) if spec.valid_to else None
+        rel_id = stable_id(
+            "R",
+            rtype,
+            src.subject_id,
+            tgt.subject_id,
+            valid_from or "",
+            props.get("title") or "",
+            props.get("creditor") or "",
+        )
+        return Relation(
+            id=rel_id,
+            type=rtype,
+            source=src.subject_id,
+            target=tgt.subject_id,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            props={k: v for k, v in props.items() if v is not None},
+            record_ids=[rid],
+        )
+
+    def _listing(
+        self, mapping: FeedMapping, row: _Row, rid: str, resolved: dict[str, Resolution]
+    ) -> Listing | None:
+        spec = mapping.listing
+        assert spec is not None
+        subject = resolved.get(spec.subject)
+        if subject is None:
+            return None
+        start = next((row.fields[c] for c in spec.start if row.fields.get(c)), None)
+        props: dict[str, Any] = {
+            k: row.fields.get(v) for k, v in spec.props.items() if row.fields.get(v) is not None
+        }
+        named = {r: resolved[r].subject_id for r in spec.parties if r in resolved}
+        if named:
+            props["parties"] = named
+        department = row.fields.get(spec.department) if spec.department else None
+        return Listing(
+            id=stable_id("L", rid),
+            kind=spec.kind,
+            subject_id=subject.subject_id,
+            number=row.fields.get(spec.number) if spec.number else None,
+            department=department or mapping.department,
+            start=start,
+            end=row.fields.get(spec.end) if spec.end else None,
+            props=props,
+            record_ids=[rid],
+        )
+
+
+def _fits(ident: Identifier, ptype: str | None) -> bool:
+    if ptype == PERSON:
+        return ident.kind in ("id_number", "id_masked")
+    if ptype == ORGANISATION:
+        return ident.kind in ("uscc", "org_code", "reg_no")
+    return True
+
+
+def rid_digest(ids: list[str]) -> str:
+    return hashlib.sha1("\n".join(ids).encode()).hexdigest()[:12]
+
+
+def order_files(paths: list[Path], kind: str | None = None) -> list[Path]:
+    """Registries first: they carry the keys that bridge the other feeds."""
+    table = mappings()
+
+    def priority(p: Path) -> tuple[int, str]:
+        k = kind or kind_for_file(p.name)
+        return (table[k].priority if k in table else 99, p.name)
+
+    return sorted(paths, key=priority)
