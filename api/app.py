@@ -11,7 +11,7 @@ from api.audit import AuditLog, AuditMiddleware, BodyLimitMiddleware, TimeoutMid
 from api.deps import MaskingJSONResponse
 from api.errors import install_error_handlers
 from api.keys import KeyStore
-from api.routers import audit, health, subjects
+from api.routers import audit, health, loads, subjects
 from graph.settings import Settings, get_settings
 from graph.store import open_store
 from graph.store.base import GraphStore
@@ -63,4 +63,5 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(health.router)
     app.include_router(subjects.router)
     app.include_router(audit.router)
+    app.include_router(loads.router)
     return app

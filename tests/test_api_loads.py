@@ -1,0 +1,65 @@
+"""POST /loads: the same report as the CLI, admin only, refusals as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import KeyStore
+from graph.settings import Settings
+from graph.store.base import GraphStore
+
+CSV = (
+    "行政相对人名称,行政相对人代码_1(统一社会信用代码),行政处罚决定书文号,处罚决定日期\n"
+    "商丘市华通建材有限公司,91411403MA9GKJ1F2X,商市监罚〔2024〕1号,2024-01-02\n"
+    "乙公司,,商市监罚〔2024〕2号,2024-13-40\n"
+)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, store: GraphStore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store=store)) as c:
+        yield c
+
+
+def auth(settings: Settings, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {KeyStore(settings.data_dir).create(role)[1]}"}
+
+
+def test_admin_uploads_a_gbk_feed(
+    client: TestClient, settings: Settings, store: GraphStore
+) -> None:
+    files = {"file": ("admin_penalties_2024.csv", CSV.encode("gbk"), "text/csv")}
+    r = client.post("/loads", files=files, headers=auth(settings, "admin"))
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    assert (rep["rows_read"], rep["loaded"], rep["quarantined"]) == (2, 1, 1)
+    assert rep["kind"] == "admin_penalties"
+    assert store.counts()["records"] == 1
+    again = client.post("/loads", files=files, headers=auth(settings, "admin")).json()
+    assert again["unchanged"] == 1 and store.counts()["records"] == 1
+
+
+def test_only_admin_may_load(client: TestClient, settings: Settings) -> None:
+    files = {"file": ("admin_penalties_2024.csv", CSV.encode(), "text/csv")}
+    for role in ("investigator", "engine", "analyst"):
+        r = client.post("/loads", files=files, headers=auth(settings, role))
+        assert r.status_code == 403
+
+
+def test_refused_file_is_a_json_422(client: TestClient, settings: Settings) -> None:
+    files = {"file": ("registry_x.csv", b"\x00\x01garbage\x00" * 20, "text/csv")}
+    r = client.post("/loads", files=files, headers=auth(settings, "admin"))
+    assert r.status_code == 422
+    body = r.json()["error"]
+    assert body["code"] == "feed_refused"
+    assert body["details"]["file"] == "registry_x.csv"
