@@ -11,11 +11,15 @@ characters (GB 32100-2015, GB 11643-1999), the organisation code is characters
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
@@ -84,7 +88,7 @@ def record(rid: str, *mentions: tuple[str, str], version: int = 1, **values: Any
         id=rid,
         feed="enterprise_registry",
         file="registry-2024-06.csv",
-        row=int(rid.rsplit("-", 1)[-1]) if rid[-1].isdigit() else 2,
+        row=int("".join(c for c in rid if c.isdigit()) or 2),
         loaded_at="2024-06-30T10:00:00+08:00",
         digest="sha256:" + rid,
         values=values or {"企业名称": "商丘华通建材有限公司"},
@@ -974,3 +978,149 @@ def test_neo4j_write_waiting_on_a_lock_is_query_timeout() -> None:
         blocked.close()
         store.clear()
         store.close()
+
+
+# -- both stores side by side: random operation sequences -------------------------
+
+SIDS = [f"S{i}" for i in range(5)]  # S5 below is never created: an unknown subject
+NAMES = ["华通建材", "华通", "恒达贸易", "建材厂", "张三"]
+DATES = [None, "2020-01-01", "2021-06-30", "2022-01-01"]
+
+sid_any = st.sampled_from([*SIDS, "S5"])
+record_ids = st.lists(st.sampled_from(["rec0", "rec1", "rec2", "rec3"]), max_size=3)
+
+subject_op = st.builds(
+    lambda sid, stype, names, keys, attrs: (
+        "write",
+        Batch(
+            subjects=[
+                Subject(
+                    id=sid,
+                    type=stype,
+                    name=names[0] if names else "",
+                    names=names,
+                    norm_names=names,
+                    keys=keys,
+                    attrs=attrs,
+                )
+            ]
+        ),
+    ),
+    st.sampled_from(SIDS),
+    st.sampled_from([ORG, PERSON, ""]),
+    st.lists(st.sampled_from(NAMES), max_size=2),
+    st.lists(
+        st.sampled_from([f"uscc:{USCC_A}", f"uscc:{USCC_B}", f"id_number:{ID_LI}"]), max_size=2
+    ),
+    st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 3), max_size=2),
+)
+relation_op = st.builds(
+    lambda rid, rtype, src, dst, vf, vt, ri: (
+        "write",
+        Batch(relations=[Relation(rid, rtype, src, dst, vf, vt, {"w": 1}, ri)]),
+    ),
+    st.sampled_from(["R0", "R1", "R2", "R3"]),
+    st.sampled_from(["shareholder", "guarantees"]),
+    sid_any,
+    sid_any,
+    st.sampled_from(DATES),
+    st.sampled_from(DATES),
+    record_ids,
+)
+listing_op = st.builds(
+    lambda lid, sid, num, ri: (
+        "write",
+        Batch(listings=[Listing(lid, "admin_penalties", sid, number=num, record_ids=ri)]),
+    ),
+    st.sampled_from(["L0", "L1", "L2"]),
+    sid_any,
+    st.sampled_from([None, "", "商市监罚〔2022〕88号", "N2"]),
+    record_ids,
+)
+record_op = st.builds(
+    lambda rid, mentions: ("write", Batch(records=[record(rid, *mentions)])),
+    st.sampled_from(["rec0", "rec1", "rec2", "rec3"]),
+    st.lists(st.tuples(sid_any, st.sampled_from(["a", "b"])), max_size=3),
+)
+delete_op = st.builds(
+    lambda rels, lsts: ("write", Batch(delete_relations=rels, delete_listings=lsts)),
+    st.lists(st.sampled_from(["R0", "R1", "R9"]), max_size=2),
+    st.lists(st.sampled_from(["L0", "L9"]), max_size=1),
+)
+doc_op = st.builds(
+    lambda did, body: ("write", Batch(docs=[("judgements", did, body)])),
+    st.sampled_from(["j0", "j1"]),
+    st.one_of(st.none(), st.fixed_dictionaries({"v": st.integers(0, 2)})),
+)
+merge_op = st.tuples(st.just("merge"), sid_any, sid_any)
+move_op = st.tuples(
+    st.just("move"),
+    st.lists(
+        st.tuples(st.sampled_from(["rec0", "rec1", "rec2"]), st.sampled_from(["a", "b"])),
+        max_size=2,
+    ),
+    sid_any,
+    st.builds(lambda sid: org(sid, "拆分"), st.sampled_from([*SIDS, "S6"])),
+)
+operations = st.lists(
+    st.one_of(subject_op, relation_op, listing_op, record_op, delete_op, doc_op, merge_op, move_op),
+    min_size=1,
+    max_size=10,
+)
+
+
+def apply(store: GraphStore, op: tuple[Any, ...]) -> str | None:
+    """Run one operation; the name of the error it raised, if any."""
+    try:
+        if op[0] == "write":
+            store.write(copy.deepcopy(op[1]))
+        elif op[0] == "merge":
+            store.merge_subjects(op[1], op[2])
+        else:
+            store.move_mentions(list(op[1]), op[2], copy.deepcopy(op[3]))
+    except ValueError as exc:
+        return type(exc).__name__
+    return None
+
+
+def answers(store: GraphStore) -> dict[str, Any]:
+    ids = [*SIDS, "S5", "S6"]
+    return {
+        "dump": dump(store),
+        "resolve": store.resolve_ids(ids),
+        "records": {k: v.to_dict() for k, v in store.get_records(["rec0", "rec1", "rec2"]).items()},
+        "search": [[s.id for s in store.search(t)] for t in ["华通", "建材", "通恒", "华", "厂"]],
+        "as_of": [
+            [r.id for r in store.relations_of(ids, as_of=d, direction=way)]
+            for d in DATES
+            for way in ("both", "in")
+        ],
+        "by_number": [x.id for x in store.listings_by_number(["商市监罚〔2022〕88号", "", "N2"])],
+    }
+
+
+@pytest.fixture(scope="module")
+def neo4j_for_differential() -> Iterator[GraphStore]:
+    store = open_neo4j()
+    try:
+        yield store
+    finally:
+        store.clear()
+        store.close()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=operations)
+def test_both_stores_give_the_same_answers(
+    neo4j_for_differential: GraphStore, ops: list[tuple[Any, ...]]
+) -> None:
+    neo = neo4j_for_differential
+    neo.clear()
+    emb = EmbeddedStore(None)
+    for op in ops:
+        assert apply(emb, op) == apply(neo, op), op
+        assert answers(neo) == answers(emb), op
