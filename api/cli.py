@@ -106,7 +106,9 @@ def _register_extras() -> None:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name == module:
+            # A feature package not present in this build; a broken import inside
+            # one that is present must still fail loudly.
+            if exc.name is not None and module.startswith(exc.name):
                 continue
             raise
         reg = mod.register

@@ -135,7 +135,7 @@ def test_registry_export_with_common_synonyms_loads(
         [
             [
                 "商丘市华通建材有限公司",
-                "91411403MA9GKJ1F2X",
+                "91411403MA9GKJ1F86",
                 "2018年5月31日",
                 "有限责任公司",
                 "王伟",
@@ -166,7 +166,7 @@ def test_formats(tmp_path: Path, store: GraphStore, settings: Settings, fmt: str
     ]
     row = [
         "商丘市華通建材有限公司",
-        "91411403MA9GKJ1F2X",
+        "91411403MA9GKJ1F86",
         "商市监罚〔2024〕12号",
         "2024/3/5",
         "一般",
@@ -199,7 +199,7 @@ def test_dirty_file_rows_read_equals_loaded_plus_quarantined(
         "罚款金额(万元)",
     ]
     rows = [
-        ["甲公司", "91411403MA9GKJ1F2X", "罚1", "2024-01-01", "1,000"],
+        ["甲公司", "91411403MA9GKJ1F86", "罚1", "2024-01-01", "1,000"],
         ["乙公司", "N/A", "罚2", "2024-02-30", "5"],  # impossible date: quarantined
         [
             "丙公司",
@@ -237,7 +237,7 @@ def test_changed_row_is_a_new_version_not_a_duplicate(
     write_csv(
         path,
         header,
-        [["甲建材有限公司", "91411403MA9GKJ1F2X", "王伟", "411425198001011234"]],
+        [["甲建材有限公司", "91411403MA9GKJ1F86", "王伟", "411425198001011231"]],
         "utf-8",
     )
     loader = FileLoader(store, settings)
@@ -245,7 +245,7 @@ def test_changed_row_is_a_new_version_not_a_duplicate(
     write_csv(
         path,
         header,
-        [["甲建材有限公司", "91411403MA9GKJ1F2X", "李娜", "41142519850202122X"]],
+        [["甲建材有限公司", "91411403MA9GKJ1F86", "李娜", "411425198502021227"]],
         "utf-8",
     )
     rep = loader.load(path)
