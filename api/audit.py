@@ -19,7 +19,9 @@ exchange of every endpoint, including the ones other routers add later:
   dropped. The stores bound the work themselves (Neo4j transaction timeout,
   ``max_nodes``). Writes (routes that need the ``load``, ``judge`` or
   ``repair`` permission) are never cut off: a 504 for a write that then
-  commits would be a lie.
+  commits would be a lie. When the store turns out to be unreachable at the
+  deadline (the Neo4j driver retries a lost server for a while), the answer
+  is the 503 ``store_unavailable`` that the wait was really about.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.keys import KeyStore
-from graph.errors import CreditlinkError, InvalidInput
+from graph.errors import CreditlinkError, InvalidInput, StoreUnavailable
 from graph.privacy import mask_error_payload, mask_payload
 
 log = logging.getLogger("creditlink.audit")
@@ -464,7 +466,14 @@ class TimeoutMiddleware:
         state["abandoned"] = True
         self._abandoned.add(task)
         task.add_done_callback(self._forget)
-        if not state["started"]:
+        if state["started"]:
+            return
+        down = await self._store_down(scope)
+        if down is not None:
+            # A request that waited on a store that is gone (the Neo4j driver
+            # retries until its own deadline) is a 503, not a slow query.
+            await _send_json(send, 503, _error(down.code, down.message, **down.details))
+        else:
             await _send_json(
                 send,
                 504,
@@ -475,6 +484,19 @@ class TimeoutMiddleware:
                     timeout_s=self.timeout_s,
                 ),
             )
+
+    @staticmethod
+    async def _store_down(scope: Scope) -> StoreUnavailable | None:
+        store = getattr(getattr(scope.get("app"), "state", None), "store", None)
+        if store is None:
+            return None
+        try:
+            await asyncio.wait_for(asyncio.to_thread(store.ping), 3.0)
+        except StoreUnavailable as exc:
+            return exc
+        except Exception:  # a ping that hangs or fails otherwise: report the timeout
+            return None
+        return None
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._abandoned.discard(task)
