@@ -20,8 +20,8 @@ from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
 
-PERSON_ID = "411425198001011234"
-MASKED = "411425********1234"
+PERSON_ID = "411425198001011231"
+MASKED = "411425********1231"
 
 
 @pytest.fixture

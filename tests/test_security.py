@@ -29,9 +29,9 @@ from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 
 PUBLIC = re.compile(r"^/(health|openapi\.json|docs.*|redoc.*)$")
-PERSON_ID = "411425198001011234"
+PERSON_ID = "411425198001011231"
 PERSON_ID15 = "411425800101123"  # the same person's legacy 15-digit number
-UNKNOWN_ID = "110101199003077719"  # well-formed, nobody has it
+UNKNOWN_ID = "110101199003077715"  # well-formed, nobody has it
 USCC = "91411403MA9GKJ1F2X"
 
 
@@ -261,7 +261,7 @@ def test_subject_and_records_masked_for_every_role_but_investigator(
             assert f"id_number:{PERSON_ID}" in r.json()["keys"]
         else:
             assert not leaks(r.text), role
-            assert "id_number:411425********1234" in r.json()["keys"]
+            assert "id_number:411425********1231" in r.json()["keys"]
 
 
 @pytest.mark.parametrize("store_kind", ["embedded"], indirect=True)
@@ -313,6 +313,6 @@ def test_masking_reaches_raw_cells_and_free_text() -> None:
     assert not leaks(str(masked))
     # a registration number in its own field is not an ID number
     assert masked["values"]["注册号"] == "410100000012345"
-    assert "411425********1234" in str(masked)
+    assert "411425********1231" in str(masked)
     err = mask_error_payload({"error": {"message": f"no subject {PERSON_ID15}"}})
     assert PERSON_ID15 not in str(err)
