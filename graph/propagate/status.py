@@ -1,0 +1,136 @@
+"""Whether a listing holds on a date, and why not.
+
+A listing holds from its start until the first of: its removal date
+(``end``), a credit repair decided for it, its publicity end (公示截止期,
+the last day shown), or the maximum publicity period ``rules.yaml`` gives its
+kind and severity. Dates are ISO strings; every end here is exclusive (the
+first day the listing no longer holds), like ``Relation.valid_to``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from graph.model import Listing
+from graph.rules import RuleBook, rulebook
+
+ACTIVE = "active"
+PENDING = "pending"
+REMOVED = "removed"
+REPAIRED = "repaired"
+EXPIRED = "expired"
+REPAIR_KIND = "credit_repairs"
+
+
+@dataclass(frozen=True)
+class ListingStatus:
+    status: str
+    # first day the listing no longer holds, when known (past or future)
+    until: str | None = None
+    reason: str | None = None
+    repair_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "until": self.until}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.repair_id:
+            out["repair"] = self.repair_id
+        return out
+
+
+def add_years(iso: str, years: int) -> str:
+    d = date.fromisoformat(iso)
+    try:
+        return d.replace(year=d.year + years).isoformat()
+    except ValueError:  # 29 February in a common year: the period ends on 1 March
+        return date(d.year + years, 3, 1).isoformat()
+
+
+def add_months(iso: str, months: int) -> str:
+    d = date.fromisoformat(iso)
+    total = d.month - 1 + months
+    year, month = d.year + total // 12, total % 12 + 1
+    day = d.day
+    while True:
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            day -= 1
+
+
+def next_day(iso: str) -> str:
+    return (date.fromisoformat(iso) + timedelta(days=1)).isoformat()
+
+
+def repairs_of(listing: Listing, repairs: list[Listing]) -> list[Listing]:
+    """Repair decisions that name this listing: by its number, or (API repairs of a
+    listing without a number) by its id."""
+    out = []
+    for r in repairs:
+        if r.kind != REPAIR_KIND or r.id == listing.id:
+            continue
+        by_number = listing.number is not None and r.number == listing.number
+        by_id = listing.id in (r.props.get("repairs") or [])
+        if by_number or by_id:
+            out.append(r)
+    return out
+
+
+def _max_years(listing: Listing, book: RuleBook) -> tuple[int | None, bool]:
+    period = book.period(listing.kind, listing.props)
+    if period is None:
+        return None, False
+    years = period.max_years
+    if period.override_prop:
+        # the court (or department) may set another period on the record
+        override = listing.props.get(period.override_prop)
+        if isinstance(override, int | float) and override > 0:
+            years = int(override)
+    return years, period.not_published
+
+
+def listing_status(
+    listing: Listing, as_of: str, repairs: list[Listing], book: RuleBook | None = None
+) -> ListingStatus:
+    book = book or rulebook()
+    if listing.start is not None and listing.start > as_of:
+        return ListingStatus(PENDING, reason="starts after as_of")
+    years, not_published = _max_years(listing, book)
+    if not_published:
+        return ListingStatus(EXPIRED, until=listing.start, reason="not published (轻微)")
+    # (date it ends, status, reason, repair id): the earliest one that has come wins
+    ends: list[tuple[str, str, str, str | None]] = []
+    if listing.end:
+        ends.append((listing.end, REMOVED, "removal date", None))
+    for r in repairs_of(listing, repairs):
+        if r.start:
+            ends.append((r.start, REPAIRED, "credit repair decision", r.id))
+    publicity_end = listing.props.get("publicity_end")
+    if isinstance(publicity_end, str) and publicity_end:
+        ends.append((next_day(publicity_end), EXPIRED, "publicity end (公示截止期)", None))
+    if years and listing.start:
+        ends.append((add_years(listing.start, years), EXPIRED, f"{years}-year period", None))
+    ends.sort()
+    # A repair decided after as_of is not yet known to hold on as_of.
+    past = [e for e in ends if e[0] <= as_of]
+    if past:
+        when, status, reason, repair = past[0]
+        return ListingStatus(status, until=when, reason=reason, repair_id=repair)
+    future = [e for e in ends if e[1] != REPAIRED]
+    return ListingStatus(ACTIVE, until=future[0][0] if future else None)
+
+
+def min_repair_date(listing: Listing, book: RuleBook | None = None) -> str | None:
+    """The first day a repair may be decided (the minimum publicity period), if any."""
+    book = book or rulebook()
+    period = book.period(listing.kind, listing.props)
+    if period is None or not period.min_months or not listing.start:
+        return None
+    return add_months(listing.start, period.min_months)

@@ -1,0 +1,385 @@
+"""Who gets which measure, on both stores: one test per rule of rules.md, one per
+"not implicated" case, time (expiry, repair, removal, roles read at the right
+date), the shape of an answer, and the batch's constant number of round trips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph.model import Listing
+from graph.propagate.engine import Measure, listings_with_status, measures, measures_many
+from graph.propagate.status import listing_status, min_repair_date
+from graph.store.base import Batch, GraphStore
+from graph.store.embedded import EmbeddedStore
+from tests.graphs import AS_OF, city, listing, load_city, many
+
+
+@pytest.fixture
+def city_store(store: GraphStore) -> GraphStore:
+    load_city(store)
+    return store
+
+
+def got(store: GraphStore, sid: str, as_of: str = AS_OF) -> set[tuple[str, str]]:
+    return {(m.rule, m.measure) for m in measures(store, sid, as_of)}
+
+
+def only(store: GraphStore, sid: str, as_of: str = AS_OF) -> list[Measure]:
+    return measures(store, sid, as_of)
+
+
+DEBTOR_ORG = {
+    ("dishonest_debtor", "consumption_restriction"),
+    ("dishonest_debtor", "procurement_exclusion"),
+    ("dishonest_debtor", "bidding_restriction"),
+    ("dishonest_debtor", "subsidy_restriction"),
+}
+
+
+# -- dishonest_debtor ---------------------------------------------------------
+
+
+def test_dishonest_debtor_organisation_gets_the_subject_measures(city_store: GraphStore) -> None:
+    assert got(city_store, "O-debtor") == DEBTOR_ORG
+    assert all(m.direct and m.path == [] for m in only(city_store, "O-debtor"))
+
+
+def test_dishonest_debtor_person_is_also_disqualified(city_store: GraphStore) -> None:
+    assert got(city_store, "P-debtor") == DEBTOR_ORG | {
+        ("dishonest_debtor", "officer_disqualification")
+    }
+
+
+@pytest.mark.parametrize(
+    ("sid", "role"),
+    [
+        ("P-lr", "legal_representative"),
+        ("P-principal", "principal"),
+        ("P-cfo", "directly_responsible"),
+        ("P-declared", "actual_controller"),
+    ],
+)
+def test_dishonest_debtor_implicates_the_roles_held_now(
+    city_store: GraphStore, sid: str, role: str
+) -> None:
+    ms = only(city_store, sid)
+    assert [(m.rule, m.measure, m.role) for m in ms] == [
+        ("dishonest_debtor", "consumption_restriction", role)
+    ]
+    (hop,) = ms[0].path
+    assert hop["from"] == "O-debtor" and hop["to"] == sid
+    assert hop["read_at"] == AS_OF and hop["records"]
+
+
+# -- not implicated -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "P-old-lr",  # left the role before now
+        "P-supervisor",  # a role the rule does not name
+        "P-minor-holder",  # a plain shareholder
+        "O-branch",  # branch of a listed head office
+        "O-head",  # head office of a listed branch
+        "P-old-guarantor",  # guarantee ended before as_of
+        "O-person-former",  # the listed person left the role before now
+        "O-person-holding",  # the listed person is only a shareholder
+        "P-tax-lr-new",  # appointed after the violation date
+        "P-env-lr",  # severe penalty, but not 安全生产/食品药品
+    ],
+)
+def test_not_implicated(city_store: GraphStore, sid: str) -> None:
+    assert only(city_store, sid) == []
+
+
+def test_guarantor_gets_the_alert_only(city_store: GraphStore) -> None:
+    for sid in ("P-guarantor", "O-guarantor-co"):
+        ms = only(city_store, sid)
+        assert {(m.rule, m.measure, m.punitive) for m in ms} == {
+            ("loan_default_guarantee", "guarantee_risk_alert", False)
+        }
+        assert ms[0].path[0]["relation"] == "guarantees"
+
+
+def test_branch_listing_stays_with_the_branch(city_store: GraphStore) -> None:
+    assert got(city_store, "O-branch-listed") == DEBTOR_ORG
+    assert got(city_store, "O-head") == set()
+
+
+# -- actual control --------------------------------------------------------------
+
+
+def test_inferred_controllers_get_review_not_punishment(city_store: GraphStore) -> None:
+    holdco = only(city_store, "O-holdco")
+    assert [(m.rule, m.measure, m.punitive, m.role) for m in holdco] == [
+        ("dishonest_debtor", "related_party_review", False, "inferred_controller")
+    ]
+    top = only(city_store, "P-top")
+    assert len(top) == 1 and top[0].measure == "related_party_review"
+    assert top[0].extra["cumulative_share"] == pytest.approx(0.56)
+    assert [(h["from"], h["to"], h["share"]) for h in top[0].path] == [
+        ("O-debtor", "O-holdco", 0.7),
+        ("O-holdco", "P-top", 0.8),
+    ]
+
+
+def test_declared_inferred_relation_is_review_only(store: GraphStore) -> None:
+    b = city()
+    for r in b.relations:
+        if r.type == "actual_controller":
+            r.props["basis"] = "inferred"
+    store.write(b)
+    assert got(store, "P-declared") == {("dishonest_debtor", "related_party_review")}
+
+
+def test_cumulative_share_sums_over_paths(store: GraphStore) -> None:
+    from tests.graphs import org, person, rel
+
+    store.write(
+        Batch(
+            subjects=[person("P", "甲"), org("A", "A公司"), org("B", "B公司"), org("C", "C公司")],
+            relations=[
+                rel("shareholder", "P", "A", share=0.5),
+                rel("shareholder", "P", "B", share=0.5),
+                rel("shareholder", "A", "C", share=0.6),
+                rel("shareholder", "B", "C", share=0.4),
+            ],
+            listings=[listing("L-C", "dishonest_debtors", "C", "2024-01-01", number="X1")],
+        )
+    )
+    (m,) = only(store, "P")
+    # 0.5*0.6 + 0.5*0.4 = 0.5: at the threshold, through two chains
+    assert m.measure == "related_party_review" and m.extra["cumulative_share"] == 0.5
+    assert len(m.extra["chains"]) == 2
+    assert [h["share"] for h in m.path] == [0.6, 0.5]  # the strongest chain first
+
+
+# -- dishonest_debtor_reference --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sid", "role"), [("O-person-lr", "legal_representative"), ("O-person-director", "director")]
+)
+def test_listed_person_flags_their_organisations(
+    city_store: GraphStore, sid: str, role: str
+) -> None:
+    ms = only(city_store, sid)
+    assert [(m.rule, m.measure, m.role) for m in ms] == [
+        ("dishonest_debtor_reference", "related_party_review", role)
+    ]
+    assert ms[0].path[0]["from"] == "P-debtor" and ms[0].path[0]["to"] == sid
+
+
+# -- major_tax_violation -------------------------------------------------------------
+
+
+def test_tax_violation_subject_and_implicated(city_store: GraphStore) -> None:
+    assert got(city_store, "O-tax") == {
+        ("major_tax_violation", "procurement_exclusion"),
+        ("major_tax_violation", "tax_credit_grade_d"),
+        ("major_tax_violation", "enhanced_supervision"),
+    }
+    expected = {
+        ("major_tax_violation", "exit_restriction"),
+        ("major_tax_violation", "officer_disqualification"),
+    }
+    # held the role at the violation date, left since: still implicated
+    assert got(city_store, "P-tax-lr-then") == expected
+    assert only(city_store, "P-tax-lr-then")[0].path[0]["read_at"] == "2023-05-01"
+    fo = only(city_store, "P-tax-fo")
+    assert {(m.rule, m.measure) for m in fo} == expected
+    assert fo[0].path[0]["relation"] == "named_in_listing" and fo[0].path[0]["records"]
+
+
+def test_tax_listing_ends_after_three_years(city_store: GraphStore) -> None:
+    assert got(city_store, "O-tax", "2026-04-30")
+    for sid in ("O-tax", "P-tax-lr-then", "P-tax-fo"):
+        assert got(city_store, sid, "2026-05-01") == set()
+
+
+# -- serious_violation_list ----------------------------------------------------------
+
+
+def test_serious_violation_disqualifies_the_lr_for_three_years(city_store: GraphStore) -> None:
+    assert got(city_store, "O-serious") == {
+        ("serious_violation_list", "procurement_exclusion"),
+        ("serious_violation_list", "bidding_restriction"),
+        ("serious_violation_list", "enhanced_supervision"),
+    }
+    (m,) = only(city_store, "P-sv-lr")  # LR at the listing date, though not now
+    assert (m.measure, m.until) == ("officer_disqualification", "2025-03-01")
+    assert only(city_store, "P-sv-lr", "2025-03-01") == []
+    assert got(city_store, "O-serious", "2025-03-01")  # the listing itself goes on
+
+
+# -- severe_admin_penalty ---------------------------------------------------------------
+
+
+def test_severe_safety_penalty_reaches_the_lr(city_store: GraphStore) -> None:
+    assert got(city_store, "O-safety") == {
+        ("severe_admin_penalty", "enhanced_supervision"),
+        ("severe_admin_penalty", "procurement_exclusion"),
+    }
+    assert got(city_store, "P-safety-lr") == {("severe_admin_penalty", "enhanced_supervision")}
+    assert got(city_store, "O-env") == got(city_store, "O-safety")
+
+
+def test_minor_and_general_penalties(city_store: GraphStore) -> None:
+    assert got(city_store, "O-minor") == set()  # 轻微: not published
+    assert got(city_store, "O-general") == set()  # 一般: no joint punishment rule
+
+
+# -- abnormal_operations, loan_default_guarantee, red_list_suspension -----------------------
+
+
+def test_abnormal_operations(city_store: GraphStore) -> None:
+    assert got(city_store, "O-abnormal") == {("abnormal_operations", "enhanced_supervision")}
+    assert got(city_store, "O-abnormal-removed") == set()
+
+
+def test_loan_default_gives_the_borrower_nothing_and_guarantors_an_alert(
+    city_store: GraphStore,
+) -> None:
+    assert got(city_store, "O-loan") == set()
+    assert got(city_store, "O-guarantor-co") == {("loan_default_guarantee", "guarantee_risk_alert")}
+    assert got(city_store, "O-guarantor-co", "2025-01-01") == set()  # guarantee ended
+
+
+def test_red_list_subject_with_punitive_listing_loses_incentives(city_store: GraphStore) -> None:
+    ms = [m for m in only(city_store, "O-red") if m.rule == "red_list_suspension"]
+    assert [(m.measure, m.listing["id"]) for m in ms] == [("incentive_suspension", "L-red-penalty")]
+    assert ms[0].extra["commendations"][0]["id"] == "L-red"
+    assert got(city_store, "O-red-clean") == set()
+
+
+# -- time ------------------------------------------------------------------------------
+
+
+def test_repaired_listing_retracts_everything(city_store: GraphStore) -> None:
+    assert got(city_store, "O-repaired", "2024-01-14") == DEBTOR_ORG
+    assert got(city_store, "P-repaired-lr", "2024-01-14") == {
+        ("dishonest_debtor", "consumption_restriction")
+    }
+    assert got(city_store, "O-repaired") == set()
+    assert got(city_store, "P-repaired-lr") == set()
+
+
+def test_expired_removed_and_pending_listings(city_store: GraphStore) -> None:
+    assert got(city_store, "O-expired", "2022-12-31") == DEBTOR_ORG
+    assert got(city_store, "P-expired-lr", "2022-12-31")
+    assert got(city_store, "O-expired", "2023-01-01") == set()  # 2 years
+    assert got(city_store, "P-expired-lr") == set()
+    assert got(city_store, "O-removed") == set()
+    assert got(city_store, "O-debtor", "2023-02-28") == set()  # starts later
+
+
+def test_listing_statuses(city_store: GraphStore) -> None:
+    by_id = {v["id"]: v["dates"] for v in listings_with_status(city_store, "O-repaired", AS_OF)}
+    assert by_id["L-repaired"]["status"] == "repaired"
+    assert by_id["L-repaired"]["repair"] == "L-repair"
+    assert by_id["L-repair"]["status"] == "decision"
+    states = {
+        sid: listings_with_status(city_store, sid, AS_OF)[0]["dates"]["status"]
+        for sid in ("O-expired", "O-removed", "O-debtor", "O-minor")
+    }
+    assert states == {
+        "O-expired": "expired",
+        "O-removed": "removed",
+        "O-debtor": "active",
+        "O-minor": "expired",
+    }
+    assert listings_with_status(city_store, "O-debtor", "2023-01-01")[0]["dates"]["status"] == (
+        "pending"
+    )
+
+
+def _penalty(severity: str, **props: Any) -> Listing:
+    return listing(
+        "L", "admin_penalties", "O", "2024-01-31", number="N", severity=severity, **props
+    )
+
+
+def test_penalty_periods_follow_severity() -> None:
+    general = _penalty("一般")
+    assert listing_status(general, "2025-01-30", []).status == "active"
+    assert listing_status(general, "2025-01-31", []).status == "expired"
+    assert listing_status(_penalty("严重"), "2027-01-30", []).status == "active"
+    assert listing_status(_penalty("严重"), "2027-01-31", []).status == "expired"
+    early = _penalty("严重", publicity_end="2024-12-31")
+    assert listing_status(early, "2024-12-31", []).status == "active"
+    assert listing_status(early, "2025-01-01", []).reason == "publicity end (公示截止期)"
+    assert min_repair_date(general) == "2024-04-30"  # 3 months, clamped to month end
+    assert min_repair_date(_penalty("严重")) == "2025-01-31"
+
+
+def test_court_may_set_another_period() -> None:
+    lst = listing("L", "dishonest_debtors", "O", "2020-01-01", number="N", period_years=3)
+    assert listing_status(lst, "2022-06-01", []).status == "active"
+    assert listing_status(lst, "2023-01-01", []).status == "expired"
+
+
+# -- the answer ------------------------------------------------------------------------------
+
+
+def test_answer_carries_rule_basis_listing_and_checkable_path(city_store: GraphStore) -> None:
+    (m,) = only(city_store, "P-lr")
+    d = m.to_dict()
+    assert d["basis"].startswith("法释〔2015〕17号")
+    assert d["listing"]["feed"] == "dishonest_debtors"
+    assert d["listing"]["number"] == "(2023)豫14执123号"
+    assert d["listing"]["department"] == "测试部门"
+    assert d["listing"]["dates"]["start"] == "2023-03-01"
+    assert d["listing"]["dates"]["status"] == "active"
+    assert d["listing"]["dates"]["until"] == "2025-03-01"
+    assert d["listing"]["record"] == ["dishonest_debtors:test.csv:L-debtor"]
+    (hop,) = d["path"]
+    assert hop["relation"] == "legal_representative" and hop["role"] == "legal_representative"
+    assert hop["valid_from"] == "2020-01-01" and hop["valid_to"] is None
+    records = city_store.get_records(hop["records"])
+    assert set(records) == set(hop["records"])  # every hop's records exist
+
+
+def test_both_stores_give_identical_answers(city_store: GraphStore) -> None:
+    reference = EmbeddedStore(None)
+    load_city(reference)
+    ids = [s.id for s in city().subjects]
+    for as_of in ("2022-06-01", AS_OF, "2025-06-01"):
+        mine = measures_many(city_store, ids, as_of)
+        theirs = measures_many(reference, ids, as_of)
+        assert {k: [m.to_dict() for m in v] for k, v in mine.items()} == {
+            k: [m.to_dict() for m in v] for k, v in theirs.items()
+        }
+
+
+class Counting:
+    """A store proxy that counts protocol calls (round trips)."""
+
+    def __init__(self, inner: GraphStore) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if callable(attr):
+
+            def counted(*a: Any, **k: Any) -> Any:
+                self.calls += 1
+                return attr(*a, **k)
+
+            return counted
+        return attr
+
+
+def test_batch_needs_a_constant_number_of_round_trips(store: GraphStore) -> None:
+    batch = many(400)
+    store.write(batch)
+    ids = [s.id for s in batch.subjects]
+    one, all_ = Counting(store), Counting(store)
+    single = measures_many(one, ids[:1], AS_OF)  # type: ignore[arg-type]
+    everyone = measures_many(all_, ids, AS_OF)  # type: ignore[arg-type]
+    assert all_.calls <= 12 and all_.calls <= one.calls + 1, (one.calls, all_.calls)
+    assert everyone[ids[0]] == single[ids[0]]
+    assert sum(1 for v in everyone.values() if v) > 40
