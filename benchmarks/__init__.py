@@ -1,0 +1,1 @@
+"""Scale benchmarks: they print figures; BENCHMARKS.md records them. No timing asserts."""
