@@ -11,7 +11,7 @@ from api.audit import AuditLog, AuditMiddleware, BodyLimitMiddleware, TimeoutMid
 from api.deps import MaskingJSONResponse
 from api.errors import install_error_handlers
 from api.keys import KeyStore
-from api.routers import audit, health, loads, subjects
+from api.routers import audit, graph, health, loads, measures, search, subjects
 from graph.settings import Settings, get_settings
 from graph.store import open_store
 from graph.store.base import GraphStore
@@ -61,7 +61,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(AuditMiddleware, audit=app.state.audit, keys=app.state.keys)
     app.include_router(health.router)
+    # /subjects/search before /subjects/{key}, which would otherwise take "search" as a key
+    app.include_router(search.router)
     app.include_router(subjects.router)
+    app.include_router(graph.router)
+    app.include_router(measures.router)
     app.include_router(audit.router)
     app.include_router(loads.router)
     return app

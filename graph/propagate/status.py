@@ -134,3 +134,22 @@ def min_repair_date(listing: Listing, book: RuleBook | None = None) -> str | Non
     if period is None or not period.min_months or not listing.start:
         return None
     return add_months(listing.start, period.min_months)
+
+
+def parse_as_of(value: str | None, name: str = "as_of") -> str:
+    """An ISO date (``YYYY-MM-DD``) from a caller, or today in the city's time zone."""
+    if value is None or value == "":
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    from graph.errors import InvalidInput
+
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    # fromisoformat also takes 20240601 and 2024-W22-6; the API promises YYYY-MM-DD only
+    if parsed is None or len(value) != 10 or parsed.isoformat() != value:
+        raise InvalidInput(f"{name} must be an ISO date YYYY-MM-DD", parameter=name, value=value)
+    return value

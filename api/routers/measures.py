@@ -1,0 +1,440 @@
+"""Measures and the punishment engine's endpoints: measures and listings of a
+subject, batch credit checks, credit repairs and the change feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.deps import Principal, get_settings, get_store, require
+from api.routers.search import check_page
+from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from graph.lookup import candidate_keys, get_subject
+from graph.model import Listing, Subject, stable_id
+from graph.privacy import mask_error_payload
+from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
+from graph.propagate.status import REPAIR_KIND, listing_status, min_repair_date, parse_as_of
+from graph.rules import rulebook
+from graph.settings import Settings
+from graph.store.base import Batch, GraphStore
+from graph.views import subject_summary
+from loaders.clean import normalise_name
+
+router = APIRouter(tags=["measures"])
+
+CHANGES = "changes"  # the collection the loaders write too (loaders.pipeline.CHANGES)
+
+KEY = Path(
+    description="USCC, organisation code, registration number, ID number or subject id",
+    examples=["91411403MA45XXXXXX"],
+    max_length=200,
+)
+AS_OF = Query(
+    None,
+    description="ISO date to answer for (default: today, Asia/Shanghai)",
+    examples=["2024-06-01"],
+    max_length=10,
+)
+
+MEASURE_EXAMPLE = {
+    "rule": "dishonest_debtor",
+    "measure": "consumption_restriction",
+    "label": "限制高消费及非生活和工作必需的消费",
+    "punitive": True,
+    "basis": "法释〔2015〕17号 第三条; 中办发〔2016〕64号; 发改财金〔2016〕141号",
+    "direct": False,
+    "role": "legal_representative",
+    "until": "2025-03-01",
+    "listing": {
+        "id": "L-0123456789abcdef",
+        "feed": "dishonest_debtors",
+        "subject": "S-org",
+        "number": "(2023)豫14执123号",
+        "department": "商丘市中级人民法院",
+        "dates": {"start": "2023-03-01", "end": None, "status": "active", "until": "2025-03-01"},
+        "props": {},
+        "record": ["dishonest_debtors:court_2023.csv:17"],
+    },
+    "path": [
+        {
+            "from": "S-org",
+            "to": "S-person",
+            "relation": "legal_representative",
+            "relation_id": "R-0123456789abcdef",
+            "role": "legal_representative",
+            "valid_from": "2020-01-01",
+            "valid_to": None,
+            "read_at": "2024-06-01",
+            "records": ["registry:registry_2024.csv:3"],
+        }
+    ],
+}
+
+
+def _measures_for(
+    store: GraphStore, ids: list[str], as_of: str, settings: Settings
+) -> dict[str, list[Measure]]:
+    return measures_many(
+        store,
+        ids,
+        as_of,
+        threshold=settings.control_threshold,
+        control_depth=settings.max_depth,
+    )
+
+
+@router.get(
+    "/subjects/{key}/measures",
+    summary="Measures of joint punishment that apply to a subject on a date, and why",
+    description=(
+        "Direct measures (the subject's own active listings) and propagated ones (a related "
+        "party's listing, through a role a rule names). Each carries the rule, the measure, "
+        "the legal basis, the listing (feed, number, department, dates, status, records) and "
+        "the path of hops from the listed subject to this one."
+    ),
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "subject": {"id": "S-person", "type": "person", "name": "王伟"},
+                        "as_of": "2024-06-01",
+                        "measures": [MEASURE_EXAMPLE],
+                    }
+                }
+            }
+        }
+    },
+)
+def get_measures(
+    key: str = KEY,
+    as_of: str | None = AS_OF,
+    store: GraphStore = Depends(get_store),  # noqa: B008
+    settings: Settings = Depends(get_settings),  # noqa: B008
+    _: Principal = Depends(require("measures")),  # noqa: B008
+) -> dict[str, Any]:
+    day = parse_as_of(as_of)
+    subject = get_subject(store, key)
+    found = _measures_for(store, [subject.id], day, settings).get(subject.id, [])
+    return {
+        "subject": subject_summary(subject),
+        "as_of": day,
+        "measures": [m.to_dict() for m in found],
+    }
+
+
+@router.get(
+    "/subjects/{key}/listings",
+    summary="A subject's listings with their status on a date",
+    description=(
+        "Every listing, penalty, licence, commendation and repair decision about the subject. "
+        "`dates.status` is active, pending (starts later), removed, repaired or expired "
+        "(publicity end or the maximum period), with `until` and the reason."
+    ),
+)
+def get_listings(
+    key: str = KEY,
+    as_of: str | None = AS_OF,
+    store: GraphStore = Depends(get_store),  # noqa: B008
+    _: Principal = Depends(require("read")),  # noqa: B008
+) -> dict[str, Any]:
+    day = parse_as_of(as_of)
+    subject = get_subject(store, key)
+    return {
+        "subject": subject_summary(subject),
+        "as_of": day,
+        "listings": listings_with_status(store, subject.id, day),
+    }
+
+
+# -- POST /checks ------------------------------------------------------------------
+
+Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CheckRequest(BaseModel):
+    scenario: Literal["procurement", "bidding", "approval", "market_access", "commendation"]
+    subjects: list[Item] = Field(
+        ..., min_length=1, description="keys (USCC, ID number, subject id…) or names"
+    )
+    as_of: str | None = Field(None, max_length=10, description="ISO date (default: today)")
+
+
+CHECK_EXAMPLE = {
+    "scenario": "procurement",
+    "subjects": ["91411403MA9GKJ1F86", "商丘市华通建材有限公司"],
+    "as_of": "2024-06-01",
+}
+
+
+def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
+    """input -> {"ids": [...], "how": key|name|unknown_key|not_found}, batched per kind."""
+    out: dict[str, dict[str, Any]] = {}
+    direct = store.resolve_ids(inputs)
+    keys: dict[str, list[str]] = {}
+    names: list[str] = []
+    for text in inputs:
+        if text in direct:
+            out[text] = {"ids": [direct[text]], "how": "key"}
+        elif cands := candidate_keys(text):
+            keys[text] = cands
+        else:
+            names.append(text)
+    found = store.find_by_keys(sorted({k for ks in keys.values() for k in ks}))
+    for text, cands in keys.items():
+        ids = next((found[k] for k in cands if found.get(k)), [])
+        out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
+    # The protocol has no batched name look-up: one search per distinct name.
+    for text in sorted(set(names)):
+        norm = normalise_name(text)
+        hits = store.search(norm, None, limit=50) if norm else []
+        exact = sorted(s.id for s in hits if norm in s.norm_names)
+        out[text] = {"ids": exact, "how": "name" if exact else "not_found"}
+    return out
+
+
+@router.post(
+    "/checks",
+    summary="Batch credit check (信用核查) for a scenario: clear, restricted or review",
+    description=(
+        "Up to `max_batch` subjects, as keys or names. Per subject: `restricted` when a "
+        "measure the scenario names restricts it (rules.yaml `scenarios`), `review` when only "
+        "review flags apply (related-party review, guarantee alert…) or when a name is "
+        "ambiguous or unknown, else `clear`. A well-formed key nobody has is `clear` with "
+        "`found: false` (no records on the platform). All subjects are answered together "
+        "with a fixed number of store round trips."
+    ),
+)
+def post_checks(
+    body: CheckRequest = Body(..., openapi_examples={"procurement": {"value": CHECK_EXAMPLE}}),  # noqa: B008
+    store: GraphStore = Depends(get_store),  # noqa: B008
+    settings: Settings = Depends(get_settings),  # noqa: B008
+    principal: Principal = Depends(require("checks")),  # noqa: B008
+) -> dict[str, Any]:
+    if len(body.subjects) > settings.max_batch:
+        raise LimitExceeded(
+            f"at most {settings.max_batch} subjects per check",
+            parameter="subjects",
+            value=len(body.subjects),
+        )
+    day = parse_as_of(body.as_of)
+    book = rulebook()
+    scenario = book.scenarios[body.scenario]
+    inputs = list(dict.fromkeys(body.subjects))
+    resolved = _resolve(store, inputs)
+    ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
+    by_subject = _measures_for(store, ids, day, settings)
+    subjects: dict[str, Subject] = store.get_subjects(ids) if ids else {}
+    results = []
+    for index, text in enumerate(body.subjects):
+        r = resolved[text]
+        # An input may be a 15-digit ID number, which response masking cannot tell
+        # from other digits; ``index`` lets the caller match answers to inputs.
+        echo = text if principal.sees_id_numbers else mask_error_payload(text)
+        entry: dict[str, Any] = {
+            "index": index,
+            "input": echo,
+            "found": bool(r["ids"]),
+            "matched_by": r["how"],
+        }
+        if len(r["ids"]) != 1:
+            if r["how"] == "unknown_key":
+                entry.update(result="clear", reasons=["no records on the platform"])
+            elif r["ids"]:
+                entry.update(
+                    result="review",
+                    reasons=["the input names several subjects"],
+                    candidates=r["ids"],
+                )
+            else:
+                entry.update(result="review", reasons=["no subject has this name"])
+            entry.update(subject=None, restrictions=[], flags=[])
+            results.append(entry)
+            continue
+        sid = r["ids"][0]
+        ms = by_subject.get(sid, [])
+        restrictions = [
+            m
+            for m in ms
+            if m.measure in scenario.restrict or (scenario.restrict_punitive and m.punitive)
+        ]
+        flags = [m for m in ms if m not in restrictions and m.measure in scenario.review]
+        result = "restricted" if restrictions else "review" if flags else "clear"
+        entry.update(
+            subject=subject_summary(subjects[sid]) if sid in subjects else {"id": sid},
+            result=result,
+            reasons=sorted({f"{m.rule}:{m.measure}" for m in restrictions + flags}),
+            restrictions=[m.to_dict() for m in restrictions],
+            flags=[m.to_dict() for m in flags],
+        )
+        results.append(entry)
+    counts = {
+        k: sum(1 for e in results if e["result"] == k) for k in ("clear", "restricted", "review")
+    }
+    return {"scenario": body.scenario, "as_of": day, "counts": counts, "results": results}
+
+
+# -- POST /repairs -------------------------------------------------------------------
+
+
+class RepairRequest(BaseModel):
+    listing: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="the original decision's number or a listing id",
+    )
+    decided: str = Field(..., max_length=10, description="修复决定日期, ISO date")
+    department: str | None = Field(None, max_length=200, description="修复机关")
+    note: str | None = Field(None, max_length=2000)
+
+
+REPAIR_EXAMPLE = {
+    "listing": "(2023)豫14执123号",
+    "decided": "2024-05-20",
+    "department": "商丘市中级人民法院",
+    "note": "已履行生效法律文书确定的义务",
+}
+
+
+@router.post(
+    "/repairs",
+    summary="Record a credit repair decision (信用修复) for a listing (investigator, admin)",
+    description=(
+        "Ends the listing(s) with this number (or this listing id) from the decision date on; "
+        "measures, checks and the change feed show it at once. Refused with 409 before the "
+        "minimum publicity period (一般: 3 months, 严重: 1 year) and with 400 for a date "
+        "before the listing or in the future."
+    ),
+)
+def post_repairs(
+    body: RepairRequest = Body(..., openapi_examples={"court": {"value": REPAIR_EXAMPLE}}),  # noqa: B008
+    store: GraphStore = Depends(get_store),  # noqa: B008
+    principal: Principal = Depends(require("repair")),  # noqa: B008
+) -> dict[str, Any]:
+    decided = parse_as_of(body.decided, "decided")
+    if decided > parse_as_of(None):
+        raise InvalidInput("a repair cannot be decided in the future", decided=decided)
+    ref = body.listing.strip()
+    targets = [x for x in store.get_listings([ref]).values() if x.kind != REPAIR_KIND]
+    if not targets:
+        targets = [x for x in store.listings_by_number([ref]) if x.kind != REPAIR_KIND]
+    if not targets:
+        raise NotFound("no listing has this number or id", listing=ref)
+    for t in targets:
+        if t.start and decided < t.start:
+            raise InvalidInput(
+                "a repair cannot precede the listing", listing=t.id, start=t.start, decided=decided
+            )
+        earliest = min_repair_date(t)
+        if earliest and decided < earliest:
+            raise Conflict(
+                "a repair can be decided only after the minimum publicity period",
+                listing=t.id,
+                earliest=earliest,
+            )
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    repairs = [
+        Listing(
+            id=stable_id("L", "repair", t.id, decided),
+            kind=REPAIR_KIND,
+            subject_id=t.subject_id,
+            number=t.number,
+            department=body.department,
+            start=decided,
+            props={
+                # by id too: listings without a number (tax, serious violations)
+                "repairs": [t.id],
+                "source": "api",
+                "recorded_by": principal.key_id,
+                "recorded_at": now,
+                **({"note": body.note} if body.note else {}),
+            },
+        )
+        for t in targets
+    ]
+    touched = sorted({t.subject_id for t in targets})
+    store.write(
+        Batch(
+            listings=repairs,
+            docs=[(CHANGES, f"{now}|repair|{repairs[0].id}", {"at": now, "subjects": touched})],
+        )
+    )
+    today = parse_as_of(None)
+    return {
+        "repairs": [listing_view(r, listing_status(r, today, [])) for r in repairs],
+        "listings": [listing_view(t, listing_status(t, today, repairs)) for t in targets],
+        "subjects": touched,
+    }
+
+
+# -- GET /changes --------------------------------------------------------------------
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            "since must be an ISO date or date-time, e.g. 2024-06-01T08:00:00+08:00",
+            parameter="since",
+            value=value,
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/changes",
+    summary="Subjects whose measures may have changed since a time",
+    description=(
+        "Subjects named by loads and repairs since `since`, plus their direct related "
+        "parties (an implication propagates one hop per rule). Re-check them with "
+        "`POST /checks`. A naive `since` is read as UTC."
+    ),
+)
+def get_changes(
+    since: str = Query(..., max_length=40, examples=["2024-06-01T00:00:00+08:00"]),
+    limit: int | None = Query(None, ge=1, description="page size (default and cap: max_page_size)"),
+    offset: int = Query(0, ge=0),
+    store: GraphStore = Depends(get_store),  # noqa: B008
+    settings: Settings = Depends(get_settings),  # noqa: B008
+    _: Principal = Depends(require("changes")),  # noqa: B008
+) -> dict[str, Any]:
+    limit = limit or settings.max_page_size
+    check_page(limit, offset, settings)
+    start = _parse_since(since)
+    changed: set[str] = set()
+    entries = 0
+    latest: str | None = None
+    for body in store.list_docs(CHANGES).values():
+        at = str(body.get("at") or "")
+        try:
+            when = _parse_since(at)
+        except InvalidInput:
+            continue
+        if when >= start:
+            entries += 1
+            changed.update(body.get("subjects") or [])
+            latest = max(latest or at, at)
+    # subjects merged since the change was logged answer under their survivor
+    alive = set(store.resolve_ids(sorted(changed)).values()) if changed else set()
+    related = {
+        r.other(end)
+        for r in (store.relations_of(sorted(alive)) if alive else [])
+        for end in (r.source, r.target)
+        if end in alive
+    }
+    everyone = sorted(alive | related)
+    return {
+        "since": since,
+        "latest": latest,
+        "entries": entries,
+        "changed": sorted(alive),
+        "total": len(everyone),
+        "limit": limit,
+        "offset": offset,
+        "subjects": everyone[offset : offset + limit],
+    }

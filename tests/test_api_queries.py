@@ -1,0 +1,345 @@
+"""Association queries and joint punishment over the API, on both stores:
+search, neighbours, paths, measures, listings, checks, repairs and changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import KeyStore
+from graph.settings import Settings
+from graph.store.base import Batch, GraphStore
+from tests.graphs import AS_OF, ID_LR, USCC_DEBTOR, load_city, org
+
+UNKNOWN_USCC = "91110000100000000A"  # well-formed shape; the checks treat it as a key
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", max_nodes=50, max_batch=20)
+
+
+@pytest.fixture
+def client(settings: Settings, store: GraphStore) -> Iterator[TestClient]:
+    load_city(store)
+    store.write(
+        Batch(
+            subjects=[org("O-twin-1", "商丘市重名有限公司"), org("O-twin-2", "商丘市重名有限公司")]
+        )
+    )
+    with TestClient(create_app(settings, store=store)) as c:
+        yield c
+
+
+def h(settings: Settings, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {KeyStore(settings.data_dir).create(role)[1]}"}
+
+
+# -- search ------------------------------------------------------------------------
+
+
+def test_search_by_key_is_exact(client: TestClient, settings: Settings) -> None:
+    r = client.get("/subjects/search", params={"q": USCC_DEBTOR}, headers=h(settings, "analyst"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["match"] == "key"
+    assert [x["id"] for x in body["results"]] == ["O-debtor"]
+    assert body["results"][0]["score"] == 100.0
+
+
+def test_search_by_name_ranks_with_scores(client: TestClient, settings: Settings) -> None:
+    hdr = h(settings, "investigator")
+    r = client.get("/subjects/search", params={"q": "甲建材"}, headers=hdr)
+    body = r.json()
+    assert body["match"] == "name"
+    ids = [x["id"] for x in body["results"]]
+    assert ids[:2] == ["O-debtor", "O-branch"]  # the closer name first
+    assert body["results"][0]["score"] > body["results"][1]["score"]
+    r = client.get("/subjects/search", params={"q": "甲建材", "type": "person"}, headers=hdr)
+    assert r.json()["results"] == []
+    r = client.get("/subjects/search", params={"q": "甲建材", "limit": 1, "offset": 1}, headers=hdr)
+    assert [x["id"] for x in r.json()["results"]] == ["O-branch"]
+
+
+def test_search_limits(client: TestClient, settings: Settings) -> None:
+    hdr = h(settings, "analyst")
+    r = client.get("/subjects/search", params={"q": "甲", "limit": 100_000}, headers=hdr)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "limit_exceeded"
+    assert client.get("/subjects/search", headers=hdr).status_code == 422
+
+
+# -- neighbours and paths ------------------------------------------------------------------
+
+
+def test_neighbors_carry_relation_role_dates_and_records(
+    client: TestClient, settings: Settings
+) -> None:
+    r = client.get(
+        f"/subjects/{USCC_DEBTOR}/neighbors",
+        params={"as_of": AS_OF},
+        headers=h(settings, "analyst"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ids = {n["id"] for n in body["nodes"]}
+    assert {"P-lr", "P-cfo", "O-holdco", "O-branch", "P-guarantor"} <= ids
+    assert "P-old-lr" not in ids  # not a legal representative on as_of
+    cfo = next(e for e in body["edges"] if e["source"] == "P-cfo")
+    assert cfo["relation"] == "officer" and cfo["role"] == "财务负责人"
+    assert cfo["valid_from"] == "2019-01-01" and cfo["records"]
+    share = next(e for e in body["edges"] if e["source"] == "O-holdco")
+    assert share["share"] == 0.7
+    assert body["truncated"] is False
+
+
+def test_neighbors_filter_cap_and_errors(client: TestClient, settings: Settings) -> None:
+    hdr = h(settings, "analyst")
+    r = client.get(
+        "/subjects/O-debtor/neighbors",
+        params={"relation": "shareholder", "depth": 2, "as_of": AS_OF},
+        headers=hdr,
+    )
+    assert {n["id"] for n in r.json()["nodes"]} == {
+        "O-debtor",
+        "O-holdco",
+        "P-minor-holder",
+        "P-top",
+    }
+    assert (
+        client.get("/subjects/O-debtor/neighbors", params={"depth": 99}, headers=hdr).status_code
+        == 400
+    )
+    r = client.get("/subjects/O-debtor/neighbors", params={"relation": "spouse"}, headers=hdr)
+    assert r.status_code == 400 and r.json()["error"]["details"]["unknown"] == ["spouse"]
+    r = client.get("/subjects/O-debtor/neighbors", params={"as_of": "2024/06/01"}, headers=hdr)
+    assert r.status_code == 400 and "ISO date" in r.json()["error"]["message"]
+    assert client.get("/subjects/nobody/neighbors", headers=hdr).status_code == 404
+
+
+def test_neighbors_are_capped(settings: Settings, store: GraphStore) -> None:
+    load_city(store)
+    small = Settings(data_dir=settings.data_dir, max_nodes=3)
+    with TestClient(create_app(small, store=store)) as c:
+        r = c.get(
+            "/subjects/O-debtor/neighbors", params={"as_of": AS_OF}, headers=h(small, "admin")
+        )
+    assert r.json()["truncated"] is True and len(r.json()["nodes"]) == 3
+
+
+def test_paths_between_two_subjects(client: TestClient, settings: Settings) -> None:
+    r = client.get(
+        "/paths",
+        params={"from": ID_LR, "to": "P-cfo", "as_of": AS_OF, "max_depth": 3},
+        headers=h(settings, "investigator"),
+    )
+    assert r.status_code == 200, r.text
+    (path,) = r.json()["paths"]
+    assert [n["id"] for n in path["nodes"]] == ["P-lr", "O-debtor", "P-cfo"]
+    first, second = path["hops"]
+    assert first["relation"] == "legal_representative" and first["direction"] == "forward"
+    assert second["direction"] == "backward" and second["records"]
+    r = client.get(
+        "/paths",
+        params={"from": "P-lr", "to": "P-cfo", "max_depth": 50},
+        headers=h(settings, "analyst"),
+    )
+    assert r.status_code == 400
+
+
+# -- measures and listings --------------------------------------------------------------------
+
+
+def test_measures_of_a_subject(client: TestClient, settings: Settings) -> None:
+    r = client.get(
+        f"/subjects/{ID_LR}/measures", params={"as_of": AS_OF}, headers=h(settings, "engine")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["subject"]["id"] == "P-lr" and body["as_of"] == AS_OF
+    (m,) = body["measures"]
+    assert (m["rule"], m["measure"]) == ("dishonest_debtor", "consumption_restriction")
+    assert m["listing"]["number"] == "(2023)豫14执123号"
+    assert m["path"][0]["relation"] == "legal_representative"
+    # an engine key does not see full ID numbers
+    assert ID_LR not in r.text and ID_LR[:6] + "********" + ID_LR[-4:] in r.text
+
+
+def test_listings_with_status(client: TestClient, settings: Settings) -> None:
+    r = client.get(
+        "/subjects/O-repaired/listings", params={"as_of": AS_OF}, headers=h(settings, "analyst")
+    )
+    by_id = {x["id"]: x["dates"] for x in r.json()["listings"]}
+    assert by_id["L-repaired"]["status"] == "repaired"
+    r = client.get(
+        "/subjects/O-repaired/listings",
+        params={"as_of": "2023-06-01"},
+        headers=h(settings, "analyst"),
+    )
+    assert {x["id"]: x["dates"]["status"] for x in r.json()["listings"]}["L-repaired"] == "active"
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+
+def test_checks_per_scenario(client: TestClient, settings: Settings) -> None:
+    body = {
+        "scenario": "procurement",
+        "as_of": AS_OF,
+        "subjects": [
+            USCC_DEBTOR,
+            "P-lr",
+            "商丘市癸矿业有限公司",  # by name
+            "P-guarantor",
+            "O-holdco",
+            UNKNOWN_USCC,
+            "商丘市重名有限公司",  # two subjects have this name
+            "商丘市无此企业有限公司",
+            "O-general",
+        ],
+    }
+    r = client.post("/checks", json=body, headers=h(settings, "engine"))
+    assert r.status_code == 200, r.text
+    res = {x["input"]: x for x in r.json()["results"]}
+    assert res[USCC_DEBTOR]["result"] == "restricted"
+    assert res[USCC_DEBTOR]["restrictions"][0]["measure"] == "procurement_exclusion"
+    assert res["P-lr"]["result"] == "clear"  # consumption restriction does not bar procurement
+    assert res["商丘市癸矿业有限公司"]["result"] == "restricted"
+    assert res["商丘市癸矿业有限公司"]["matched_by"] == "name"
+    assert res["P-guarantor"]["result"] == "review"
+    assert res["P-guarantor"]["flags"][0]["measure"] == "guarantee_risk_alert"
+    assert res["O-holdco"]["result"] == "review"
+    # a valid key nobody has: no records on the platform
+    assert (res[UNKNOWN_USCC]["result"], res[UNKNOWN_USCC]["found"]) == ("clear", False)
+    assert res["商丘市重名有限公司"]["result"] == "review"
+    assert res["商丘市重名有限公司"]["candidates"] == ["O-twin-1", "O-twin-2"]
+    assert res["商丘市无此企业有限公司"]["result"] == "review"
+    assert res["O-general"]["result"] == "clear"
+    assert r.json()["counts"]["restricted"] == 2
+
+
+def test_checks_scenarios_differ(client: TestClient, settings: Settings) -> None:
+    hdr = h(settings, "engine")
+
+    def result(scenario: str, subject: str) -> str:
+        body = {"scenario": scenario, "subjects": [subject], "as_of": AS_OF}
+        return str(client.post("/checks", json=body, headers=hdr).json()["results"][0]["result"])
+
+    assert result("market_access", "P-tax-fo") == "restricted"
+    assert result("procurement", "P-tax-fo") == "clear"
+    assert result("commendation", "O-red") == "restricted"
+    assert result("bidding", "O-safety") == "review"  # enhanced supervision, no bidding ban
+
+
+def test_checks_validation(client: TestClient, settings: Settings) -> None:
+    hdr = h(settings, "engine")
+    r = client.post("/checks", json={"scenario": "parking", "subjects": ["x"]}, headers=hdr)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    r = client.post("/checks", json={"scenario": "bidding", "subjects": ["x"] * 21}, headers=hdr)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "limit_exceeded"
+    r = client.post("/checks", json={"scenario": "bidding", "subjects": []}, headers=hdr)
+    assert r.status_code == 422
+    r = client.post(
+        "/checks",
+        json={"scenario": "bidding", "subjects": ["x"], "as_of": "01.06.2024"},
+        headers=hdr,
+    )
+    assert r.status_code == 400
+
+
+# -- repairs and changes ------------------------------------------------------------------------
+
+
+def test_repair_takes_effect_at_once_and_is_in_the_change_feed(
+    client: TestClient, settings: Settings
+) -> None:
+    inv, engine = h(settings, "investigator"), h(settings, "engine")
+    since = client.get("/changes", params={"since": "2000-01-01"}, headers=engine)
+    assert since.status_code == 200
+    before = {"scenario": "procurement", "subjects": [USCC_DEBTOR], "as_of": AS_OF}
+    assert client.post("/checks", json=before, headers=engine).json()["results"][0]["result"] == (
+        "restricted"
+    )
+    r = client.post(
+        "/repairs",
+        json={"listing": "(2023)豫14执123号", "decided": "2024-05-01", "department": "商丘中院"},
+        headers=inv,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["subjects"] == ["O-debtor"]
+    assert client.post("/checks", json=before, headers=engine).json()["results"][0]["result"] == (
+        "clear"
+    )
+    m = client.get("/subjects/P-lr/measures", params={"as_of": AS_OF}, headers=engine).json()
+    assert m["measures"] == []
+    # before the decision date the listing still held
+    m = client.get("/subjects/P-lr/measures", params={"as_of": "2024-04-30"}, headers=engine).json()
+    assert len(m["measures"]) == 1
+    changes = client.get("/changes", params={"since": "2000-01-01"}, headers=engine).json()
+    assert "O-debtor" in changes["changed"]
+    assert {"P-lr", "P-guarantor", "O-holdco"} <= set(changes["subjects"])  # one hop out
+    assert (
+        client.get("/changes", params={"since": "2999-01-01"}, headers=engine).json()["subjects"]
+        == []
+    )
+
+
+def test_repair_by_listing_id_for_listings_without_number(
+    client: TestClient, settings: Settings
+) -> None:
+    inv = h(settings, "admin")
+    r = client.post("/repairs", json={"listing": "L-tax", "decided": "2024-02-01"}, headers=inv)
+    assert r.status_code == 200, r.text
+    m = client.get("/subjects/P-tax-fo/measures", params={"as_of": AS_OF}, headers=inv).json()
+    assert m["measures"] == []
+
+
+def test_repair_refusals(client: TestClient, settings: Settings) -> None:
+    inv = h(settings, "investigator")
+    r = client.post(
+        "/repairs", json={"listing": "商市监罚〔2024〕2号", "decided": "2024-02-01"}, headers=inv
+    )
+    assert r.status_code == 409 and r.json()["error"]["details"]["earliest"] == "2024-04-01"
+    r = client.post("/repairs", json={"listing": "no-such", "decided": "2024-02-01"}, headers=inv)
+    assert r.status_code == 404
+    r = client.post("/repairs", json={"listing": "L-tax", "decided": "2023-01-01"}, headers=inv)
+    assert r.status_code == 400
+    r = client.post("/repairs", json={"listing": "L-tax", "decided": "2999-01-01"}, headers=inv)
+    assert r.status_code == 400
+    r = client.post(
+        "/repairs",
+        json={"listing": "L-tax", "decided": "2024-02-01"},
+        headers=h(settings, "engine"),
+    )
+    assert r.status_code == 403
+
+
+def test_changes_validation(client: TestClient, settings: Settings) -> None:
+    hdr = h(settings, "engine")
+    assert client.get("/changes", params={"since": "yesterday"}, headers=hdr).status_code == 400
+    assert client.get("/changes", headers=hdr).status_code == 422
+    assert (
+        client.get(
+            "/changes", params={"since": "2024-01-01"}, headers=h(settings, "analyst")
+        ).status_code
+        == 403
+    )
+
+
+def test_openapi_documents_the_new_endpoints(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in (
+        "/subjects/search",
+        "/subjects/{key}/neighbors",
+        "/paths",
+        "/subjects/{key}/measures",
+        "/subjects/{key}/listings",
+        "/checks",
+        "/repairs",
+        "/changes",
+    ):
+        assert p in paths, p
+    assert list(paths).index("/subjects/search") < list(paths).index("/subjects/{key}")
