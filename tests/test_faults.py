@@ -270,6 +270,11 @@ def test_embedded_store_survives_sigkill_during_writes(tmp_path: Path, compact_b
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+        # The writer may have acknowledged more batches than were read before
+        # the kill landed: those still sit in the pipe.
+        assert proc.stdout is not None
+        for line in proc.stdout.read().split():
+            acked = int(line)
         # Every acknowledged batch survived; at most the one in flight more.
         written = check_prefix(path)
         assert acked + 1 <= written <= acked + 2, (acked, written)
