@@ -172,22 +172,34 @@ _PERSON_WORDS = ("自然人", "个人", "身份证", "居民")
 _ORG_WORDS = ("法人", "企业", "组织", "公司", "个体", "统一社会信用代码", "营业执照", "机构")
 
 
+def _type_from_words(row: _Row, col: str | None) -> str | None:
+    text = str(row.fields.get(col) or "") if col else ""
+    if any(w in text for w in _PERSON_WORDS):
+        return PERSON
+    if any(w in text for w in _ORG_WORDS):
+        return ORGANISATION
+    return None
+
+
 def _party_type(
     spec: PartySpec, row: _Row, idents: list[Identifier], name: str | None
 ) -> str | None:
     if spec.type is not None:
         return spec.type
+    # The declared category (行政相对人类别) comes before the identifiers: a
+    # penalty on an enterprise without its codes still carries the legal
+    # representative's ID number in 证件号码, which must not make it a person.
+    declared = _type_from_words(row, spec.type_column)
+    if declared is not None:
+        return declared
     for ident in idents:
         if ident.kind in ("uscc", "org_code", "reg_no"):
             return ORGANISATION
         if ident.kind in ("id_number", "id_masked"):
             return PERSON
-    for col in (spec.type_column, spec.id_type_column):
-        text = str(row.fields.get(col) or "") if col else ""
-        if any(w in text for w in _PERSON_WORDS):
-            return PERSON
-        if any(w in text for w in _ORG_WORDS):
-            return ORGANISATION
+    declared = _type_from_words(row, spec.id_type_column)
+    if declared is not None:
+        return declared
     if name:
         return ORGANISATION if looks_like_organisation(name) else PERSON
     return None
@@ -358,6 +370,7 @@ class FileLoader:
             if spec.keyed_only and not any(i.is_full_key for i in idents):
                 parties_out[role] = {"name": name, "resolved": False}
                 continue
+            idents = _disambiguate(spec, row, idents, name)
             ptype = _party_type(spec, row, idents, name)
             # An identifier of the wrong family for the party (an ID number in
             # an organisation's column) is not used as its key.
@@ -371,7 +384,11 @@ class FileLoader:
                 norm_name=normalise_name(name) if name else None,
                 identifiers=idents,
                 former_names=[normalise_name(f) for f in former],
-                context=context if role == "subject" else {},
+                context=(
+                    context
+                    if role == "subject"
+                    else {"organisation_ids": [r.subject_id for r in resolved.values()]}
+                ),
                 is_branch=bool(name and is_branch_name(name)),
             )
             res = self.resolver.resolve(party)
@@ -435,11 +452,15 @@ class FileLoader:
         for field_name in ("lr_name",):
             if row.fields.get(field_name):
                 ctx["legal_rep_name"] = row.fields[field_name]
-        for ident in row.identifiers.values():
+        for field_name, ident in row.identifiers.items():
             if ident.kind in ("uscc",):
                 ctx.setdefault("region", ident.value[2:8])
             elif ident.kind in ("reg_no",):
                 ctx.setdefault("region", ident.value[:6])
+            elif ident.kind == "id_number" and field_name in ("lr_id", "id_number"):
+                # On an organisation's row this is its legal representative's
+                # number (证件号码 / 法定代表人证件号码): strong corroboration.
+                ctx.setdefault("legal_rep_id", ident.value)
         return ctx
 
     def _subject_for(
@@ -452,8 +473,12 @@ class FileLoader:
     ) -> Subject:
         keys: list[str] = []
         for ident in party.identifiers:
+            if ident.key in res.withheld_keys:
+                # A mistyped code matched to the real subject by other evidence:
+                # the subject must not carry (and later match on) the typo.
+                continue
             keys.append(ident.key)
-            if ident.kind == "uscc":
+            if ident.kind == "uscc" and "uscc_inner_org_check_mismatch" not in ident.warnings:
                 keys.append(f"org_code:{ident.value[8:17]}")
         attrs: dict[str, Any] = {}
         if res.is_new:
@@ -576,6 +601,28 @@ class FileLoader:
             props=props,
             record_ids=[rid],
         )
+
+
+def _disambiguate(
+    spec: PartySpec, row: _Row, idents: list[Identifier], name: str | None
+) -> list[Identifier]:
+    """A 15-digit number that is both a valid 注册号 and a valid legacy ID
+    number is read as the ID number when the row says the party is a person
+    (证件类型 身份证, or a person's name), so that it keys the person."""
+    if not any("ambiguous_id_number" in i.warnings for i in idents):
+        return idents
+    hinted = _type_from_words(row, spec.type_column) or _type_from_words(row, spec.id_type_column)
+    if hinted is None and spec.type is None and name:
+        hinted = ORGANISATION if looks_like_organisation(name) else PERSON
+    if (spec.type or hinted) != PERSON:
+        return idents
+    out: list[Identifier] = []
+    for ident in idents:
+        if "ambiguous_id_number" in ident.warnings:
+            with contextlib.suppress(InvalidIdentifier):
+                ident = parse_identifier(ident.value, hint="id_number")
+        out.append(ident)
+    return out
 
 
 def _fits(ident: Identifier, ptype: str | None) -> bool:

@@ -1,18 +1,39 @@
 """Named comparisons between a party and a candidate subject (splink-style).
 
-Each comparison returns a feature in [0, 1] (or None when it cannot tell);
-``score`` combines them into one number and keeps the features so a reviewer
-sees why. Hard rules (``conflict``) veto a match whatever the score.
+Each comparison looks at one kind of evidence and yields a feature kept with
+the match, so a reviewer (and ``GET /subjects/{key}``) sees why two names were
+taken for one subject. ``score`` combines them into one number in [0, 1]; the
+resolver's thresholds then decide merge, review or a new subject. Hard rules
+(``conflict``) veto a pair whatever its score.
+
+The combination is additive on top of the best name similarity rather than a
+trained Fellegi–Sunter model: the sample city has no labelled pairs to fit
+m/u-probabilities on, and fixed, documented adjustments are easier for a
+department to audit than fitted weights.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from loaders.clean import is_branch_name, strip_region_prefix
+
+# Evidence adjustments, in score points. Agreement of a legal representative's
+# ID number is near-conclusive, a name less so (王伟 is common); a different
+# region or representative is a strong hint of a namesake enterprise.
+REGION_AGREE, REGION_DISAGREE = 0.02, -0.08
+LR_NAME_AGREE, LR_NAME_DISAGREE = 0.04, -0.06
+LR_ID_AGREE, LR_ID_DISAGREE = 0.06, -0.10
+USCC_NEAR = 0.08
+DIGITS_DISAGREE = -0.15
+PREFIX_DISAGREE = -0.10
+# A former name is slightly weaker than the current one: when an enterprise
+# takes over a name another one dropped, the current holder must win.
+FORMER_FACTOR = 0.96
 
 
 @dataclass
@@ -25,7 +46,23 @@ class CandidateInfo:
     former_norm_names: list[str] = field(default_factory=list)
     has_full_key: bool = False
     region: str | None = None
+    usccs: list[str] = field(default_factory=list)
     legal_rep_names: list[str] = field(default_factory=list)
+    legal_rep_ids: list[str] = field(default_factory=list)
+    is_branch: bool = False
+
+
+@dataclass
+class PartyEvidence:
+    """What a record says about the party being resolved, besides its keys."""
+
+    norm_name: str
+    former_norm_names: list[str] = field(default_factory=list)
+    region: str | None = None
+    legal_rep_name: str | None = None
+    legal_rep_id: str | None = None
+    # a USCC whose check characters fail: probably a typo of the real one
+    suspect_uscc: str | None = None
     is_branch: bool = False
 
 
@@ -33,54 +70,118 @@ def core(norm: str) -> str:
     return strip_region_prefix(norm)
 
 
+def region_prefix(norm: str) -> str:
+    return norm[: len(norm) - len(core(norm))]
+
+
 def name_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     ca, cb = core(a), core(b)
     if ca == cb and ca:
-        # Same name once the region prefix is dropped (商丘市X有限公司 = X有限公司).
+        # Same name once the region prefix is dropped (商丘市X有限公司 = X有限公司);
+        # prefixes that contradict each other are penalised by ``prefix_conflict``.
         return 0.97
     return max(fuzz.ratio(a, b), fuzz.ratio(ca, cb)) / 100.0
 
 
-def conflict(party_norm: str, party_is_branch: bool, cand: CandidateInfo) -> str | None:
+def prefix_conflict(a: str, b: str) -> bool:
+    """Both names carry a region prefix and neither contains the other:
+    永城市X有限公司 and 夏邑县X有限公司 are two enterprises."""
+    pa, pb = region_prefix(a), region_prefix(b)
+    return bool(pa and pb and pa not in pb and pb not in pa)
+
+
+_NUMERALS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九", start=0)}
+_ORDINAL = re.compile(r"第([零一二三四五六七八九十]+)")
+
+
+def numbers_in(norm: str) -> str:
+    """Digits and ordinals (第二分店, 3号): they separate otherwise equal names."""
+    text = _ORDINAL.sub(lambda m: "#" + "".join(_NUMERALS.get(c, "10") for c in m.group(1)), norm)
+    return "".join(ch for ch in text if ch.isdigit() or ch == "#")
+
+
+_HEAD_SUFFIX = re.compile(r"公司|企业|集团|合作社")
+
+
+def branch_qualifier(norm: str) -> str:
+    """What follows the head office's name in a branch name (睢县第二分公司):
+    two branches of one head office differ only there."""
+    m = _HEAD_SUFFIX.search(norm)
+    if m and m.end() < len(norm):
+        return norm[m.end() :]
+    return core(norm)
+
+
+def uscc_distance(a: str, b: str) -> int:
+    """Positions that differ, counting one swap of neighbours as one typo."""
+    diff = [i for i in range(min(len(a), len(b))) if a[i] != b[i]]
+    if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]:
+        return 1
+    return len(diff) + abs(len(a) - len(b))
+
+
+def conflict(party: PartyEvidence, cand: CandidateInfo) -> str | None:
     """A reason the two can never be one subject, or None."""
-    if party_is_branch != cand.is_branch:
-        return "branch_vs_head_office"
     if cand.type == "person":
         return "person_by_name"
+    if party.is_branch != cand.is_branch:
+        return "branch_vs_head_office"
+    if party.is_branch and cand.is_branch:
+        mine = branch_qualifier(party.norm_name)
+        if all(branch_qualifier(n) != mine for n in cand.norm_names):
+            return "different_branch"
+    # Two different lawful codes are two subjects; a code one typo away from
+    # the candidate's is that code mistyped.
+    if (
+        party.suspect_uscc
+        and cand.usccs
+        and min(uscc_distance(party.suspect_uscc, u) for u in cand.usccs) > 1
+    ):
+        return "different_uscc"
     return None
 
 
-def score(
-    party_norm: str,
-    party_former: list[str],
-    party_region: str | None,
-    party_lr_name: str | None,
-    cand: CandidateInfo,
-) -> tuple[float, dict[str, Any]]:
+def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, Any]]:
     names = cand.norm_names or [""]
-    name = max(name_similarity(party_norm, n) for n in names)
+    best_name = max(names, key=lambda n: name_similarity(party.norm_name, n))
+    name = name_similarity(party.norm_name, best_name)
     former = 0.0
     if cand.former_norm_names:
-        former = max(name_similarity(party_norm, n) for n in cand.former_norm_names)
-    if party_former:
-        former = max([former] + [name_similarity(f, n) for f in party_former for n in names])
+        former = max(name_similarity(party.norm_name, n) for n in cand.former_norm_names)
+    if party.former_norm_names:
+        former = max(
+            [former] + [name_similarity(f, n) for f in party.former_norm_names for n in names]
+        )
+    former *= FORMER_FACTOR
     features: dict[str, Any] = {"name": round(name, 4), "former_name": round(former, 4)}
     total = max(name, former)
-    if party_region and cand.region:
-        same = party_region[:4] == cand.region[:4]
+    if name >= former and prefix_conflict(party.norm_name, best_name):
+        features["region_prefix"] = 0.0
+        total += PREFIX_DISAGREE
+    if party.region and cand.region:
+        same = party.region[:4] == cand.region[:4]
         features["region"] = 1.0 if same else 0.0
-        total += 0.02 if same else -0.08
-    if party_lr_name and cand.legal_rep_names:
-        same_lr = party_lr_name in cand.legal_rep_names
+        total += REGION_AGREE if same else REGION_DISAGREE
+    if party.legal_rep_id and cand.legal_rep_ids:
+        same_id = party.legal_rep_id in cand.legal_rep_ids
+        features["legal_representative_id"] = 1.0 if same_id else 0.0
+        total += LR_ID_AGREE if same_id else LR_ID_DISAGREE
+    elif party.legal_rep_name and cand.legal_rep_names:
+        same_lr = party.legal_rep_name in cand.legal_rep_names
         features["legal_representative"] = 1.0 if same_lr else 0.0
-        total += 0.04 if same_lr else -0.06
-    # Digits in a name (第一/第二分店, 1号) separate otherwise equal names.
-    da = "".join(ch for ch in party_norm if ch.isdigit())
-    db = {"".join(ch for ch in n if ch.isdigit()) for n in names}
-    if da not in db:
+        total += LR_NAME_AGREE if same_lr else LR_NAME_DISAGREE
+    if party.suspect_uscc and cand.usccs:
+        features["uscc_typo"] = 1.0
+        total += USCC_NEAR
+    mine = numbers_in(party.norm_name)
+    if all(numbers_in(n) != mine for n in names + cand.former_norm_names):
         features["digits"] = 0.0
-        total -= 0.15
-    features["branch"] = is_branch_name(party_norm)
+        total += DIGITS_DISAGREE
+    features["branch"] = party.is_branch
     return max(0.0, min(1.0, total)), features
+
+
+def is_branch(norm_or_raw: str) -> bool:
+    return is_branch_name(norm_or_raw)

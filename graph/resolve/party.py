@@ -7,6 +7,10 @@ from typing import Any
 
 from graph.identifiers import Identifier
 
+# A USCC with these warnings is kept (pilot-area codes fail the check and are
+# lawful) but not trusted as a key on its own: most such codes are typos.
+SUSPECT_WARNINGS = frozenset({"uscc_check_mismatch", "uscc_inner_org_check_mismatch"})
+
 
 @dataclass
 class Party:
@@ -29,12 +33,30 @@ class Party:
         return [i.key for i in self.identifiers if i.is_full_key]
 
     @property
+    def trusted_full_keys(self) -> list[str]:
+        return [
+            i.key
+            for i in self.identifiers
+            if i.is_full_key and not (i.kind == "uscc" and SUSPECT_WARNINGS & set(i.warnings))
+        ]
+
+    @property
+    def suspect_usccs(self) -> list[str]:
+        return [
+            i.value
+            for i in self.identifiers
+            if i.kind == "uscc" and SUSPECT_WARNINGS & set(i.warnings)
+        ]
+
+    @property
     def bridge_keys(self) -> list[str]:
         keys = [i.key for i in self.identifiers if i.kind in ("org_code", "reg_no")]
         for ident in self.identifiers:
-            if ident.kind == "uscc":
+            # A USCC whose inner organisation code fails its check would bridge
+            # to whatever enterprise happens to own the mistyped code.
+            if ident.kind == "uscc" and "uscc_inner_org_check_mismatch" not in ident.warnings:
                 keys.append(f"org_code:{ident.value[8:17]}")
-        return keys
+        return list(dict.fromkeys(keys))
 
     @property
     def masked_ids(self) -> list[str]:
@@ -49,3 +71,6 @@ class Resolution:
     match: dict[str, Any]
     # candidate pairs for a reviewer: [{"candidate": subject id, "score": .., "features": {..}}]
     review: list[dict[str, Any]] = field(default_factory=list)
+    # keys of the party the subject must not be given (a mistyped USCC that was
+    # matched to the real one by name)
+    withheld_keys: list[str] = field(default_factory=list)

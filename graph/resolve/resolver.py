@@ -2,18 +2,24 @@
 
 Order of evidence, strongest first:
 
-1. a reviewer's judgement for this (record, role);
+1. a reviewer's judgement for this (record, role), or a record subject a
+   reviewer merged into another (its id redirects);
 2. a full key: USCC for organisations, the 18-digit ID number (15-digit
    numbers are converted first) for people;
 3. a bridge: an organisation code or registration number already carried by
-   one subject (a USCC carries its organisation code, positions 9–17);
+   one subject (a USCC carries its organisation code, positions 9–17; registry
+   rows carrying both a 注册号 and a USCC put both on the subject);
 4. for organisations with no usable key, a fuzzy name match inside blocks,
-   with the region and legal representative as corroboration; thresholds
-   decide merge, review or a new subject.
+   with the former names, region, legal representative and a mistyped USCC
+   as corroboration; thresholds decide merge, review or a new subject.
 
 Hard rules, whatever the score: a branch is never its head office; two
 different USCCs are never one subject; a person is never merged by name
 alone (a masked ID number plus a name is a review candidate, not a key).
+
+The resolver keeps its blocking index between loads (incremental loads match
+against everything loaded before); a new process rebuilds it from the store,
+and a judgement made elsewhere (``STATE`` doc) makes it rebuild.
 """
 
 from __future__ import annotations
@@ -23,15 +29,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.model import PERSON, Subject, subject_id_for_key, subject_id_for_record
-from graph.resolve.compare import CandidateInfo, conflict, score
+from graph.resolve.compare import (
+    CandidateInfo,
+    PartyEvidence,
+    conflict,
+    core,
+    score,
+    uscc_distance,
+)
 from graph.resolve.party import Party, Resolution
 from graph.settings import Settings
 from graph.store.base import GraphStore
 
 ASSIGNMENTS = "assignments"  # (record id|role) -> subject id, from split judgements
 REJECTIONS = "rejections"  # pair "a|b" -> judgement, never merge these
+JUDGEMENTS = "judgements"  # judgement id -> who, when, what
+STATE = "resolution_state"  # "generation": bumped by every judgement
 MAX_BLOCK = 400
 TOP_CANDIDATES = 8
+# A merge needs a clear winner: a runner-up this close means a reviewer decides.
+MIN_MARGIN = 0.02
 
 
 def pair_id(a: str, b: str) -> str:
@@ -57,11 +74,14 @@ class _OrgIndex:
             info.former_norm_names = list(
                 dict.fromkeys(old.former_norm_names + info.former_norm_names)
             )
+            info.usccs = list(dict.fromkeys(old.usccs + info.usccs))
             info.has_full_key = info.has_full_key or old.has_full_key
+            info.region = info.region or old.region
+            info.is_branch = info.is_branch or old.is_branch
         self.info[info.id] = info
         for n in info.norm_names + info.former_norm_names:
             self.exact.setdefault(n, set()).add(info.id)
-            for g in _bigrams(_core(n)):
+            for g in _bigrams(core(n)):
                 self.grams.setdefault(g, set()).add(info.id)
 
     def remove(self, sid: str) -> None:
@@ -70,26 +90,23 @@ class _OrgIndex:
             return
         for n in info.norm_names + info.former_norm_names:
             self.exact.get(n, set()).discard(sid)
-            for g in _bigrams(_core(n)):
+            for g in _bigrams(core(n)):
                 self.grams.get(g, set()).discard(sid)
 
-    def candidates(self, norm: str) -> list[str]:
-        exact = sorted(self.exact.get(norm, ()))
-        grams = sorted(set(_bigrams(_core(norm))), key=lambda g: len(self.grams.get(g, ())))
+    def candidates(self, norms: list[str]) -> list[str]:
+        exact: list[str] = []
         counts: Counter[str] = Counter()
-        for g in grams[:6]:
-            posting = self.grams.get(g, set())
-            if len(posting) > MAX_BLOCK * 10:
-                continue
-            counts.update(posting)
+        for norm in norms:
+            exact += sorted(self.exact.get(norm, ()))
+            # The rarest bigrams select best; the commonest (有限, 公司) say nothing.
+            grams = sorted(set(_bigrams(core(norm))), key=lambda g: len(self.grams.get(g, ())))
+            for g in grams[:6]:
+                posting = self.grams.get(g, set())
+                if len(posting) > MAX_BLOCK * 10:
+                    continue
+                counts.update(posting)
         ranked = [sid for sid, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
         return list(dict.fromkeys(exact + ranked))[:MAX_BLOCK]
-
-
-def _core(norm: str) -> str:
-    from graph.resolve.compare import core
-
-    return core(norm)
 
 
 class Resolver:
@@ -100,8 +117,10 @@ class Resolver:
         self.merge_at = settings.match_merge_threshold
         self.review_at = settings.match_review_threshold
         self._index: _OrgIndex | None = None
-        # keys and names of subjects created in the current batch, not yet stored
+        self._generation: Any = None
+        # keys of subjects created in the current batch, not yet stored
         self._pending_keys: dict[str, str] = {}
+        self._pending_ids: set[str] = set()
         self._assignments: dict[str, dict[str, Any]] = {}
         self._rejections: set[str] = set()
 
@@ -124,7 +143,8 @@ class Resolver:
             norm_names=[n for n in subj.norm_names if n not in former],
             former_norm_names=former,
             has_full_key=bool(uscc),
-            region=uscc[0][2:8] if uscc else None,
+            region=uscc[0][2:8] if uscc else subj.attrs.get("region"),
+            usccs=list(uscc),
             is_branch=bool(subj.attrs.get("is_branch")),
         )
 
@@ -135,11 +155,18 @@ class Resolver:
     def begin(self) -> None:
         """Start a batch: re-read judgements, forget pending keys."""
         self._pending_keys = {}
+        self._pending_ids = set()
+        generation = self.store.get_docs(STATE, ["generation"]).get("generation")
+        if generation != self._generation:
+            # A judgement (here or in another process) merged or split subjects.
+            self._generation = generation
+            self._index = None
         self._assignments = self.store.list_docs(ASSIGNMENTS)
         self._rejections = set(self.store.list_docs(REJECTIONS))
 
     def note_subject(self, subj: Subject) -> None:
         """A subject the caller is about to store: make it findable in this batch."""
+        self._pending_ids.add(subj.id)
         for key in subj.keys:
             self._pending_keys.setdefault(key, subj.id)
         if subj.type != PERSON:
@@ -154,17 +181,24 @@ class Resolver:
                 found[key] = sorted(set(found.get(key, [])) | {pending})
         return found
 
+    def _redirected(self, sid: str) -> str | None:
+        """The survivor a reviewer merged ``sid`` into, if any."""
+        if sid in self._pending_ids:
+            return None
+        target = self.store.resolve_ids([sid]).get(sid)
+        return target if target is not None and target != sid else None
+
     def resolve(self, party: Party) -> Resolution:
         assigned = self._assignments.get(f"{party.record_id}|{party.role}")
         if assigned is not None:
-            target = self.store.resolve_ids([assigned["subject_id"]]).get(
-                assigned["subject_id"], assigned["subject_id"]
-            )
-            return Resolution(target, False, {"method": "judgement", **assigned})
+            sid = assigned["subject_id"]
+            target = self.store.resolve_ids([sid]).get(sid, sid)
+            match = {"method": "judgement", **{k: v for k, v in assigned.items() if k != "method"}}
+            return Resolution(target, False, match)
 
-        full = party.full_keys
-        if full:
-            key = full[0]
+        trusted = party.trusted_full_keys
+        if trusted:
+            key = trusted[0]
             found = self._lookup([key]).get(key, [])
             if found:
                 return Resolution(found[0], False, {"method": "key", "key": key})
@@ -175,11 +209,26 @@ class Resolver:
                 return bridged
             return Resolution(subject_id_for_key(key), True, {"method": "new", "key": key})
 
+        suspect = party.suspect_usccs
+        if suspect:
+            key = f"uscc:{suspect[0]}"
+            found = self._lookup([key]).get(key, [])
+            if found:
+                match = {"method": "key", "key": key, "warning": "uscc_check_mismatch"}
+                return Resolution(found[0], False, match)
+
         bridged = self._bridge(party, only_keyless=False)
         if bridged is not None:
             return bridged
 
-        new_id = subject_id_for_record(party.record_id, party.role)
+        new_id = (
+            subject_id_for_key(f"uscc:{suspect[0]}")
+            if suspect
+            else subject_id_for_record(party.record_id, party.role)
+        )
+        survivor = self._redirected(new_id)
+        if survivor is not None:
+            return Resolution(survivor, False, {"method": "judgement", "merged": new_id})
         if party.type == PERSON:
             return self._person_without_key(party, new_id)
         return self._fuzzy(party, new_id)
@@ -189,14 +238,33 @@ class Resolver:
         if not keys:
             return None
         found = self._lookup(keys)
+        suspect = party.suspect_usccs
+        withheld = [f"uscc:{u}" for u in suspect]
         for key in keys:
             ids = found.get(key, [])
-            if only_keyless:
+            if not ids:
+                continue
+            if only_keyless or suspect:
                 subjects = self.store.get_subjects(ids)
-                ids = [i for i in ids if i in subjects and not subjects[i].key_values("uscc")]
-                ids += [i for i in found.get(key, []) if i not in subjects]
+                keep: list[str] = []
+                for i in ids:
+                    subj = subjects.get(i)
+                    usccs = subj.key_values("uscc") if subj is not None else []
+                    if not usccs:
+                        keep.append(i)
+                    elif (
+                        suspect
+                        and not only_keyless
+                        and min(uscc_distance(suspect[0], u) for u in usccs) <= 1
+                    ):
+                        # The bridge holds when the record's bad USCC is a typo
+                        # of the subject's; otherwise the codes contradict.
+                        keep.append(i)
+                ids = keep
             if len(ids) == 1:
-                return Resolution(ids[0], False, {"method": "bridge", "key": key})
+                return Resolution(
+                    ids[0], False, {"method": "bridge", "key": key}, withheld_keys=withheld
+                )
             if len(ids) > 1:
                 # One old code, several subjects: a reviewer decides.
                 new_id = (
@@ -207,7 +275,10 @@ class Resolver:
                 review = [
                     {"candidate": i, "score": 0.9, "features": {"bridge_key": key}} for i in ids
                 ]
-                return Resolution(new_id, True, {"method": "new", "ambiguous_bridge": key}, review)
+                match = {"method": "new", "ambiguous_bridge": key}
+                if party.full_keys:
+                    match["key"] = party.full_keys[0]
+                return Resolution(new_id, True, match, review)
         return None
 
     def _person_without_key(self, party: Party, new_id: str) -> Resolution:
@@ -219,66 +290,97 @@ class Resolver:
         return Resolution(new_id, True, match, review)
 
     def _masked_candidates(self, party: Party, masked: str) -> list[dict[str, Any]]:
-        """People with the same name whose ID agrees with the visible digits."""
+        """People with the same name whose ID agrees with the visible digits:
+        for a reviewer only, since the visible digits fit thousands of people."""
         out: list[dict[str, Any]] = []
-        for subj in self.store.search(party.norm_name or "", PERSON, limit=200):
-            if party.name not in subj.names:
-                continue
+        people = [
+            s
+            for s in self.store.search(party.norm_name or "", PERSON, limit=200)
+            if party.name in s.names
+        ]
+        context = party.context.get("organisation_ids") or []
+        for subj in people:
             for full in subj.key_values("id_number"):
-                if _masked_agrees(masked, full):
-                    features = {"name": 1.0, "masked_id": 1.0}
-                    if party.context.get("organisation_id"):
-                        features["context"] = party.context["organisation_id"]
-                    out.append({"candidate": subj.id, "score": 0.8, "features": features})
+                if not _masked_agrees(masked, full):
+                    continue
+                features: dict[str, Any] = {"name": 1.0, "masked_id": 1.0}
+                s = 0.8
+                if context:
+                    # The same record names an organisation this person represents.
+                    rels = self.store.relations_of([subj.id], ["legal_representative"], "out")
+                    if any(r.target in context for r in rels):
+                        features["legal_representative_of_record_organisation"] = 1.0
+                        s = 0.88
+                out.append({"candidate": subj.id, "score": s, "features": features})
         return out
 
+    def _evidence(self, party: Party) -> PartyEvidence:
+        suspect = party.suspect_usccs
+        return PartyEvidence(
+            norm_name=party.norm_name or "",
+            former_norm_names=list(party.former_names),
+            region=party.context.get("region"),
+            legal_rep_name=party.context.get("legal_rep_name"),
+            legal_rep_id=party.context.get("legal_rep_id"),
+            suspect_uscc=suspect[0] if suspect else None,
+            is_branch=party.is_branch,
+        )
+
     def _fuzzy(self, party: Party, new_id: str) -> Resolution:
+        suspect = party.suspect_usccs
+        new_match: dict[str, Any] = {"method": "new"}
+        if suspect:
+            new_match["key"] = f"uscc:{suspect[0]}"
         if not party.norm_name:
-            return Resolution(new_id, True, {"method": "new", "reason": "no name and no key"})
+            return Resolution(new_id, True, {**new_match, "reason": "no name and no key"})
         index = self._org_index()
-        cand_ids = index.candidates(party.norm_name)
-        lr_names = self._legal_rep_names(cand_ids[: TOP_CANDIDATES * 4]) if cand_ids else {}
+        evidence = self._evidence(party)
+        cand_ids = [
+            c for c in index.candidates([party.norm_name, *party.former_names]) if c != new_id
+        ]
+        lr = self._legal_reps(cand_ids[: TOP_CANDIDATES * 4]) if cand_ids else {}
         scored: list[tuple[float, str, dict[str, Any]]] = []
         for cid in cand_ids:
             info = index.info.get(cid)
             if info is None:
                 continue
-            why = conflict(party.norm_name, party.is_branch, info)
-            if why is not None or pair_id(new_id, cid) in self._rejections:
+            if conflict(evidence, info) is not None or pair_id(new_id, cid) in self._rejections:
                 continue
-            info.legal_rep_names = lr_names.get(cid, [])
-            s, features = score(
-                party.norm_name,
-                party.former_names,
-                party.context.get("region"),
-                party.context.get("legal_rep_name"),
-                info,
-            )
+            names, ids = lr.get(cid, ([], []))
+            info.legal_rep_names, info.legal_rep_ids = names, ids
+            s, features = score(evidence, info)
             if s >= self.review_at:
                 scored.append((s, cid, features))
         scored.sort(key=lambda x: (-x[0], x[1]))
         if not scored:
-            return Resolution(new_id, True, {"method": "new"})
+            return Resolution(new_id, True, new_match)
         best_score, best_id, features = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         # A clear winner above the merge threshold merges; a near tie goes to review.
-        if best_score >= self.merge_at and best_score - runner_up >= 0.02:
+        if best_score >= self.merge_at and best_score - runner_up >= MIN_MARGIN:
             match = {"method": "fuzzy", "score": round(best_score, 4), "features": features}
-            return Resolution(best_id, False, match)
+            if runner_up:
+                match["runner_up"] = round(runner_up, 4)
+            return Resolution(best_id, False, match, withheld_keys=[f"uscc:{u}" for u in suspect])
         review = [
             {"candidate": cid, "score": round(s, 4), "features": f}
             for s, cid, f in scored[:TOP_CANDIDATES]
         ]
-        return Resolution(new_id, True, {"method": "new", "reason": "uncertain match"}, review)
+        return Resolution(new_id, True, {**new_match, "reason": "uncertain match"}, review)
 
-    def _legal_rep_names(self, ids: list[str]) -> dict[str, list[str]]:
+    def _legal_reps(self, ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+        """Names and ID numbers of everyone recorded as each subject's legal
+        representative, past or present (a tax record names the one in office
+        when the violation happened)."""
         rels = self.store.relations_of(ids, ["legal_representative"], direction="in")
         people = self.store.get_subjects({r.source for r in rels})
-        out: dict[str, list[str]] = {}
+        out: dict[str, tuple[list[str], list[str]]] = {}
         for r in rels:
             person = people.get(r.source)
             if person is not None:
-                out.setdefault(r.target, []).extend(person.names)
+                names, keys = out.setdefault(r.target, ([], []))
+                names.extend(person.names)
+                keys.extend(person.key_values("id_number"))
         return out
 
 
