@@ -328,7 +328,7 @@ def many(n: int, seed: int = 7) -> Batch:
             relations.append(
                 rel("officer", f"P-{(i + 1) % n:06d}", oid, "2019-01-01", title="董事")
             )
-        if i % 4 == 0:
+        if i % 4 == 1:
             other = f"O-{rng.randrange(n):06d}"
             if other != oid:
                 relations.append(rel("guarantees", oid, other, "2022-01-01", "2026-01-01"))

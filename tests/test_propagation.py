@@ -380,6 +380,9 @@ def test_batch_needs_a_constant_number_of_round_trips(store: GraphStore) -> None
     one, all_ = Counting(store), Counting(store)
     single = measures_many(one, ids[:1], AS_OF)  # type: ignore[arg-type]
     everyone = measures_many(all_, ids, AS_OF)  # type: ignore[arg-type]
-    assert all_.calls <= 12 and all_.calls <= one.calls + 1, (one.calls, all_.calls)
+    # subjects, relations, named parties, related subjects, listings, repairs,
+    # plus at most one call per ownership hop (control_depth=4): whatever the batch size
+    bound = 6 + 4
+    assert one.calls <= bound and all_.calls <= bound, (one.calls, all_.calls)
     assert everyone[ids[0]] == single[ids[0]]
     assert sum(1 for v in everyone.values() if v) > 40
