@@ -37,7 +37,7 @@ neo4j-status:
 	bash scripts/neo4j.sh status
 
 lint: $(STAMP)
-	$(BIN)/ruff check graph loaders api tests benchmarks
+	$(BIN)/ruff check graph loaders api tests benchmarks notebooks
 	$(BIN)/mypy
 
 # The whole suite, both stores: Neo4j is started first and stopped after;
