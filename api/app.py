@@ -12,6 +12,8 @@ from api.deps import MaskingJSONResponse
 from api.errors import install_error_handlers
 from api.keys import KeyStore
 from api.routers import audit, graph, health, loads, measures, search, subjects
+from api.routers import quality as quality_router
+from api.routers import review as review_router
 from graph.settings import Settings, get_settings
 from graph.store import open_store
 from graph.store.base import GraphStore
@@ -68,4 +70,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(measures.router)
     app.include_router(audit.router)
     app.include_router(loads.router)
+    app.include_router(review_router.router)
+    app.include_router(quality_router.router)
     return app

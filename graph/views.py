@@ -71,9 +71,17 @@ def subject_card(store: GraphStore, subject: Subject) -> dict[str, Any]:
     for m in mentions:
         if m["name"]:
             name_sources.setdefault(m["name"], []).append(m["id"])
+    # Reviewers' decisions that shaped this subject: merges into it, splits
+    # out of it or into it, so that a card explains what the scorer did not.
+    judged = [
+        j
+        for j in store.list_docs("judgements").values()
+        if subject.id in (j.get("survivor"), j.get("subject"), j.get("new_subject"))
+    ]
     return {
         **subject_summary(subject),
         "names": [{"name": n, "sources": src} for n, src in name_sources.items()],
         "attributes": dict(subject.attrs),
         "records": mentions,
+        "judgements": sorted(judged, key=lambda j: (j.get("at") or "", j.get("id") or "")),
     }

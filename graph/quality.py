@@ -1,0 +1,182 @@
+"""Department data quality (数据质量): what each department's feed gets right
+and wrong, computed from what was loaded.
+
+Per department and feed: records, share with a valid key, invalid codes (from
+record warnings), records naming a subject with conflicting codes (重错码),
+unresolved records, and for the 双公示 feeds how many working days passed from
+the decision to its arrival here (target: 7).
+
+Working days are Monday–Friday: statutory holidays and 调休 working weekends
+are not modelled (no maintained calendar package is a dependency yet), which
+flatters a department by at most the holidays in the period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from statistics import median
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from graph.model import SourceRecord
+from graph.resolve.compare import core
+from graph.store.base import GraphStore
+from loaders.mapping import mappings
+
+LOADS = "loads"
+TARGET_WORKING_DAYS = 7
+# 双公示 feeds and the field holding their decision date.
+PUBLICITY_FEEDS = {"admin_penalties": "decided", "admin_licenses": "decided"}
+# Fields that name the deciding department on a record, when the feed has one.
+DEPARTMENT_FIELDS = ("authority", "source_unit", "court")
+# Names of one USCC this unlike are two enterprises sharing a code.
+UNRELATED_NAMES = 0.6
+_KEY_KINDS = ("uscc", "id_number")
+_BATCH = 2000
+
+
+def record_ids(store: GraphStore) -> list[str]:
+    """Every loaded record id, from the load history (the store has no scan of
+    records, and every record id is ``<kind>:<file>:<row>``)."""
+    rows: dict[tuple[str, str], int] = {}
+    for doc in store.list_docs(LOADS).values():
+        key = (str(doc.get("kind")), str(doc.get("file")))
+        rows[key] = max(rows.get(key, 0), int(doc.get("rows_read") or 0))
+    return [f"{k}:{f}:{i}" for (k, f), n in sorted(rows.items()) for i in range(1, n + 1)]
+
+
+def iter_records(store: GraphStore) -> list[SourceRecord]:
+    ids = record_ids(store)
+    out: list[SourceRecord] = []
+    for i in range(0, len(ids), _BATCH):
+        found = store.get_records(ids[i : i + _BATCH])
+        out += [found[r] for r in ids[i : i + _BATCH] if r in found]
+    return out
+
+
+def _department(rec: SourceRecord) -> str:
+    fields = rec.cleaned.get("fields") or {}
+    for name in DEPARTMENT_FIELDS:
+        if fields.get(name):
+            return str(fields[name])
+    mapping = mappings().get(rec.feed)
+    return (mapping.department if mapping else None) or "(unknown)"
+
+
+def _primary_party(rec: SourceRecord) -> dict[str, Any]:
+    parties: dict[str, Any] = rec.cleaned.get("parties") or {}
+    if "subject" in parties:
+        return dict(parties["subject"])
+    return dict(next(iter(parties.values()), {}))
+
+
+def _is_invalid(warning: str) -> bool:
+    return ":invalid_" in warning or "check_mismatch" in warning
+
+
+def _has_valid_key(rec: SourceRecord) -> bool:
+    keys = _primary_party(rec).get("keys") or []
+    if not any(str(k).split(":", 1)[0] in _KEY_KINDS for k in keys):
+        return False
+    return not any(_is_invalid(w) for w in rec.warnings)
+
+
+def _unresolved(rec: SourceRecord) -> bool:
+    return any(m.match.get("method") == "new" and not m.match.get("key") for m in rec.mentions)
+
+
+def working_days(start: date, end: date) -> int:
+    return int(np.busday_count(start, end)) if end >= start else -int(np.busday_count(end, start))
+
+
+def conflicting_codes(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
+    """重错码: one USCC carried by a subject with unrelated names, and one name
+    carried by subjects with different USCCs."""
+    unrelated: list[dict[str, Any]] = []
+    by_name: dict[str, dict[str, str]] = defaultdict(dict)
+    for subj in store.iter_subjects("organisation"):
+        usccs = subj.key_values("uscc")
+        if not usccs:
+            continue
+        former = set(subj.attrs.get("former_norm_names") or [])
+        current = [n for n in subj.norm_names if n not in former]
+        for n in current:
+            for u in usccs:
+                by_name[n][u] = subj.id
+        cores = [core(n) for n in current]
+        worst = min(
+            (fuzz.ratio(a, b) / 100 for i, a in enumerate(cores) for b in cores[i + 1 :]),
+            default=1.0,
+        )
+        if worst < UNRELATED_NAMES:
+            unrelated.append(
+                {"subject": subj.id, "usccs": usccs, "names": list(subj.names), "similarity": worst}
+            )
+    several = [
+        {"name": n, "usccs": sorted(codes), "subjects": sorted(set(codes.values()))}
+        for n, codes in sorted(by_name.items())
+        if len(codes) > 1
+    ]
+    return {"uscc_with_unrelated_names": unrelated, "name_with_several_usccs": several}
+
+
+def quality_report(store: GraphStore, today: date | None = None) -> dict[str, Any]:
+    conflicts = conflicting_codes(store)
+    conflicted = {c["subject"] for c in conflicts["uscc_with_unrelated_names"]}
+    conflicted |= {s for c in conflicts["name_with_several_usccs"] for s in c["subjects"]}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    delays: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for rec in iter_records(store):
+        key = (rec.feed, _department(rec))
+        g = groups.setdefault(
+            key,
+            {
+                "feed": rec.feed,
+                "department": key[1],
+                "records": 0,
+                "valid_key": 0,
+                "invalid_codes": 0,
+                "invalid_reasons": defaultdict(int),
+                "conflicting_codes": 0,
+                "unresolved": 0,
+            },
+        )
+        g["records"] += 1
+        g["valid_key"] += _has_valid_key(rec)
+        bad = [w for w in rec.warnings if _is_invalid(w)]
+        if bad:
+            g["invalid_codes"] += 1
+            for w in bad:
+                g["invalid_reasons"][w.split(":", 1)[1]] += 1
+        if any(m.subject_id in conflicted for m in rec.mentions):
+            g["conflicting_codes"] += 1
+        g["unresolved"] += _unresolved(rec)
+        field = PUBLICITY_FEEDS.get(rec.feed)
+        decided = (rec.cleaned.get("fields") or {}).get(field) if field else None
+        if decided:
+            loaded = datetime.fromisoformat(rec.loaded_at).date()
+            delays[key].append(working_days(date.fromisoformat(decided), loaded))
+    out: list[dict[str, Any]] = []
+    for key, g in sorted(groups.items()):
+        g["valid_key_share"] = round(g["valid_key"] / g["records"], 4) if g["records"] else None
+        g["invalid_reasons"] = dict(sorted(g["invalid_reasons"].items()))
+        d = delays.get(key)
+        if d:
+            within = sum(1 for x in d if x <= TARGET_WORKING_DAYS)
+            g["timeliness"] = {
+                "records": len(d),
+                "within_target": within,
+                "share_within_target": round(within / len(d), 4),
+                "median_working_days": median(d),
+                "max_working_days": max(d),
+            }
+        out.append(g)
+    return {
+        "generated_at": (datetime.now(UTC) if today is None else today).isoformat(),
+        "target_working_days": TARGET_WORKING_DAYS,
+        "departments": out,
+        "conflicting_codes": conflicts,
+    }

@@ -1,0 +1,300 @@
+"""Judgements: a reviewer confirms or rejects a candidate pair, or splits a
+wrong merge (nomenklatura's resolver model: the scorer proposes, people decide).
+
+Every judgement is stored with who made it and when (docs ``judgements``) and
+outlives reloads:
+
+- confirm: the two subjects are merged (``store.merge_subjects``); the merged
+  id redirects to the survivor, and the resolver follows redirects, so a
+  reloaded record lands on the survivor;
+- reject: the pair goes to ``rejections``, which the scorer never merges;
+- split: the chosen (record, role) mentions move to a new subject
+  (``store.move_mentions``); ``assignments`` pin them there on reload and a
+  rejection keeps the scorer from merging the two again.
+
+Each one bumps the ``resolution_state`` generation so that every resolver
+(this process or another) rebuilds its index before its next load.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.errors import InvalidInput, NotFound
+from graph.model import Mention, Subject, stable_id
+from graph.resolve.resolver import ASSIGNMENTS, JUDGEMENTS, REJECTIONS, STATE, pair_id
+from graph.settings import Settings
+from graph.store.base import Batch, GraphStore
+
+REVIEW = "review"
+KINDS = ("confirm", "reject", "split")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _subject(store: GraphStore, sid: str) -> Subject:
+    resolved = store.resolve_ids([sid]).get(sid)
+    subj = store.get_subjects([resolved]).get(resolved) if resolved else None
+    if subj is None:
+        raise NotFound("no such subject", subject=sid)
+    return subj
+
+
+def _generation_doc(at: str, jid: str) -> tuple[str, str, dict[str, Any]]:
+    return (STATE, "generation", {"at": at, "judgement": jid})
+
+
+def _close_review(store: GraphStore, a: str, b: str, status: str, jid: str) -> list[Any]:
+    pid = pair_id(a, b)
+    found = store.get_docs(REVIEW, [pid]).get(pid)
+    if found is None:
+        return []
+    return [(REVIEW, pid, {**found, "status": status, "judgement": jid})]
+
+
+def _rematched(
+    store: GraphStore, subject_id: str, record_roles: set[tuple[str, str]] | None, match: dict
+) -> list[Any]:
+    """Records whose mentions a judgement re-pointed, with the match saying so
+    (the earlier match is kept under ``previous``)."""
+    out = []
+    for rec in store.records_of(subject_id):
+        changed = False
+        mentions: list[Mention] = []
+        for m in rec.mentions:
+            if m.subject_id == subject_id and (
+                record_roles is None or (rec.id, m.role) in record_roles
+            ):
+                prev = (
+                    m.match.get("previous", m.match)
+                    if m.match.get("method") == "judgement"
+                    else m.match
+                )
+                m = Mention(m.subject_id, m.role, {**match, "previous": prev})
+                changed = True
+            mentions.append(m)
+        if changed:
+            rec.mentions = mentions
+            out.append(rec)
+    return out
+
+
+def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None) -> dict[str, Any]:
+    sa, sb = _subject(store, a), _subject(store, b)
+    if sa.id == sb.id:
+        raise InvalidInput("the two are already one subject", subject=sa.id)
+    if sa.type != sb.type:
+        raise InvalidInput("an organisation and a person are never one subject", a=a, b=b)
+    ua, ub = set(sa.key_values("uscc")), set(sb.key_values("uscc"))
+    if ua and ub and not ua & ub:
+        raise InvalidInput("two different USCCs are never one subject", a=sorted(ua), b=sorted(ub))
+    # The survivor is the one with more keys (the registered enterprise), so
+    # that its id, which departments may have stored, stays.
+    survivor, merged = sorted((sa, sb), key=lambda s: (-len(s.keys), s.id))
+    at = _now()
+    jid = stable_id("J", "confirm", survivor.id, merged.id, at)
+    body = {
+        "id": jid,
+        "kind": "confirm",
+        "by": by,
+        "at": at,
+        "a": a,
+        "b": b,
+        "survivor": survivor.id,
+        "merged": merged.id,
+        "note": note,
+    }
+    match = {"method": "judgement", "judgement": jid, "kind": "confirm", "by": by, "at": at}
+    records = _rematched(store, merged.id, None, match)
+    store.merge_subjects(survivor.id, merged.id)
+    for rec in records:
+        for m in rec.mentions:
+            if m.subject_id == merged.id:
+                m.subject_id = survivor.id
+    docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
+    docs += _close_review(store, sa.id, sb.id, "confirmed", jid)
+    docs += _close_review(store, a, b, "confirmed", jid)
+    store.write(Batch(records=records, docs=docs))
+    return body
+
+
+def reject(store: GraphStore, a: str, b: str, by: str, note: str | None = None) -> dict[str, Any]:
+    sa, sb = _subject(store, a), _subject(store, b)
+    if sa.id == sb.id:
+        raise InvalidInput(
+            "the two are one subject now; split it instead (kind: split)", subject=sa.id
+        )
+    at = _now()
+    jid = stable_id("J", "reject", pair_id(sa.id, sb.id), at)
+    body = {"id": jid, "kind": "reject", "by": by, "at": at, "a": a, "b": b, "note": note}
+    docs: list[Any] = [
+        (JUDGEMENTS, jid, body),
+        (REJECTIONS, pair_id(sa.id, sb.id), {"judgement": jid, "by": by, "at": at}),
+        _generation_doc(at, jid),
+    ]
+    if pair_id(a, b) != pair_id(sa.id, sb.id):
+        docs.append((REJECTIONS, pair_id(a, b), {"judgement": jid, "by": by, "at": at}))
+    docs += _close_review(store, sa.id, sb.id, "rejected", jid)
+    docs += _close_review(store, a, b, "rejected", jid)
+    store.write(Batch(docs=docs))
+    return body
+
+
+def _parse_record_roles(records: list[Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for r in records:
+        if isinstance(r, dict):
+            rid, role = str(r.get("record") or r.get("id") or ""), r.get("role")
+        else:
+            rid, _, role = str(r).rpartition("|") if "|" in str(r) else (str(r), "", None)
+        if not rid:
+            raise InvalidInput("a record to split off has no id", value=r)
+        out.append((rid, str(role) if role else ""))
+    return out
+
+
+def split(
+    store: GraphStore, subject: str, records: list[Any], by: str, note: str | None = None
+) -> dict[str, Any]:
+    """Move the given records' mentions of ``subject`` to a new subject.
+
+    ``records`` holds record ids (every mention of the subject in them moves),
+    ``"record id|role"`` strings, or ``{"record": .., "role": ..}`` objects.
+    """
+    if not records:
+        raise InvalidInput("name at least one record to split off")
+    source = _subject(store, subject)
+    wanted = _parse_record_roles(records)
+    recs = store.get_records([rid for rid, _ in wanted])
+    moving: list[tuple[str, str]] = []
+    for rid, role in wanted:
+        rec = recs.get(rid)
+        if rec is None:
+            raise NotFound("no such record", record=rid)
+        roles = [m.role for m in rec.mentions if m.subject_id == source.id and role in ("", m.role)]
+        if not roles:
+            raise InvalidInput("the record does not name this subject", record=rid, role=role)
+        moving += [(rid, r) for r in roles]
+    moving = sorted(set(moving))
+    all_mentions = {
+        (r.id, m.role)
+        for r in store.records_of(source.id)
+        for m in r.mentions
+        if m.subject_id == source.id
+    }
+    if set(moving) >= all_mentions:
+        raise InvalidInput("a split must leave at least one record with the subject")
+    at = _now()
+    new_id = stable_id("S", "split", source.id, *[f"{r}|{role}" for r, role in moving])
+    names: list[str] = []
+    keys: list[str] = []
+    for rid, role in moving:
+        party = (recs[rid].cleaned.get("parties") or {}).get(role) or {}
+        if party.get("name"):
+            names.append(str(party["name"]))
+        # A key the source keeps would make both subjects answer to it.
+        keys += [k for k in party.get("keys") or [] if k not in source.keys]
+    from loaders.clean import normalise_name
+
+    names = list(dict.fromkeys(names))
+    new = Subject(
+        id=new_id,
+        type=source.type,
+        name=names[0] if names else "",
+        names=names,
+        norm_names=[normalise_name(n) for n in names],
+        keys=list(dict.fromkeys(keys)),
+        attrs={"split_from": source.id},
+    )
+    jid = stable_id("J", "split", new_id, at)
+    body = {
+        "id": jid,
+        "kind": "split",
+        "by": by,
+        "at": at,
+        "subject": source.id,
+        "new_subject": new_id,
+        "records": [{"record": r, "role": role} for r, role in moving],
+        "note": note,
+    }
+    match = {"method": "judgement", "judgement": jid, "kind": "split", "by": by, "at": at}
+    store.move_mentions(moving, source.id, new)
+    rewritten = _rematched(store, new_id, set(moving), match)
+    docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
+    docs += [
+        (ASSIGNMENTS, f"{r}|{role}", {"subject_id": new_id, "judgement": jid, "by": by, "at": at})
+        for r, role in moving
+    ]
+    docs.append((REJECTIONS, pair_id(source.id, new_id), {"judgement": jid, "by": by, "at": at}))
+    store.write(Batch(records=rewritten, docs=docs))
+    return body
+
+
+def judge(store: GraphStore, payload: dict[str, Any], by: str) -> dict[str, Any]:
+    """Apply one judgement given as ``{"kind": ..., ...}`` (API and CLI)."""
+    kind = payload.get("kind")
+    note = payload.get("note")
+    if kind in ("confirm", "reject"):
+        a, b = payload.get("a"), payload.get("b")
+        if not a or not b:
+            raise InvalidInput(f"a {kind} judgement names two subjects: a and b")
+        fn = confirm if kind == "confirm" else reject
+        return fn(store, str(a), str(b), by, note)
+    if kind == "split":
+        subject = payload.get("subject")
+        if not subject:
+            raise InvalidInput("a split names the subject to split")
+        return split(store, str(subject), list(payload.get("records") or []), by, note)
+    raise InvalidInput("kind must be confirm, reject or split", kind=kind)
+
+
+def list_judgements(store: GraphStore, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    docs = sorted(store.list_docs(JUDGEMENTS).values(), key=lambda d: (d["at"], d["id"]))
+    return {
+        "total": len(docs),
+        "offset": offset,
+        "limit": limit,
+        "items": docs[offset : offset + limit],
+    }
+
+
+def review_queue(
+    store: GraphStore, settings: Settings, offset: int = 0, limit: int = 50
+) -> dict[str, Any]:
+    """Open candidate pairs, most uncertain first (closest to the merge threshold)."""
+    docs = {pid: d for pid, d in store.list_docs(REVIEW).items() if d.get("status") == "open"}
+    ends = {x for d in docs.values() for x in (d["a"], d["b"])}
+    now = store.resolve_ids(ends)
+    rejected = set(store.list_docs(REJECTIONS))
+    items: list[dict[str, Any]] = []
+    for pid, d in docs.items():
+        a, b = now.get(d["a"]), now.get(d["b"])
+        # Stale pairs: one side gone, already merged, or already rejected.
+        if a is None or b is None or a == b or pair_id(a, b) in rejected or pid in rejected:
+            continue
+        items.append(
+            {
+                "pair": pid,
+                "a": a,
+                "b": b,
+                "score": d["score"],
+                "uncertainty": round(abs(float(d["score"]) - settings.match_merge_threshold), 4),
+                "features": d.get("features") or {},
+                "record": d.get("record"),
+                "role": d.get("role"),
+                "created_at": d.get("created_at"),
+            }
+        )
+    items.sort(key=lambda x: (x["uncertainty"], x["pair"]))
+    page = items[offset : offset + limit]
+    subjects = store.get_subjects({x for i in page for x in (i["a"], i["b"])})
+    for item in page:
+        for side in ("a", "b"):
+            s = subjects.get(item[side])
+            item[f"{side}_subject"] = (
+                {"id": s.id, "type": s.type, "name": s.name, "keys": list(s.keys)} if s else None
+            )
+    return {"total": len(items), "offset": offset, "limit": limit, "items": page}

@@ -1,0 +1,331 @@
+# ruff: noqa: E501  (feed rows are kept one per line, as in the files they stand for)
+"""Resolution on both stores: keys, bridges, every name variant of feeds.md,
+namesakes, branches, mistyped and legacy codes, incremental loads."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.identifiers import (
+    id_check_char,
+    org_code_check_char,
+    reg_no_check_digit,
+    uscc_check_char,
+)
+from graph.lookup import get_subject
+from graph.settings import Settings
+from graph.store.base import GraphStore
+from graph.views import subject_card
+from loaders.pipeline import REVIEW, FileLoader
+
+
+def make_uscc(region: str, body: str, head: str = "91") -> str:
+    org = body + org_code_check_char(body)
+    first17 = head + region + org
+    return first17 + uscc_check_char(first17)
+
+
+def make_id(region: str, birth: str, seq: str) -> str:
+    first17 = region + birth + seq
+    return first17 + id_check_char(first17)
+
+
+def make_reg_no(region: str, seq: str) -> str:
+    first14 = region + seq
+    return first14 + reg_no_check_digit(first14)
+
+
+def mistype(uscc: str) -> str:
+    pos = 12
+    wrong = "7" if uscc[pos] != "7" else "8"
+    return uscc[:pos] + wrong + uscc[pos + 1 :]
+
+
+# The little city of these tests. 汇晨 is pre-reform (注册号, 组织机构代码 shown).
+A = make_uscc("411400", "MA45HC01")
+A_REG = make_reg_no("411400", "00000012345678"[:8])
+B = make_uscc("411481", "MA46HD02")
+H = make_uscc("411400", "MA47HY03")
+HB = make_uscc("411422", "MA48HY04")
+HB2 = make_uscc("411422", "MA49HY05")
+X1 = make_uscc("411481", "MA50LM06")
+X2 = make_uscc("411426", "MA51LM07")
+ZHANG = make_id("411403", "19800101", "123")
+WANG1 = make_id("411425", "19750505", "111")
+WANG2 = make_id("411402", "19820303", "222")
+LI = make_id("411421", "19700707", "333")
+
+REGISTRY = [
+    "企业名称", "统一社会信用代码", "注册号", "组织机构代码", "法定代表人", "法定代表人证件号码",
+    "曾用名", "隶属企业名称", "隶属企业统一社会信用代码",
+]  # fmt: skip
+
+
+def registry_rows() -> list[list[str]]:
+    return [
+        ["商丘市汇晨商贸有限责任公司", A, A_REG, f"{A[8:16]}-{A[16]}", "张三", ZHANG, "", "", ""],
+        ["永城市恒达建材有限公司", B, "", "", "王伟", WANG1, "永城市恒达水泥有限公司", "", ""],
+        ["商丘市宏远机械有限公司", H, "", "", "李四", LI, "", "", ""],
+        ["商丘市宏远机械有限公司睢县分公司", HB, "", "", "李四", LI, "", "商丘市宏远机械有限公司", H],
+        ["商丘市宏远机械有限公司睢县第二分公司", HB2, "", "", "李四", LI, "", "商丘市宏远机械有限公司", H],
+        # Namesake enterprises: one 字号, two counties.
+        ["永城市利民食品有限公司", X1, "", "", "王伟", WANG2, "", "", ""],
+        ["夏邑县利民食品有限公司", X2, "", "", "赵六", make_id("411426", "19690909", "444"), "", "", ""],
+    ]  # fmt: skip
+
+
+PENALTY = [
+    "行政相对人名称", "行政相对人类别", "行政相对人代码_1(统一社会信用代码)",
+    "行政相对人代码_2(工商注册号)", "行政相对人代码_3(组织机构代码)", "法定代表人", "证件类型",
+    "证件号码", "行政处罚决定书文号", "处罚决定日期", "处罚机关", "失信严重程度",
+]  # fmt: skip
+ORG = "法人及非法人组织"
+
+
+def penalty(name: str, uscc: str = "", reg: str = "", org: str = "", lr: str = "",
+            idn: str = "", cat: str = ORG, n: int = 0) -> list[str]:  # fmt: skip
+    return [name, cat, uscc, reg, org, lr, "身份证" if idn else "", idn,
+            f"商市监罚〔2025〕{n}号", "2025-03-0" + str(1 + n % 9), "商丘市市场监督管理局", "一般"]  # fmt: skip
+
+
+def write_csv(path: Path, header: Sequence[str], rows: list[list[str]], enc: str = "utf-8") -> Path:
+    with path.open("w", encoding=enc, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def loaded(store: GraphStore, settings: Settings, tmp_path: Path) -> FileLoader:
+    loader = FileLoader(store, settings)
+    loader.load(write_csv(tmp_path / "registry_1.csv", REGISTRY, registry_rows()))
+    return loader
+
+
+def mention(store: GraphStore, rid: str, role: str = "subject") -> tuple[str, dict[str, Any]]:
+    rec = store.get_records([rid])[rid]
+    m = next(m for m in rec.mentions if m.role == role)
+    return store.resolve_ids([m.subject_id]).get(m.subject_id, m.subject_id), m.match
+
+
+def sid(store: GraphStore, key: str) -> str:
+    return get_subject(store, key).id
+
+
+# Each name variant of feeds.md, with no code at all: it must reach 汇晨 (A).
+VARIANTS = {
+    "full_width": "商丘市汇晨商贸有限责任公司".replace("商贸", "商贸\u3000"),
+    "brackets": "汇晨（商丘市）商贸有限责任公司".replace("（商丘市）", "") + "（）",
+    "spaces": "商丘市 汇晨 商贸 有限责任公司",
+    "traditional": "商丘市匯晨商貿有限責任公司",
+    "no_region_prefix": "汇晨商贸有限责任公司",
+    "province_prefix": "河南省商丘市汇晨商贸有限责任公司",
+    "short_legal_form": "商丘市汇晨商贸有限公司",
+}
+
+
+def test_name_variants_merge_into_the_registered_subject(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [penalty(v, n=i) for i, v in enumerate(VARIANTS.values())]
+    rows.append(penalty("ＳＨＡＮＧＱＩＵ汇晨商贸有限责任公司", n=50))  # not a variant: Latin
+    loaded.load(write_csv(tmp_path / "admin_penalties_v.csv", PENALTY, rows, "gbk"))
+    a = sid(store, A)
+    for i, variant in enumerate(VARIANTS):
+        got, match = mention(store, f"admin_penalties:admin_penalties_v.csv:{i + 1}")
+        assert got == a, variant
+        assert match["method"] == "fuzzy" and match["score"] >= 0.92, (variant, match)
+        assert "name" in match["features"]
+    got, _ = mention(store, f"admin_penalties:admin_penalties_v.csv:{len(VARIANTS) + 1}")
+    assert got != a
+
+
+def test_former_name_and_typo_with_legal_representative(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [
+        penalty("永城市恒达水泥有限公司", n=1),  # 曾用名
+        penalty("商丘市汇晨商茂有限责任公司", lr="张三", n=2),  # typo, corroborated
+        penalty("商丘市汇辰商贸有限责任公司", n=3),  # another typo, alone: a reviewer decides
+    ]
+    loaded.load(write_csv(tmp_path / "admin_penalties_f.csv", PENALTY, rows, "gbk"))
+    b, a = sid(store, B), sid(store, A)
+    got, match = mention(store, "admin_penalties:admin_penalties_f.csv:1")
+    assert got == b and match["features"]["former_name"] >= 0.92
+    got, match = mention(store, "admin_penalties:admin_penalties_f.csv:2")
+    assert got == a and match["features"]["legal_representative"] == 1.0
+    got, match = mention(store, "admin_penalties:admin_penalties_f.csv:3")
+    assert got != a and match["reason"] == "uncertain match"
+    review = store.list_docs(REVIEW)
+    assert any(a in (d["a"], d["b"]) and d["features"]["name"] < 0.92 for d in review.values())
+
+
+def test_gbk_penalties_with_missing_mistyped_and_legacy_codes(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [
+        penalty("商丘市汇晨商贸有限责任公司", uscc=A.lower(), n=1),  # lowercase code
+        penalty("永城市恒达建材有限公司", uscc=mistype(B), n=2),  # one character wrong
+        penalty("商丘市汇晨商贸有限责任公司", reg=A_REG, n=3),  # 注册号 only
+        penalty("商丘市汇晨商贸有限责任公司", org=A[8:17], n=4),  # 组织机构代码 only
+        penalty("永城市恒达建材有限公司", uscc="N/A", lr="王伟", idn=WANG1, n=5),  # missing
+        penalty("张三", cat="自然人", idn=ZHANG, n=6),
+        # A mistyped code for a name nobody has: a new subject, never a merge.
+        penalty("睢县无名五金有限公司", uscc=mistype(HB2), n=7),
+    ]
+    report = loaded.load(write_csv(tmp_path / "admin_penalties_g.csv", PENALTY, rows, "gbk"))
+    assert report.encoding and report.encoding.lower() in ("gbk", "gb18030", "gb2312")
+    a, b = sid(store, A), sid(store, B)
+    f = "admin_penalties:admin_penalties_g.csv"
+    assert mention(store, f"{f}:1") == (a, {"method": "key", "key": f"uscc:{A}"})
+    got, match = mention(store, f"{f}:2")
+    assert got == b and match["method"] == "fuzzy" and match["features"]["uscc_typo"] == 1.0
+    # The typo is reported, and the real subject does not take it as a key.
+    assert f"uscc:{mistype(B)}" not in store.get_subjects([b])[b].keys
+    assert any("uscc_check_mismatch" in w for w in store.get_records([f"{f}:2"])[f"{f}:2"].warnings)
+    assert mention(store, f"{f}:3") == (a, {"method": "bridge", "key": f"reg_no:{A_REG}"})
+    assert mention(store, f"{f}:4") == (a, {"method": "bridge", "key": f"org_code:{A[8:17]}"})
+    got, match = mention(store, f"{f}:5")
+    assert got == b and match["features"]["legal_representative_id"] == 1.0
+    # The enterprise row with its representative's ID number stays an organisation.
+    assert store.get_subjects([got])[got].type == "organisation"
+    assert mention(store, f"{f}:6") == (
+        sid(store, ZHANG),
+        {"method": "key", "key": f"id_number:{ZHANG}"},
+    )
+    got, match = mention(store, f"{f}:7")
+    assert got not in (sid(store, HB), sid(store, HB2)) and match["method"] == "new"
+
+
+DISHONEST = [
+    "案号",
+    "被执行人姓名/名称",
+    "身份证号码/组织机构代码",
+    "法定代表人或者负责人姓名",
+    "执行法院",
+    "立案时间",
+]
+
+
+def test_organisation_code_only_court_records_and_masked_people(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    masked = ZHANG[:10] + "****" + ZHANG[14:]
+    rows = [
+        ["(2025)豫14执1号", "商丘市汇晨商贸有限公司", f"{A[8:16]}-{A[16]}", "张三", "商丘市中级人民法院", "2025-01-02"],
+        ["(2025)豫14执2号", "永城市恒达建材有限公司", B[8:17], "王伟", "商丘市中级人民法院", "2025-01-03"],
+        ["(2025)豫14执3号", "张三", masked, "", "商丘市中级人民法院", "2025-01-04"],
+    ]  # fmt: skip
+    loaded.load(write_csv(tmp_path / "dishonest_debtors_1.csv", DISHONEST, rows))
+    f = "dishonest_debtors:dishonest_debtors_1.csv"
+    assert mention(store, f"{f}:1") == (
+        sid(store, A),
+        {"method": "bridge", "key": f"org_code:{A[8:17]}"},
+    )
+    assert mention(store, f"{f}:2")[0] == sid(store, B)
+    # A masked number is never a key: a new subject and a review candidate.
+    got, match = mention(store, f"{f}:3")
+    zhang = sid(store, ZHANG)
+    assert got != zhang and match["method"] == "new"
+    pairs = [d for d in store.list_docs(REVIEW).values() if {d["a"], d["b"]} == {got, zhang}]
+    assert pairs and pairs[0]["features"]["masked_id"] == 1.0
+
+
+GUARANTEES = [
+    "借款人名称",
+    "借款人证件类型",
+    "借款人证件号码",
+    "担保人名称",
+    "担保人证件类型",
+    "担保人证件号码",
+]
+
+
+def test_namesakes_are_never_merged_by_name(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    # Two 王伟 with different ID numbers are two people; a 王伟 with no number is neither.
+    assert sid(store, WANG1) != sid(store, WANG2)
+    rows = [
+        ["永城市恒达建材有限公司", "统一社会信用代码", B, "王伟", "身份证", ""],
+        ["永城市恒达建材有限公司", "统一社会信用代码", B, "王伟", "身份证", ""],
+        # Namesake enterprises: a keyless 利民食品 with another county's prefix.
+        ["柘城县利民食品有限公司", "统一社会信用代码", "", "永城市恒达建材有限公司", "统一社会信用代码", B],
+    ]  # fmt: skip
+    loaded.load(write_csv(tmp_path / "guarantees_1.csv", GUARANTEES, rows))
+    f = "guarantees:guarantees_1.csv"
+    g1, m1 = mention(store, f"{f}:1", "guarantor")
+    g2, _ = mention(store, f"{f}:2", "guarantor")
+    assert len({g1, g2, sid(store, WANG1), sid(store, WANG2)}) == 4
+    assert m1["method"] == "new"
+    got, _ = mention(store, f"{f}:3", "borrower")
+    assert got not in (sid(store, X1), sid(store, X2))
+
+
+def test_branches_are_never_their_head_office(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [
+        penalty("商丘市宏远机械有限公司睢县分公司", n=1),
+        penalty("宏远机械有限公司睢县第二分公司", n=2),
+        penalty("商丘市宏远机械有限公司", n=3),
+        penalty("商丘市宏远机械有限公司虞城县分公司", n=4),  # a branch nobody registered
+    ]
+    loaded.load(write_csv(tmp_path / "admin_penalties_b.csv", PENALTY, rows, "gbk"))
+    f = "admin_penalties:admin_penalties_b.csv"
+    h, hb, hb2 = sid(store, H), sid(store, HB), sid(store, HB2)
+    assert mention(store, f"{f}:1")[0] == hb
+    assert mention(store, f"{f}:2")[0] == hb2
+    assert mention(store, f"{f}:3")[0] == h
+    assert mention(store, f"{f}:4")[0] not in (h, hb, hb2)
+    # The registry's branch row links the branch to its head office.
+    rels = store.relations_of([hb], ["branch_of"], direction="out")
+    assert [r.target for r in rels] == [h]
+
+
+def test_incremental_load_in_a_new_process_matches_existing_subjects(
+    store: GraphStore, loaded: FileLoader, settings: Settings, tmp_path: Path
+) -> None:
+    before = store.counts()["subjects"]
+    fresh = FileLoader(store, settings)  # a new process: the index is rebuilt from the store
+    rows = [penalty("汇晨商贸有限公司", n=1), penalty("永城市恒达建材有限公司", uscc=B, n=2)]
+    report = fresh.load(write_csv(tmp_path / "admin_penalties_i.csv", PENALTY, rows, "gbk"))
+    assert report.subjects_created == 0
+    assert store.counts()["subjects"] == before
+    f = "admin_penalties:admin_penalties_i.csv"
+    assert mention(store, f"{f}:1")[0] == sid(store, A)
+    # And the first loader, whose index predates nothing new, still agrees.
+    rows2 = [penalty("商丘市汇晨商贸有限公司", n=3)]
+    loaded.load(write_csv(tmp_path / "admin_penalties_j.csv", PENALTY, rows2, "gbk"))
+    assert mention(store, "admin_penalties:admin_penalties_j.csv:1")[0] == sid(store, A)
+    # Reloading changes nothing, and subject ids are stable.
+    ids = {s.id for s in store.iter_subjects()}
+    fresh.load(tmp_path / "admin_penalties_i.csv")
+    assert {s.id for s in store.iter_subjects()} == ids
+
+
+def test_subject_card_explains_every_record(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [penalty("汇晨商贸有限公司", n=1), penalty("x", org=A[8:17], n=2)]
+    loaded.load(write_csv(tmp_path / "admin_penalties_c.csv", PENALTY, rows, "gbk"))
+    card = subject_card(store, get_subject(store, A_REG))
+    methods = {r["id"]: r["match"]["method"] for r in card["records"]}
+    assert methods["registry:registry_1.csv:1"] == "new"
+    assert methods["admin_penalties:admin_penalties_c.csv:1"] == "fuzzy"
+    assert methods["admin_penalties:admin_penalties_c.csv:2"] == "bridge"
+    fuzzy = next(r for r in card["records"] if r["match"]["method"] == "fuzzy")
+    assert fuzzy["role"] == "subject" and fuzzy["match"]["features"]["name"] > 0.9
+    names = {n["name"]: n["sources"] for n in card["names"]}
+    assert "admin_penalties:admin_penalties_c.csv:1" in names["汇晨商贸有限公司"]
