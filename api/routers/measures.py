@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from api.deps import Principal, get_settings, get_store, require
 from api.routers.search import check_page
@@ -156,7 +156,10 @@ Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class CheckRequest(BaseModel):
-    scenario: Literal["procurement", "bidding", "approval", "market_access", "commendation"]
+    # ``purpose`` is accepted too: callers (and the audit tests) name it that way
+    scenario: Literal["procurement", "bidding", "approval", "market_access", "commendation"] = (
+        Field(..., validation_alias=AliasChoices("scenario", "purpose"))
+    )
     subjects: list[Item] = Field(
         ..., min_length=1, description="keys (USCC, ID number, subject id…) or names"
     )
