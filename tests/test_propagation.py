@@ -386,3 +386,28 @@ def test_batch_needs_a_constant_number_of_round_trips(store: GraphStore) -> None
     assert one.calls <= bound and all_.calls <= bound, (one.calls, all_.calls)
     assert everyone[ids[0]] == single[ids[0]]
     assert sum(1 for v in everyone.values() if v) > 40
+
+
+def test_one_role_asserted_twice_is_one_measure_with_both_paths(store: GraphStore) -> None:
+    """The registry (no dates) and the officers feed (with dates) both say who the
+    legal representative is: one measure, two paths, not two measures."""
+    from tests.graphs import org, person, rel
+
+    store.write(
+        Batch(
+            subjects=[org("O-x", "甲公司"), person("P-x", "王伟")],
+            relations=[
+                rel("legal_representative", "P-x", "O-x", valid_from=None),
+                rel("legal_representative", "P-x", "O-x", valid_from="2016-01-01"),
+            ],
+            listings=[
+                listing("L-x", "dishonest_debtors", "O-x", "2024-01-01", number="(2024)豫14执1号")
+            ],
+        )
+    )
+    found = [m for m in measures(store, "P-x", AS_OF) if m.rule == "dishonest_debtor"]
+    assert [(m.measure, m.role) for m in found] == [
+        ("consumption_restriction", "legal_representative")
+    ]
+    assert len(found[0].extra["other_paths"]) == 1
+    assert found[0].path != found[0].extra["other_paths"][0]

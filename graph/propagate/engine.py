@@ -247,10 +247,21 @@ class _Collector:
             until=until,
             extra=extra or {},
         )
-        self.out.setdefault(m.sort_key(), m)
+        # One measure per (rule, measure, listing, role): two records asserting the
+        # same role (registry and officers feed) are two paths to one measure.
+        key = (m.direct, m.rule, m.measure, m.listing["id"], m.role or "")
+        have = self.out.get(key)
+        if have is None:
+            self.out[key] = m
+            return
+        if path and path != have.path and path not in have.extra.get("other_paths", []):
+            have.extra.setdefault("other_paths", []).append(path)
+        # The implication lasts while any of the paths holds.
+        if have.until is not None and (until is None or until > have.until):
+            have.until = until
 
     def result(self) -> list[Measure]:
-        return [self.out[k] for k in sorted(self.out)]
+        return sorted(self.out.values(), key=Measure.sort_key)
 
 
 def _earliest(*dates: str | None) -> str | None:
