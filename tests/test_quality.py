@@ -1,0 +1,50 @@
+"""Department data quality on both stores: valid keys, invalid and conflicting
+codes (重错码), unresolved records, 双公示 timeliness in working days."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from test_resolution import PENALTY, REGISTRY, A, B, mistype, penalty, registry_rows, write_csv
+
+from graph.quality import quality_report, working_days
+from graph.settings import Settings
+from graph.store.base import GraphStore
+from loaders.pipeline import FileLoader
+
+
+def test_working_days_skip_weekends() -> None:
+    # Friday 2025-03-07 to Friday 2025-03-14: five working days.
+    assert working_days(date(2025, 3, 7), date(2025, 3, 14)) == 5
+    assert working_days(date(2025, 3, 8), date(2025, 3, 10)) == 0
+
+
+def test_quality_report(store: GraphStore, tmp_path: Path) -> None:
+    loader = FileLoader(store, Settings(data_dir=tmp_path / "data"))
+    rows = registry_rows()
+    # 重错码: a second registry row puts 汇晨's USCC on an unrelated name.
+    rows.append(["睢县金鼎钢材有限公司", A, "", "", "", "", "", "", ""])
+    loader.load(write_csv(tmp_path / "registry_1.csv", REGISTRY, rows))
+    today = date.today().isoformat()
+    prows = [
+        penalty("商丘市汇晨商贸有限责任公司", uscc=A, n=1),
+        penalty("永城市恒达建材有限公司", uscc=mistype(B), n=2),
+        penalty("无名氏商店", n=3),
+    ]
+    prows[0][9] = today
+    loader.load(write_csv(tmp_path / "admin_penalties_q.csv", PENALTY, prows, "gbk"))
+    report = quality_report(store)
+    groups = {(g["feed"], g["department"]): g for g in report["departments"]}
+    pen = groups[("admin_penalties", "商丘市市场监督管理局")]
+    assert pen["records"] == 3 and pen["valid_key"] == 1
+    assert pen["invalid_codes"] == 1
+    assert any("uscc_check_mismatch" in r for r in pen["invalid_reasons"])
+    assert pen["unresolved"] == 1
+    assert pen["conflicting_codes"] == 1
+    t = pen["timeliness"]
+    assert t["records"] == 3 and t["within_target"] == 1 and t["max_working_days"] > 7
+    reg = groups[("registry", "市场监管局")]
+    assert reg["records"] == 8 and reg["valid_key_share"] == 1.0
+    unrelated = report["conflicting_codes"]["uscc_with_unrelated_names"]
+    assert [c["usccs"] for c in unrelated] == [[A]]
