@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import Principal, get_settings, get_store, require
+from api.params import SUBJECT_KEY
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import get_subject
 from graph.model import Relation, model
@@ -18,11 +19,6 @@ from graph.views import relation_view, subject_summary
 
 router = APIRouter(tags=["graph"])
 
-KEY = Path(
-    description="USCC, organisation code, registration number, ID number or subject id",
-    examples=["91411403MA45XXXXXX"],
-    max_length=200,
-)
 AS_OF = Query(
     None,
     description="ISO date the relations must hold on (default: today)",
@@ -67,7 +63,7 @@ def edge_view(rel: Relation) -> dict[str, Any]:
     ),
 )
 def get_neighbors(
-    key: str = KEY,
+    key: str = SUBJECT_KEY,
     depth: int = Query(1, ge=1, description="hops (≤ max_depth)"),
     relation: list[str] | None = RELATION,
     as_of: str | None = AS_OF,

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from api.deps import Principal, get_settings, get_store, require
+from api.params import SUBJECT_KEY
 from api.routers.search import check_page
 from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from graph.lookup import candidate_keys, get_subject
@@ -22,16 +23,11 @@ from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.views import subject_summary
 from loaders.clean import normalise_name
+from loaders.pipeline import CHANGES
 
 router = APIRouter(tags=["measures"])
 
-CHANGES = "changes"  # the collection the loaders write too (loaders.pipeline.CHANGES)
 
-KEY = Path(
-    description="USCC, organisation code, registration number, ID number or subject id",
-    examples=["91411403MA45XXXXXX"],
-    max_length=200,
-)
 AS_OF = Query(
     None,
     description="ISO date to answer for (default: today, Asia/Shanghai)",
@@ -110,7 +106,7 @@ def _measures_for(
     },
 )
 def get_measures(
-    key: str = KEY,
+    key: str = SUBJECT_KEY,
     as_of: str | None = AS_OF,
     store: GraphStore = Depends(get_store),  # noqa: B008
     settings: Settings = Depends(get_settings),  # noqa: B008
@@ -136,7 +132,7 @@ def get_measures(
     ),
 )
 def get_listings(
-    key: str = KEY,
+    key: str = SUBJECT_KEY,
     as_of: str | None = AS_OF,
     store: GraphStore = Depends(get_store),  # noqa: B008
     _: Principal = Depends(require("read")),  # noqa: B008

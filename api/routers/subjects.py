@@ -2,20 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from api.deps import Principal, get_store, require
+from api.params import SUBJECT_KEY
 from graph.lookup import get_subject
 from graph.store.base import GraphStore
 from graph.views import subject_card
 
 router = APIRouter(tags=["subjects"])
-
-KEY = Path(
-    description="USCC, organisation code, registration number, ID number or subject id",
-    examples=["91411403MA45XXXXXX", "S-0123456789abcdef"],
-    max_length=200,
-)
 
 
 @router.get(
@@ -23,7 +18,7 @@ KEY = Path(
     summary="A subject by any of its keys, with its names, records and how each matched",
 )
 def read_subject(
-    key: str = KEY,
+    key: str = SUBJECT_KEY,
     store: GraphStore = Depends(get_store),  # noqa: B008
     _: Principal = Depends(require("read")),  # noqa: B008
 ) -> dict[str, Any]:
