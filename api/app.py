@@ -14,6 +14,7 @@ from api.keys import KeyStore
 from api.routers import audit, graph, health, loads, measures, search, subjects
 from api.routers import quality as quality_router
 from api.routers import review as review_router
+from api.routers import web as web_router
 from graph.settings import Settings, get_settings
 from graph.store import open_store
 from graph.store.base import GraphStore
@@ -72,4 +73,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(loads.router)
     app.include_router(review_router.router)
     app.include_router(quality_router.router)
+    # the investigator page (/ and /static): public, the data it fetches is not
+    app.include_router(web_router.router)
     return app

@@ -1,0 +1,464 @@
+"""The investigator page in a real browser: Debian's Chromium driven by Playwright
+against the app served by uvicorn over a small loaded sample city.
+
+Chromium comes from ``scripts/ensure-chromium.sh`` (``make test`` runs it); it
+is never downloaded by Playwright. Without it these tests fail, they do not skip:
+a page nobody has opened in a browser is not tested.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import expect, sync_playwright
+
+from api.app import create_app
+from api.keys import KeyStore
+from graph.identifiers import org_code_check_char, uscc_check_char
+from graph.settings import Settings
+from graph.store.embedded import EmbeddedStore
+from loaders import sample_city
+from loaders.pipeline import FileLoader
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
+# Both payloads would set window.__xss if the page ever parsed a name as HTML
+# (the <img> one even where the CSP is absent, which is why the test also
+# looks for the elements themselves).
+HOSTILE_NAME = (
+    '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">商丘市恶意名称有限公司'
+)
+TIMEOUT_MS = 15_000
+
+
+def hostile_uscc() -> str:
+    org = "MC900001"
+    org += org_code_check_char(org)
+    body = f"91411403{org}"
+    return body + uscc_check_char(body)
+
+
+@dataclass
+class Site:
+    url: str
+    investigator: str
+    analyst: str
+    api: httpx.Client  # investigator's, for choosing test subjects
+
+
+def _write_hostile_feed(path: Path) -> None:
+    quoted = '"' + HOSTILE_NAME.replace('"', '""') + '"'
+    path.write_text(
+        "主体名称,统一社会信用代码,红名单类型,认定机关,认定日期\n"
+        f"{quoted},{hostile_uscc()},A级纳税人,商丘市税务局,2023-05-01\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("web")
+    manifest = sample_city.generate(tmp / "city", enterprises=60, seed=5)
+    hostile = tmp / "red_list_hostile.csv"
+    _write_hostile_feed(hostile)
+    settings = Settings(data_dir=tmp / "data")
+    store = EmbeddedStore(tmp / "store")
+    loader = FileLoader(store, settings)
+    for f in [*manifest.files, hostile]:
+        loader.load(f)
+    keys = KeyStore(settings.data_dir)
+    investigator = keys.create("investigator")[1]
+    analyst = keys.create("analyst")[1]
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    # the socket is bound before the thread starts, so no other process can take the port
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    client = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {investigator}"}, timeout=30
+    )
+    try:
+        yield Site(url, investigator, analyst, client)
+    finally:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `bash scripts/ensure-chromium.sh` (make test does)",
+            pytrace=False,
+        )
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    # Anything the CSP blocks is something that tried to run or load: recorded
+    # before the page's own scripts, so that the tests can require none.
+    context.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    p = context.new_page()
+    p.set_default_timeout(TIMEOUT_MS)
+    dialogs: list[str] = []
+    errors: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    p.on("dialog", on_dialog)
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.goto(site.url + "/")
+    p.wait_for_selector("body[data-ready='true']")
+    try:
+        yield p
+    finally:
+        violations = p.evaluate("window.__cspViolations")
+        context.close()
+    assert not dialogs, dialogs
+    assert not errors, errors
+    assert not violations, violations
+
+
+def tid(name: str) -> str:
+    return f"[data-testid='{name}']"
+
+
+def enter_key(page: Any, key: str) -> None:
+    page.fill(tid("api-key-input"), key)
+    page.click(tid("api-key-save"))
+    assert page.input_value(tid("api-key-input")) == ""  # not left on screen
+    assert page.evaluate("sessionStorage.getItem('creditlink.apiKey')") == key
+    assert key not in page.url
+
+
+def search(page: Any, q: str) -> Any:
+    page.fill(tid("search-input"), q)
+    page.click(tid("search-button"))
+    results = page.locator(tid("search-result"))
+    results.first.wait_for()
+    return results
+
+
+def open_card(page: Any, subject_id: str) -> Any:
+    result = page.locator(f"{tid('search-result')}[data-id='{subject_id}']")
+    result.locator(tid("search-result-name")).click()
+    card = page.locator(f"{tid('subject-card')}[data-id='{subject_id}']")
+    card.wait_for()
+    return card
+
+
+def a_company(site: Site) -> dict[str, Any]:
+    body = site.api.get("/subjects/search", params={"q": "有限公司", "limit": 1}).json()
+    hit: dict[str, Any] = body["results"][0]
+    return hit
+
+
+def neighbours(site: Site, sid: str, depth: int = 1) -> dict[str, Any]:
+    r = site.api.get(f"/subjects/{sid}/neighbors", params={"depth": depth})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+# -- the tests --------------------------------------------------------------------
+
+
+def test_page_and_assets_are_public_with_a_strict_policy(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as anon:
+        page = anon.get("/")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["content-security-policy"] == CSP
+        for asset in ("app.js", "api.js", "dom.js", "graph.js", "labels.js", "app.css"):
+            r = anon.get(f"/static/{asset}")
+            assert r.status_code == 200, asset
+            assert r.headers["content-security-policy"] == CSP
+        assert "javascript" in anon.get("/static/app.js").headers["content-type"]
+        # the data is not public
+        assert anon.get("/subjects/search", params={"q": "公司"}).status_code == 401
+
+
+def test_a_wrong_key_shows_the_error_banner(page: Any) -> None:
+    banner = page.locator(tid("error-banner"))
+    page.fill(tid("search-input"), "公司")
+    page.click(tid("search-button"))
+    banner.wait_for()
+    assert "API 密钥" in banner.inner_text()
+    enter_key(page, "cl_00000000_forged")
+    page.click(tid("search-button"))
+    expect(page.locator(tid("error-message"))).to_contain_text("401")
+
+
+def test_search_and_subject_card_with_records(page: Any, site: Site) -> None:
+    company = a_company(site)
+    card_api = site.api.get(f"/subjects/{company['id']}").json()
+    enter_key(page, site.investigator)
+    results = search(page, company["name"])
+    first = results.first
+    assert first.get_attribute("data-id") == company["id"]
+    assert first.locator(tid("search-result-type")).inner_text() == "企业组织"
+    assert first.locator(tid("search-result-score")).inner_text() == "100.0"
+
+    card = open_card(page, company["id"])
+    assert card.locator(tid("subject-name")).inner_text() == company["name"]
+    uscc = next(k for k in company["keys"] if k.startswith("uscc:")).split(":", 1)[1]
+    assert uscc in card.locator(tid("subject-keys")).inner_text()
+    rows = card.locator(tid("subject-record"))
+    assert rows.count() == len(card_api["records"]) > 0
+    shown = card.locator(tid("record-id")).all_inner_texts()
+    assert shown == [r["id"] for r in card_api["records"]]
+    assert all(m for m in card.locator(tid("record-match")).all_inner_texts())
+    # listings and measures sections come with the card (possibly empty)
+    card.locator(tid("subject-listings")).wait_for()
+    card.locator(tid("subject-measures")).wait_for()
+
+
+def test_measures_and_listings_with_rule_basis_and_path(page: Any, site: Site) -> None:
+    found = None
+    for hit in site.api.get("/subjects/search", params={"q": "公司", "limit": 100}).json()[
+        "results"
+    ]:
+        ms = site.api.get(f"/subjects/{hit['id']}/measures").json()["measures"]
+        if any(not m["direct"] and m["path"] for m in ms):
+            found = hit, ms
+            break
+    assert found, "the sample city has no propagated measure"
+    hit, ms = found
+    enter_key(page, site.investigator)
+    search(page, hit["keys"][0].split(":", 1)[1])
+    card = open_card(page, hit["id"])
+    measures = card.locator(tid("subject-measure"))
+    measures.first.wait_for()
+    assert measures.count() == len(ms)
+    assert set(card.locator(tid("measure-rule")).all_inner_texts()) == {m["rule"] for m in ms}
+    assert card.locator(tid("measure-path")).count() >= 1
+
+
+def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path) -> None:
+    # a company one of whose neighbours has neighbours of its own beyond the company's
+    chosen = None
+    for hit in site.api.get("/subjects/search", params={"q": "公司", "limit": 60}).json()[
+        "results"
+    ]:
+        hood = neighbours(site, hit["id"])
+        near = {n["id"] for n in hood["nodes"]}
+        for n in hood["nodes"]:
+            if (
+                n["id"] != hit["id"]
+                and {m["id"] for m in neighbours(site, n["id"])["nodes"]} - near
+            ):
+                chosen = hit, hood, n
+                break
+        if chosen:
+            break
+    assert chosen, "no expandable neighbour in the sample city"
+    hit, hood, other = chosen
+
+    enter_key(page, site.investigator)
+    search(page, hit["name"])
+    page.select_option(tid("graph-depth"), "1")
+    page.locator(f"{tid('search-result')}[data-id='{hit['id']}']").locator(
+        tid("search-result-graph")
+    ).click()
+    nodes = page.locator(tid("graph-node"))
+    edges = page.locator(tid("graph-edge"))
+    expect(nodes).to_have_count(len(hood["nodes"]))
+    expect(edges).to_have_count(len(hood["edges"]))
+    assert edges.count() > 0
+    canvas = page.locator(tid("graph-canvas"))
+    assert canvas.evaluate("el => el.tagName.toLowerCase()") == "svg"
+    labels = set(page.locator(f"{tid('graph-edge')} text.edge-label").all_text_contents())
+    assert labels and all(label for label in labels)
+
+    # click a node: its card opens
+    page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").click()
+    page.locator(f"{tid('subject-card')}[data-id='{other['id']}']").wait_for()
+
+    # double-click it: its neighbours join the graph
+    before = nodes.count()
+    page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").dblclick()
+    expect(page.locator(tid("graph-summary"))).to_contain_text("新增")
+    assert nodes.count() > before, page.locator(tid("graph-summary")).inner_text()
+    assert edges.count() > len(hood["edges"])
+    page.screenshot(path=str(tmp_path / "investigator-page.png"), full_page=True)
+
+    # filter: only one relation type, redrawn from the centre
+    kinds = {e["relation"] for e in hood["edges"]}
+    keep = sorted(kinds)[0]
+    for box in page.locator(tid("graph-relation")).all():
+        if box.get_attribute("value") != keep:
+            box.uncheck()
+    page.click(tid("graph-reload"))
+    expected = neighbours(site, hit["id"])
+    expected_edges = [e for e in expected["edges"] if e["relation"] == keep]
+    expect(page.locator(tid("graph-edge"))).to_have_count(len(expected_edges))
+    assert set(
+        page.locator(tid("graph-edge")).evaluate_all("els => els.map(e => e.dataset.relation)")
+    ) == {keep}
+
+    # as_of: the relations that held on that day (undated ones hold on every day)
+    page.fill(tid("as-of-input"), "1900-01-01")
+    page.click(tid("graph-reload"))
+    old = site.api.get(
+        f"/subjects/{hit['id']}/neighbors", params={"as_of": "1900-01-01", "relation": keep}
+    ).json()
+    assert len(old["edges"]) < len(expected_edges)
+    expect(page.locator(tid("graph-edge"))).to_have_count(len(old["edges"]))
+    expect(page.locator(tid("graph-node"))).to_have_count(len(old["nodes"]))
+
+
+def test_path_finder_lists_hops_with_relation_dates_and_records(page: Any, site: Site) -> None:
+    pair = None
+    for company in site.api.get("/subjects/search", params={"q": "公司", "limit": 60}).json()[
+        "results"
+    ]:
+        hood = neighbours(site, company["id"], depth=2)
+        far = next((n for n in hood["nodes"] if n["distance"] == 2), None)
+        if far:
+            pair = company, far
+            break
+    assert pair, "no two subjects two hops apart in the sample city"
+    company, far = pair
+    api_paths = site.api.get("/paths", params={"from": company["id"], "to": far["id"]}).json()
+    enter_key(page, site.investigator)
+    page.fill(tid("path-from"), next(k for k in company["keys"]).split(":", 1)[1])
+    page.fill(tid("path-to"), far["id"])
+    page.click(tid("path-button"))
+    results = page.locator(tid("path-result"))
+    results.first.wait_for()
+    assert results.count() == len(api_paths["paths"])
+    hops = results.first.locator(tid("path-hop"))
+    assert hops.count() == 2
+    first_hop = api_paths["paths"][0]["hops"][0]
+    text = hops.first.inner_text()
+    assert first_hop["records"][0] in text
+    assert re.search(
+        r"\d{4}-\d{2}-\d{2}|\?", hops.first.locator(tid("path-hop-dates")).inner_text()
+    )
+    # shown in the graph, path highlighted
+    results.first.locator(tid("path-show-graph")).click()
+    expect(page.locator(f"{tid('graph-node')}.hl")).to_have_count(3)
+
+
+def test_a_hostile_name_is_rendered_as_text(page: Any, site: Site) -> None:
+    enter_key(page, site.investigator)
+    results = search(page, hostile_uscc())
+    name = results.first.locator(tid("search-result-name"))
+    assert name.inner_text() == HOSTILE_NAME
+    sid = results.first.get_attribute("data-id")
+    card = open_card(page, sid)
+    assert card.locator(tid("subject-name")).inner_text() == HOSTILE_NAME
+    page.locator(f"{tid('search-result')}[data-id='{sid}']").locator(
+        tid("search-result-graph")
+    ).click()
+    page.locator(f"{tid('graph-node')}[data-id='{sid}']").wait_for()
+    # the search by name goes through the same rendering
+    search(page, "恶意名称")
+    assert HOSTILE_NAME in page.locator(tid("search-results")).inner_text()
+    injected = page.evaluate(
+        "document.querySelectorAll('main script, main img, main [onerror]').length"
+    )
+    assert injected == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_an_analyst_sees_masked_id_numbers(page: Any, site: Site) -> None:
+    company = a_company(site)
+    hood = neighbours(site, company["id"])
+    person = next(
+        n
+        for n in hood["nodes"]
+        if n["type"] == "person" and any(k.startswith("id_number:") for k in n["keys"])
+    )
+    full = next(k for k in person["keys"] if k.startswith("id_number:")).split(":", 1)[1]
+    assert "*" not in full  # the investigator's API answer is unmasked
+
+    enter_key(page, site.analyst)
+    results = search(page, full)
+    assert results.first.get_attribute("data-id") == person["id"]
+    card = open_card(page, person["id"])
+    keys = card.locator(tid("subject-keys")).inner_text()
+    assert re.search(rf"{full[:6]}\*+{full[-4:]}", keys), keys
+    page.locator(f"{tid('search-result')}[data-id='{person['id']}']").locator(
+        tid("search-result-graph")
+    ).click()
+    page.locator(tid("graph-node")).first.wait_for()
+    assert full not in page.content()
+
+    # the same page with the investigator's key shows the full number
+    enter_key(page, site.investigator)
+    page.click(tid("search-button"))
+    page.locator(tid("search-result")).first.wait_for()
+    expect(page.locator(tid("search-results"))).to_contain_text(full)
+
+
+def test_review_queue_confirm_and_reject(page: Any, site: Site) -> None:
+    queue = site.api.get("/review", params={"limit": 50}).json()
+    assert queue["items"], "the sample city leaves no pair for review"
+    enter_key(page, site.investigator)
+    page.locator(tid("review-panel")).wait_for()
+    page.click(tid("review-load"))
+    items = page.locator(tid("review-item"))
+    items.first.wait_for()
+    count = items.count()
+    assert count == len(queue["items"])
+    assert items.first.locator(tid("review-score")).inner_text() == str(queue["items"][0]["score"])
+    items.first.locator(tid("review-reject")).click()
+    page.locator(tid("notice")).wait_for()
+    expect(items).to_have_count(count - 1)
+    if count > 1:
+        items.first.locator(tid("review-confirm")).click()
+        expect(items).to_have_count(count - 2)
+    after = site.api.get("/review", params={"limit": 50}).json()
+    assert after["total"] <= queue["total"] - min(count, 2)
