@@ -43,6 +43,7 @@ lint: $(STAMP)
 # The whole suite, both stores: Neo4j is started first and stopped after;
 # if it cannot start, the target fails.
 test: $(STAMP) lint
+	bash scripts/ensure-chromium.sh
 	bash scripts/neo4j.sh start
 	status=0; $(BIN)/pytest -q $(PYTEST_ARGS) || status=$$?; \
 	  bash scripts/neo4j.sh stop; exit $$status
