@@ -3,8 +3,10 @@ search, neighbours, paths, measures, listings, checks, repairs and changes."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -232,6 +234,80 @@ def test_checks_scenarios_differ(client: TestClient, settings: Settings) -> None
     assert result("procurement", "P-tax-fo") == "clear"
     assert result("commendation", "O-red") == "restricted"
     assert result("bidding", "O-safety") == "review"  # enhanced supervision, no bidding ban
+
+
+class SearchCounting:
+    """A store proxy that counts ``search`` calls (thread-safe: names are searched
+    concurrently)."""
+
+    def __init__(self, inner: GraphStore) -> None:
+        self.inner = inner
+        self.searches: list[str] = []
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def search(self, text: str, subject_type: str | None = None, limit: int = 50) -> list[Any]:
+        with self._lock:
+            self.searches.append(text)
+        return self.inner.search(text, subject_type, limit)
+
+
+def test_checks_search_once_per_normalised_name(settings: Settings, store: GraphStore) -> None:
+    load_city(store)
+    counting = SearchCounting(store)
+    names = [
+        "商丘市癸矿业有限公司",
+        "商丘市癸礦業有限公司",  # traditional characters: the same name
+        "商丘市癸矿业有限责任公司",  # a legal-form variant: the same name again
+        "商丘市无此企业有限公司",
+    ]
+    body = {"scenario": "procurement", "as_of": AS_OF, "subjects": names}
+    with TestClient(create_app(settings, store=counting)) as c:  # type: ignore[arg-type]
+        r = c.post("/checks", json=body, headers=h(settings, "engine"))
+    assert r.status_code == 200, r.text
+    res = r.json()["results"]
+    assert [x["result"] for x in res] == ["restricted", "restricted", "restricted", "review"]
+    assert {x["subject"]["id"] for x in res[:3]} == {"O-safety"}
+    assert sorted(counting.searches) == ["商丘市无此企业有限公司", "商丘市癸矿业有限公司"]
+
+
+def test_checks_never_guess_a_name_beyond_the_search_cap(
+    settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name contained in more names than one search returns: a second, wider
+    search finds every subject bearing it, and past the widest one the check
+    says review rather than take the one hit it saw as unique."""
+    from api.routers import search
+    from tests.graphs import org
+
+    monkeypatch.setattr(search, "NAME_FIRST_POOL", 3)
+    monkeypatch.setattr(search, "CANDIDATE_POOL", 8)
+    branches = [org(f"A-{i:02d}", f"商丘市寿山有限公司第{i}分公司") for i in range(5)]
+    many_branches = [org(f"A-{i:02d}", f"商丘市福海有限公司第{i}分公司") for i in range(10)]
+    store.write(
+        Batch(
+            subjects=[
+                *branches,
+                *many_branches,
+                org("Z-shoushan", "商丘市寿山有限公司"),
+                org("Z-fuhai", "商丘市福海有限公司"),
+            ]
+        )
+    )
+    body = {
+        "scenario": "bidding",
+        "as_of": AS_OF,
+        "subjects": ["商丘市寿山有限公司", "商丘市福海有限公司"],
+    }
+    with TestClient(create_app(settings, store=store)) as c:
+        res = c.post("/checks", json=body, headers=h(settings, "engine")).json()["results"]
+    found, capped = res
+    assert (found["matched_by"], found["result"]) == ("name", "clear")
+    assert found["subject"]["id"] == "Z-shoushan"
+    assert (capped["matched_by"], capped["result"]) == ("name_too_common", "review")
+    assert capped["subject"] is None
 
 
 def test_checks_validation(client: TestClient, settings: Settings) -> None:

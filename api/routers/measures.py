@@ -11,7 +11,7 @@ from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from api.deps import Principal, get_settings, get_store, require
 from api.params import SUBJECT_KEY
-from api.routers.search import check_page
+from api.routers.search import check_page, resolve_names
 from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from graph.lookup import candidate_keys, get_subject
 from graph.model import Listing, Subject, stable_id
@@ -22,7 +22,6 @@ from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.views import subject_summary
-from loaders.clean import normalise_name
 from loaders.pipeline import CHANGES
 
 router = APIRouter(tags=["measures"])
@@ -170,7 +169,9 @@ CHECK_EXAMPLE = {
 
 
 def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
-    """input -> {"ids": [...], "how": key|name|unknown_key|not_found}, batched per kind."""
+    """input -> {"ids": [...], "how": key|name|unknown_key|not_found|name_too_common},
+    batched per kind: one call for ids, one for keys, one search per distinct
+    normalised name (api.routers.search.resolve_names)."""
     out: dict[str, dict[str, Any]] = {}
     direct = store.resolve_ids(inputs)
     keys: dict[str, list[str]] = {}
@@ -182,16 +183,18 @@ def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
             keys[text] = cands
         else:
             names.append(text)
-    found = store.find_by_keys(sorted({k for ks in keys.values() for k in ks}))
-    for text, cands in keys.items():
-        ids = next((found[k] for k in cands if found.get(k)), [])
-        out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
-    # The protocol has no batched name look-up: one search per distinct name.
-    for text in sorted(set(names)):
-        norm = normalise_name(text)
-        hits = store.search(norm, None, limit=50) if norm else []
-        exact = sorted(s.id for s in hits if norm in s.norm_names)
-        out[text] = {"ids": exact, "how": "name" if exact else "not_found"}
+    if keys:
+        found = store.find_by_keys(sorted({k for ks in keys.values() for k in ks}))
+        for text, cands in keys.items():
+            ids = next((found[k] for k in cands if found.get(k)), [])
+            out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
+    for text, match in resolve_names(store, names).items():
+        if match.capped and len(match.ids) < 2:
+            # Too many names contain this one to be sure nobody else bears it: a
+            # single hit is not proof of identity, and a check must not guess.
+            out[text] = {"ids": [], "how": "name_too_common", "seen": list(match.ids)}
+        else:
+            out[text] = {"ids": list(match.ids), "how": "name" if match.ids else "not_found"}
     return out
 
 
@@ -247,6 +250,12 @@ def post_checks(
                     result="review",
                     reasons=["the input names several subjects"],
                     candidates=r["ids"],
+                )
+            elif r["how"] == "name_too_common":
+                entry.update(
+                    result="review",
+                    reasons=["too many subjects' names contain this name to resolve it"],
+                    candidates=r["seen"],
                 )
             else:
                 entry.update(result="review", reasons=["no subject has this name"])

@@ -3,6 +3,9 @@ normalised like the loaders normalise it, ranked by similarity."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -22,6 +25,60 @@ router = APIRouter(tags=["search"])
 # Name candidates ranked per query: store.search returns containment matches in
 # id order, so the pool must be large enough that ranking, not id, decides.
 CANDIDATE_POOL = 1000
+
+# Exact-name resolution (POST /checks): a first search this wide answers almost
+# every name; only names contained in more names than this are searched again
+# with CANDIDATE_POOL, so that a second subject of the same name beyond the first
+# page is never missed.
+NAME_FIRST_POOL = 50
+# The protocol has no batched name look-up, so the searches run concurrently:
+# on Neo4j each is a network round trip, and overlapping them is what makes a
+# batch of names cost a few round trips of latency instead of one per name. The
+# embedded store serialises them on its lock, at no cost to correctness.
+NAME_SEARCH_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """The subjects whose normalised name is exactly the query's."""
+
+    norm: str
+    ids: tuple[str, ...]
+    # more subjects contain the name than the widest search returns: ``ids`` may be
+    # incomplete, so a single id does not prove the name is unique
+    capped: bool = False
+
+
+def resolve_names(store: GraphStore, names: Iterable[str]) -> dict[str, NameMatch]:
+    """name as given -> its exact matches, one store search per *distinct
+    normalised* name (full-width, traditional or legal-form variants of one name
+    share it). A name that normalises to nothing matches nobody."""
+    norms = {text: normalise_name(text) for text in dict.fromkeys(names)}
+    distinct = sorted({n for n in norms.values() if n})
+    found = _exact_many(store, distinct, NAME_FIRST_POOL)
+    wide = [n for n in distinct if found[n][1]]
+    if wide:
+        found.update(_exact_many(store, wide, CANDIDATE_POOL))
+    out: dict[str, NameMatch] = {}
+    for text, norm in norms.items():
+        ids, capped = found.get(norm, ((), False))
+        out[text] = NameMatch(norm, ids, capped)
+    return out
+
+
+def _exact_many(
+    store: GraphStore, norms: list[str], pool: int
+) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """norm -> (ids whose normalised names include it exactly, search was capped)."""
+
+    def one(norm: str) -> tuple[tuple[str, ...], bool]:
+        hits = store.search(norm, None, limit=pool)
+        return tuple(sorted(s.id for s in hits if norm in s.norm_names)), len(hits) >= pool
+
+    if len(norms) <= 1:
+        return {n: one(n) for n in norms}
+    with ThreadPoolExecutor(max_workers=min(NAME_SEARCH_WORKERS, len(norms))) as pool_:
+        return dict(zip(norms, pool_.map(one, norms), strict=True))
 
 
 def check_page(limit: int, offset: int, settings: Settings) -> None:
