@@ -392,7 +392,10 @@ _LEGAL_SUFFIXES = (
 
 
 @lru_cache(maxsize=1)
-def _region_prefixes() -> tuple[frozenset[str], int]:
+def _region_prefixes() -> tuple[frozenset[str], dict[str, tuple[int, ...]]]:
+    """The prefixes, and for each first two characters the lengths of the
+    prefixes that begin with them, longest first: most names begin with no
+    region at all and are done after one dictionary look-up."""
     names: set[str] = set()
     with _GB2260.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -407,7 +410,11 @@ def _region_prefixes() -> tuple[frozenset[str], int]:
                         if len(short) >= 2:
                             names.add(short)
                         break
-    return frozenset(names), max(map(len, names))
+    lengths: dict[str, set[int]] = {}
+    for name in names:
+        lengths.setdefault(name[:2], set()).add(len(name))
+    by_head = {head: tuple(sorted(ls, reverse=True)) for head, ls in lengths.items()}
+    return frozenset(names), by_head
 
 
 def _core_length(rest: str) -> int:
@@ -417,18 +424,24 @@ def _core_length(rest: str) -> int:
     return len(rest)
 
 
+# The resolver asks for the core of the same names over and over (indexing,
+# blocking, scoring); the answer depends on the name only.
+@lru_cache(maxsize=1 << 18)
 def strip_region_prefix(normalised: str) -> str:
     """Drop leading region names (河南省商丘市柘城县…) while a real name remains.
 
     "Substantial" means at least two characters besides the legal form, so
     商丘市有限公司 and 商丘市 keep their prefix.
     """
-    prefixes, longest = _region_prefixes()
+    prefixes, by_head = _region_prefixes()
     text = normalised
     while True:
-        for length in range(min(longest, len(text) - 2), 1, -1):
-            head = text[:length]
-            if head in prefixes and _core_length(text[length:]) >= 2:
+        for length in by_head.get(text[:2], ()):
+            if (
+                length <= len(text) - 2
+                and text[:length] in prefixes
+                and _core_length(text[length:]) >= 2
+            ):
                 text = text[length:]
                 break
         else:

@@ -46,7 +46,14 @@ from loaders.clean import (
     parse_date,
     parse_percent,
 )
-from loaders.mapping import FeedMapping, PartySpec, RelationSpec, kind_for_file, mappings
+from loaders.mapping import (
+    Column,
+    FeedMapping,
+    PartySpec,
+    RelationSpec,
+    kind_for_file,
+    mappings,
+)
 from loaders.readers import Table, read_table
 
 QUARANTINE = "quarantine"
@@ -119,25 +126,52 @@ class _Row:
     warnings: list[str]
 
 
-def _clean_row(
-    mapping: FeedMapping, table: Table, index: dict[str, int], number: int, cells: list[object]
-) -> _Row:
-    values = {
-        h: _jsonable(cells[i]) if i < len(cells) else None for i, h in enumerate(table.header)
-    }
+# json.dumps builds a new encoder per call when given options; one shared
+# encoder with the same options writes the same bytes, so digests of rows
+# stored by earlier versions still match.
+_DIGEST_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+def _row_digest(cells: list[object]) -> str:
+    return hashlib.sha1(_DIGEST_ENCODER.encode([_jsonable(c) for c in cells]).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A file's header matched to its mapping, worked out once per file."""
+
+    header: list[str]
+    # (field, position in the row or None, header shown in errors, column)
+    columns: list[tuple[str, int | None, str, Column]]
+
+
+def _plan(mapping: FeedMapping, table: Table, index: dict[str, int]) -> _Plan:
+    columns = [
+        (name, index.get(name), table.header[index[name]] if name in index else col.headers[0], col)
+        for name, col in mapping.columns.items()
+    ]
+    return _Plan(list(table.header), columns)
+
+
+def _clean_row(plan: _Plan, number: int, cells: list[object]) -> _Row:
+    header = plan.header
+    width = len(header)
+    ncells = len(cells)
+    if ncells >= width:
+        values = {h: _jsonable(c) for h, c in zip(header, cells, strict=False)}
+    else:
+        values = {h: _jsonable(cells[i]) if i < ncells else None for i, h in enumerate(header)}
     warnings: list[str] = []
-    if len(cells) > len(table.header) and any(not is_empty(c) for c in cells[len(table.header) :]):
+    if ncells > width and any(not is_empty(c) for c in cells[width:]):
         warnings.append("extra_cells")
-        values["_extra"] = [_jsonable(c) for c in cells[len(table.header) :]]
+        values["_extra"] = [_jsonable(c) for c in cells[width:]]
     fields: dict[str, Any] = {}
     identifiers: dict[str, Identifier] = {}
-    for name, col in mapping.columns.items():
-        pos = index.get(name)
-        raw = cells[pos] if pos is not None and pos < len(cells) else None
-        header = table.header[pos] if pos is not None else col.headers[0]
+    for name, pos, column_header, col in plan.columns:
+        raw = cells[pos] if pos is not None and pos < ncells else None
         if raw is None or is_empty(raw) or (col.type == "id" and is_placeholder(str(raw))):
             if col.required:
-                raise _RowError(header, "required_value_missing", raw)
+                raise _RowError(column_header, "required_value_missing", raw)
             continue
         try:
             if col.type in ("name", "text"):
@@ -163,9 +197,17 @@ def _clean_row(
             warnings.append(f"{name}:invalid_{col.kind or 'id'}:{exc.reason}")
         except ValueError as exc:
             if col.type == "date" or col.required:
-                raise _RowError(header, f"bad_{col.type}: {exc}", raw) from exc
+                raise _RowError(column_header, f"bad_{col.type}: {exc}", raw) from exc
             warnings.append(f"{name}:bad_{col.type}")
     return _Row(number, values, fields, identifiers, warnings)
+
+
+def _lookup_keys(row: _Row) -> Iterator[str]:
+    """Every key the resolver may look up for the row's parties (a superset)."""
+    for ident in row.identifiers.values():
+        yield ident.key
+        if ident.kind == "uscc":
+            yield f"org_code:{ident.value[8:17]}"
 
 
 _PERSON_WORDS = ("自然人", "个人", "身份证", "居民")
@@ -246,12 +288,15 @@ class FileLoader:
         reasons: Counter[str] = Counter()
         matched: Counter[str] = Counter()
 
+        plan = _plan(mapping, table, index)
+        # Rows are cleaned first so that every key the file names is looked up
+        # in one store call, not one per row; resolution then runs in row
+        # order exactly as before.
+        pending: list[tuple[int, str, str, SourceRecord | None, Any, _Row | _RowError]] = []
         for number, cells in enumerate(table.rows, start=1):
             report.rows_read += 1
             rid = record_ids[number - 1]
-            digest = hashlib.sha1(
-                json.dumps([_jsonable(c) for c in cells], ensure_ascii=False, default=str).encode()
-            ).hexdigest()
+            digest = _row_digest(cells)
             old = existing.get(rid)
             if old is not None and old.digest == digest:
                 report.loaded += 1
@@ -262,9 +307,21 @@ class FileLoader:
                 report.quarantined += 1
                 reasons[q_old["reason"].split(":")[0]] += 1
                 continue
+            cleaned: _Row | _RowError
             try:
-                row = _clean_row(mapping, table, index, number, cells)
-                record = self._build(mapping, row, rid, digest, now, old, batch, subjects)
+                cleaned = _clean_row(plan, number, cells)
+            except _RowError as err:
+                cleaned = err
+            pending.append((number, rid, digest, old, q_old, cleaned))
+        self.resolver.prefetch(
+            key for *_, row in pending if isinstance(row, _Row) for key in _lookup_keys(row)
+        )
+
+        for number, rid, digest, old, q_old, cleaned in pending:
+            try:
+                if isinstance(cleaned, _RowError):
+                    raise cleaned
+                record = self._build(mapping, cleaned, rid, digest, now, old, batch, subjects)
             except _RowError as err:
                 report.quarantined += 1
                 reasons[err.reason.split(":")[0]] += 1

@@ -25,6 +25,7 @@ and a judgement made elsewhere (``STATE`` doc) makes it rebuild.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,12 @@ class _OrgIndex:
             info.region = info.region or old.region
             info.is_branch = info.is_branch or old.is_branch
         self.info[info.id] = info
+        # Names indexed for the earlier version are already in their postings.
+        seen = set(old.norm_names + old.former_norm_names) if old is not None else set()
         for n in info.norm_names + info.former_norm_names:
+            if n in seen:
+                continue
+            seen.add(n)
             self.exact.setdefault(n, set()).add(info.id)
             for g in _bigrams(core(n)):
                 self.grams.setdefault(g, set()).add(info.id)
@@ -123,6 +129,13 @@ class Resolver:
         self._pending_ids: set[str] = set()
         self._assignments: dict[str, dict[str, Any]] = {}
         self._rejections: set[str] = set()
+        # Keys looked up for the whole batch at once (``prefetch``): key ->
+        # subject ids in the store, [] when absent. The store does not change
+        # during a batch (it is written once, at the end).
+        self._prefetched: dict[str, list[str]] = {}
+        # What the index last saw of each subject noted in this batch, so that
+        # noting an unchanged subject again costs nothing.
+        self._noted: dict[str, tuple[Any, ...]] = {}
 
     # -- index ---------------------------------------------------------------
     def _org_index(self) -> _OrgIndex:
@@ -156,6 +169,8 @@ class Resolver:
         """Start a batch: re-read judgements, forget pending keys."""
         self._pending_keys = {}
         self._pending_ids = set()
+        self._prefetched = {}
+        self._noted = {}
         generation = self.store.get_docs(STATE, ["generation"]).get("generation")
         if generation != self._generation:
             # A judgement (here or in another process) merged or split subjects.
@@ -166,15 +181,46 @@ class Resolver:
 
     def note_subject(self, subj: Subject) -> None:
         """A subject the caller is about to store: make it findable in this batch."""
+        attrs = subj.attrs
+        # Everything the pending keys and the index take from the subject.
+        seen = (
+            subj.type,
+            tuple(subj.keys),
+            tuple(subj.norm_names),
+            tuple(attrs.get("former_norm_names") or ()),
+            attrs.get("region"),
+            bool(attrs.get("is_branch")),
+        )
+        if self._noted.get(subj.id) == seen:
+            return
+        self._noted[subj.id] = seen
         self._pending_ids.add(subj.id)
         for key in subj.keys:
             self._pending_keys.setdefault(key, subj.id)
         if subj.type != PERSON:
             self._org_index().add(self._info(subj))
 
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Look up, in one store call, keys the batch's parties may ask for.
+
+        Against a server each look-up is a round trip; one per file instead of
+        one per row. Keys not prefetched are still looked up one call at a time.
+        """
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._prefetched]
+        if not wanted:
+            return
+        found = self.store.find_by_keys(wanted)
+        for key in wanted:
+            self._prefetched[key] = found.get(key, [])
+
     # -- resolution ----------------------------------------------------------
     def _lookup(self, keys: list[str]) -> dict[str, list[str]]:
-        found = self.store.find_by_keys(keys)
+        missing = [k for k in keys if k not in self._prefetched]
+        found = self.store.find_by_keys(missing) if missing else {}
+        for key in keys:
+            ids = self._prefetched.get(key)
+            if ids:
+                found[key] = list(ids)
         for key in keys:
             pending = self._pending_keys.get(key)
             if pending is not None:
