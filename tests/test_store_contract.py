@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import Batch, GraphStore
-from graph.store.embedded import JOURNAL, EmbeddedStore
+from graph.store.embedded import JOURNAL, RECORDS, EmbeddedStore
 
 ORG = "organisation"
 PERSON = "person"
@@ -913,6 +913,173 @@ def test_embedded_stored_record_is_not_the_callers_object(tmp_path: Path) -> Non
     # The merge re-points the stored copy, not the record the caller still holds.
     assert rec.mentions[0].subject_id == "S-B"
     assert store.get_records(["rec-7"])["rec-7"].mentions[0].subject_id == "S-A"
+
+
+def test_embedded_records_live_in_sqlite_not_in_memory(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    assert (tmp_path / "store" / RECORDS).exists()
+    assert not hasattr(store.s, "records")
+    assert store.counts()["records"] == 2
+    store.close()
+
+
+def test_embedded_sqlite_behind_the_journal_is_caught_up(tmp_path: Path) -> None:
+    # SQLite commits after the journal fsync and without its own (WAL,
+    # synchronous=NORMAL): a power loss can cost it its last commits. The
+    # journal still has them, and replay applies them exactly once.
+    store = EmbeddedStore(tmp_path / "store")
+    scenario(store)
+    store.write(Batch(records=[record("rec-9", ("S-B", "subject"))]))
+    expected = dump(store)
+    store._rec.db.execute("DELETE FROM record")
+    store._rec.db.execute("DELETE FROM mention")
+    store._rec.db.execute("UPDATE meta SET v = 0")
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert again.get_records(["rec-2"])["rec-2"].mentions[2].subject_id == "P-L2"
+    again.close()
+    assert dump(EmbeddedStore(tmp_path / "store")) == expected
+
+
+def test_embedded_lost_record_file_is_refused(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    store.close()  # the snapshot now stands for the journal entries holding the records
+    for f in (tmp_path / "store").glob(RECORDS + "*"):
+        f.unlink()
+    with pytest.raises(StoreUnavailable, match="records were lost"):
+        EmbeddedStore(tmp_path / "store")
+
+
+def test_embedded_reads_legacy_snapshot_and_journal(tmp_path: Path) -> None:
+    import pickle
+    import struct
+    import zlib
+
+    import networkx as nx
+
+    from graph.store import embedded
+
+    # The format before records moved to SQLite: a pickled state of plain
+    # objects, and journal entries holding the caller's Batch.
+    reference = EmbeddedStore(None)
+    base_graph(reference)
+    g = nx.MultiDiGraph()
+    for subj in reference.iter_subjects():
+        g.add_node(subj.id, s=subj)
+    for r in reference.iter_relations():
+        g.add_edge(r.source, r.target, key=r.id, r=r)
+    records = {r.id: r for sid in ["S-A", "S-B", "P-Z", "P-L"] for r in reference.records_of(sid)}
+    old = object.__new__(embedded._State)
+    old.__dict__.update(
+        graph=g, listings={}, records=records, redirects={}, docs={"judgements": {"j": {"v": 1}}}
+    )
+    old.seq = 1
+    d = tmp_path / "store"
+    d.mkdir()
+    (d / "graph.snapshot").write_bytes(pickle.dumps(old, protocol=5))
+    payload = pickle.dumps((2, ("batch", listings_batch())), protocol=5)
+    header = struct.pack("<QI", len(payload), zlib.crc32(payload))
+    (d / JOURNAL).write_bytes(header + payload)
+    reference.write(listings_batch())
+    reference.write(Batch(docs=[("judgements", "j", {"v": 1})]))
+    expected = dump(reference)
+    store = EmbeddedStore(d)
+    assert dump(store) == expected
+    assert (d / JOURNAL).stat().st_size == 0  # rewritten in the current format at once
+    store.write(Batch(subjects=[org("S-N", "新公司")]))
+    assert dump(EmbeddedStore(d))["counts"]["subjects"] == 5
+
+
+def test_embedded_nx_graph_gives_subjects_and_relations(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    g = store.nx_graph
+    assert g.nodes["S-A"]["s"] == store.get_subjects(["S-A"])["S-A"]
+    rels = {r.id: r for _u, _v, r in g.edges(data="r")}
+    assert rels == store.get_relations(rels)
+    assert sorted(g.successors("P-Z")) == ["S-A"]
+    copy = g.copy()
+    assert copy.nodes["P-L"]["s"] == g.nodes["P-L"]["s"]
+    assert dict(copy.edges["S-A", "S-B", "R-3"]) == dict(g.edges["S-A", "S-B", "R-3"])
+    # Values handed out are copies: changing them changes nothing stored.
+    g.nodes["S-A"]["s"].keys.clear()
+    assert store.find_by_keys([f"uscc:{USCC_A}"]) == {f"uscc:{USCC_A}": ["S-A"]}
+
+
+RECORD_WRITER = """
+import sys
+from pathlib import Path
+from graph.model import Mention, SourceRecord, Subject
+from graph.store.base import Batch
+from graph.store.embedded import EmbeddedStore
+
+store = EmbeddedStore(Path(sys.argv[1]), compact_bytes=int(sys.argv[2]))
+i = int(sys.argv[3])
+while True:
+    subjects = [Subject(id=f"S-{i}-{j}", type="person", name=f"人{i}-{j}") for j in range(20)]
+    records = [
+        SourceRecord(id=f"rec-{i}-{j}", feed="f", file="x.csv", row=j, loaded_at="t",
+                     digest="d", values={"v": "值" * 40},
+                     mentions=[Mention(f"S-{i}-{j}", "subject"), Mention(f"S-{i}-0", "peer")])
+        for j in range(20)
+    ]
+    store.write(Batch(subjects=subjects, records=records, docs=[("acks", f"{i:06d}", {"i": i})]))
+    if i % 5 == 4:
+        store.merge_subjects(f"S-{i}-0", f"S-{i}-1")
+    print(i, flush=True)  # acknowledged
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("compact_bytes", [32 * 1024, 256 * 1024 * 1024])
+def test_embedded_records_survive_sigkill_during_writes(tmp_path: Path, compact_bytes: int) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    path = tmp_path / "store"
+    written = 0
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RECORD_WRITER, str(path), str(compact_bytes), str(written)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=repo,
+        )
+        try:
+            assert proc.stdout is not None
+            acked = -1
+            while acked < written + 30:
+                line = proc.stdout.readline()
+                assert line, "the writer died by itself"
+                acked = int(line)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        store = EmbeddedStore(path)
+        try:
+            acks = sorted(int(k) for k in store.list_docs("acks"))
+            n = len(acks)
+            assert acks == list(range(n)) and acked + 1 <= n <= acked + 2, (acked, n)
+            assert store.counts()["records"] == 20 * n
+            for i in range(n):
+                mine = store.records_of(f"S-{i}-2")
+                assert [r.id for r in mine] == [f"rec-{i}-2"]
+                assert len(store.records_of(f"S-{i}-0")) == 20
+                merged = store.resolve_ids([f"S-{i}-1"]) == {f"S-{i}-1": f"S-{i}-0"}
+                if i % 5 == 4 and i <= acked:
+                    assert merged  # acknowledged after the merge
+                if merged:
+                    assert store.records_of(f"S-{i}-1") == []
+                    rec = store.get_records([f"rec-{i}-1"])[f"rec-{i}-1"]
+                    assert [m.subject_id for m in rec.mentions] == [f"S-{i}-0"] * 2
+            written = n
+        finally:
+            store.close()
 
 
 # -- Neo4j only: errors the API maps to 503 and 504 --------------------------------

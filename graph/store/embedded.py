@@ -464,6 +464,9 @@ class _State:
         self.listings: dict[str, bytes] = {}
         self.listings_by_subject: Postings = {}
         self.listings_by_number: Postings = {}
+        # The propagation engine scans listings of a few kinds on every call:
+        # this spares decoding all the others.
+        self.listings_by_kind: Postings = {}
         self.redirects: dict[str, str] = {}
         self.docs: dict[str, dict[str, bytes]] = {}
         self.seq = 0
@@ -980,11 +983,13 @@ class EmbeddedStore:
     def _index_listing(self, lid: str, lst: Listing) -> None:
         sid = self.s.graph._node[lst.subject_id].id
         _post_add(self.s.listings_by_subject, sid, lid)
+        _post_add(self.s.listings_by_kind, sys.intern(lst.kind), lid)
         if lst.number:
             _post_add(self.s.listings_by_number, lst.number, lid)
 
     def _unindex_listing(self, lst: Listing) -> None:
         _post_remove(self.s.listings_by_subject, lst.subject_id, lst.id)
+        _post_remove(self.s.listings_by_kind, lst.kind, lst.id)
         if lst.number:
             _post_remove(self.s.listings_by_number, lst.number, lst.id)
 
@@ -1295,13 +1300,15 @@ class EmbeddedStore:
             yield Relation(rid, rtype, source, target, *_unpack(blob))
 
     def iter_listings(self, kinds: Iterable[str] | None = None) -> Iterator[Listing]:
-        wanted = set(kinds) if kinds is not None else None
         with self._lock:
-            rows = sorted(self.s.listings.items())
+            listings = self.s.listings
+            if kinds is None:
+                rows = sorted(listings.items())
+            else:
+                ids = {i for k in set(kinds) for i in _post_get(self.s.listings_by_kind, k)}
+                rows = [(i, listings[i]) for i in sorted(ids)]
         for lid, blob in rows:
-            lst = _listing_from_blob(lid, blob)
-            if wanted is None or lst.kind in wanted:
-                yield lst
+            yield _listing_from_blob(lid, blob)
 
     def get_docs(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         with self._lock:
