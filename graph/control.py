@@ -84,3 +84,61 @@ def controlled_by(
         if total + 1e-9 >= threshold:
             result[holder].append(Control(holder, org, round(total, 6), chains[(holder, org)]))
     return result
+
+
+def holders_of(
+    store: GraphStore,
+    org_ids: Iterable[str],
+    as_of: str | None,
+    max_depth: int = 4,
+) -> dict[str, dict[str, float]]:
+    """org id -> {holder id: cumulative share} over shareholding chains up to
+    ``max_depth`` hops above it on ``as_of``: ``controlled_by`` read upwards.
+
+    The change feed needs this direction: when an organisation's listing or a
+    shareholding below a holder changes, the holders whose inferred control
+    (and so whose review flag) may change are found from the organisation up,
+    one ``relations_of`` call per hop for all organisations together.
+    """
+    orgs = sorted(set(org_ids))
+    # partial paths: (org, current holder, product, holders seen on the way up)
+    partials: list[tuple[str, str, float, frozenset[str]]] = [
+        (o, o, 1.0, frozenset({o})) for o in orgs
+    ]
+    totals: dict[str, dict[str, float]] = {o: {} for o in orgs}
+    for _ in range(max_depth):
+        if not partials:
+            break
+        frontier = sorted({p[1] for p in partials})
+        into: dict[str, list[Relation]] = {}
+        for rel in store.relations_of(frontier, [SHAREHOLDER], as_of, direction="in"):
+            into.setdefault(rel.target, []).append(rel)
+        nxt: list[tuple[str, str, float, frozenset[str]]] = []
+        for org, node, product, seen in partials:
+            for rel in into.get(node, []):
+                share = share_of(rel)
+                if share is None or rel.source in seen:
+                    continue
+                p = product * share
+                if p < _NEGLIGIBLE:
+                    continue
+                got = totals[org]
+                got[rel.source] = got.get(rel.source, 0.0) + p
+                nxt.append((org, rel.source, p, seen | {rel.source}))
+        partials = nxt[:_MAX_PARTIALS]
+    return totals
+
+
+def controllers_of(
+    store: GraphStore,
+    org_ids: Iterable[str],
+    as_of: str | None,
+    threshold: float = 0.5,
+    max_depth: int = 4,
+) -> dict[str, set[str]]:
+    """org id -> the holders that control it on ``as_of`` (same sums and tolerance
+    as ``controlled_by``)."""
+    return {
+        org: {h for h, total in held.items() if total + 1e-9 >= threshold}
+        for org, held in holders_of(store, org_ids, as_of, max_depth).items()
+    }

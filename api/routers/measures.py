@@ -3,8 +3,10 @@ subject, batch credit checks, credit repairs and the change feed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
@@ -12,10 +14,12 @@ from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 from api.deps import Principal, get_settings, get_store, require
 from api.params import SUBJECT_KEY
 from api.routers.search import check_page, resolve_names
+from graph.control import controllers_of
 from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from graph.lookup import candidate_keys, get_subject
 from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
+from graph.propagate.changes import time_changes
 from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
 from graph.propagate.status import REPAIR_KIND, listing_status, min_repair_date, parse_as_of
 from graph.rules import rulebook
@@ -382,13 +386,37 @@ def post_repairs(
 # -- GET /changes --------------------------------------------------------------------
 
 
-def _parse_since(value: str) -> datetime:
+CITY_TZ = ZoneInfo("Asia/Shanghai")
+# A poller's clock may run a little ahead of the server's: that is not a future ``since``.
+CLOCK_SKEW = timedelta(minutes=1)
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def clock() -> datetime:
+    """The current time; a dependency so that tests can fix it."""
+    return datetime.now(UTC)
+
+
+def _parse_time(value: str, name: str = "since") -> datetime:
+    """An ISO date (the start of that day in the city, like ``as_of``) or date-time
+    (a naive one is read as UTC)."""
+    text = value.strip()
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # fromisoformat also takes 20240601 and 2024-W22-6: the API promises the
+        # extended form only
+        if not _ISO_TIME.fullmatch(text):
+            raise ValueError(text)
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            "since must be an ISO date or date-time, e.g. 2024-06-01T08:00:00+08:00",
-            parameter="since",
+            f"{name} must be an ISO date or date-time, e.g. 2024-06-01 or "
+            "2024-06-01T08:00:00+08:00",
+            parameter=name,
             value=value,
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -398,9 +426,19 @@ def _parse_since(value: str) -> datetime:
     "/changes",
     summary="Subjects whose measures may have changed since a time",
     description=(
-        "Subjects named by loads and repairs since `since`, plus their direct related "
-        "parties (an implication propagates one hop per rule). Re-check them with "
-        "`POST /checks`. A naive `since` is read as UTC."
+        "Every subject whose measures may differ now from what they were at `since`; "
+        "re-check them with `POST /checks`. Three causes: (1) loads and credit repairs "
+        "logged since `since`, with their direct related parties and inferred "
+        "controllers (`changed` lists the logged subjects); (2) time alone, for every "
+        "day after the city's date at `since` up to today: a listing that starts or "
+        "ends (removal date, publicity end, maximum period by kind and severity, a "
+        "repair decision taking effect), a time-limited implication that ends "
+        "(`duration_years`), with the parties the rules implicate through it; "
+        "(3) relations of the types the rules read (and shareholdings) whose validity "
+        "starts or ends on those days: both ends, and the holders above a moved "
+        "shareholding. `since` is an ISO date (the start of that day, Asia/Shanghai) "
+        "or date-time (naive = UTC), not in the future; pass the previous answer's "
+        "`now` to poll without gaps."
     ),
 )
 def get_changes(
@@ -409,18 +447,25 @@ def get_changes(
     offset: int = Query(0, ge=0),
     store: GraphStore = Depends(get_store),  # noqa: B008
     settings: Settings = Depends(get_settings),  # noqa: B008
+    now: datetime = Depends(clock),  # noqa: B008
     _: Principal = Depends(require("changes")),  # noqa: B008
 ) -> dict[str, Any]:
     limit = limit or settings.max_page_size
     check_page(limit, offset, settings)
-    start = _parse_since(since)
+    start = _parse_time(since)
+    if start > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "since is in the future", parameter="since", value=since, now=now.isoformat()
+        )
+    today = now.astimezone(CITY_TZ).date().isoformat()
+    since_day = start.astimezone(CITY_TZ).date().isoformat()
     changed: set[str] = set()
     entries = 0
     latest: str | None = None
     for body in store.list_docs(CHANGES).values():
         at = str(body.get("at") or "")
         try:
-            when = _parse_since(at)
+            when = _parse_time(at, "at")
         except InvalidInput:
             continue
         if when >= start:
@@ -435,12 +480,34 @@ def get_changes(
         for end in (r.source, r.target)
         if end in alive
     }
-    everyone = sorted(alive | related)
+    if alive:
+        # a newly listed organisation flags its inferred controllers, several hops up
+        held = controllers_of(store, alive, today, settings.control_threshold, settings.max_depth)
+        related |= {h for holders in held.values() for h in holders}
+    timed = time_changes(
+        store,
+        since_day,
+        today,
+        threshold=settings.control_threshold,
+        control_depth=settings.max_depth,
+    )
+    by_time = timed.subjects()
+    everyone = sorted(alive | related | by_time)
     return {
         "since": since,
+        # whole seconds, like the log's ``at``: polling again from here repeats what
+        # was logged in this second rather than missing it
+        "now": now.isoformat(timespec="seconds"),
         "latest": latest,
         "entries": entries,
         "changed": sorted(alive),
+        # days whose time-driven changes are included: after ``from``, up to ``to``
+        "days": {"from": since_day, "to": today},
+        "by_time": {
+            "listed": sorted(timed.listed),
+            "implicated": sorted(timed.implicated - timed.listed),
+            "related": sorted(timed.related),
+        },
         "total": len(everyone),
         "limit": limit,
         "offset": offset,

@@ -127,6 +127,38 @@ def listing_status(
     return ListingStatus(ACTIVE, until=future[0][0] if future else None)
 
 
+def natural_end(listing: Listing, book: RuleBook | None = None) -> str | None:
+    """The first day the listing no longer holds by itself (removal, publicity end or
+    maximum period; repairs aside), when known. ``listing_status`` reads the same ends."""
+    book = book or rulebook()
+    years, not_published = _max_years(listing, book)
+    if not_published:
+        return listing.start
+    ends = [listing.end] if listing.end else []
+    publicity_end = listing.props.get("publicity_end")
+    if isinstance(publicity_end, str) and publicity_end:
+        ends.append(next_day(publicity_end))
+    if years and listing.start:
+        ends.append(add_years(listing.start, years))
+    return min(ends) if ends else None
+
+
+def transitions(listing: Listing, book: RuleBook | None = None) -> list[str]:
+    """The dates on which the listing's status changes with time alone: it starts
+    (a pending listing becomes active; a repair decision takes effect) and it ends
+    by itself. A listing that is never published never changes."""
+    if listing.kind == REPAIR_KIND:
+        return [listing.start] if listing.start else []
+    book = book or rulebook()
+    if _max_years(listing, book)[1]:
+        return []
+    out = [listing.start] if listing.start else []
+    end = natural_end(listing, book)
+    if end and (listing.start is None or end > listing.start):
+        out.append(end)
+    return out
+
+
 def min_repair_date(listing: Listing, book: RuleBook | None = None) -> str | None:
     """The first day a repair may be decided (the minimum publicity period), if any."""
     book = book or rulebook()
