@@ -411,3 +411,103 @@ def test_one_role_asserted_twice_is_one_measure_with_both_paths(store: GraphStor
     ]
     assert len(found[0].extra["other_paths"]) == 1
     assert found[0].path != found[0].extra["other_paths"][0]
+
+
+# -- red-list suspension: the subject's own listings only -----------------------------------
+
+
+def test_red_list_suspension_needs_a_listing_against_the_subject_itself(
+    store: GraphStore,
+) -> None:
+    """rules.md: "any active listing ... against a red_list subject". A red-list
+    person who is legal representative of a listed company is restricted through
+    it (propagated), which does not suspend their incentives; their own listing does."""
+    from tests.graphs import org, person, rel
+
+    store.write(
+        Batch(
+            subjects=[org("O-listed", "甲公司"), person("P-red", "王红"), person("P-red2", "李红")],
+            relations=[rel("legal_representative", "P-red", "O-listed", "2020-01-01")],
+            listings=[
+                listing("L-o", "dishonest_debtors", "O-listed", "2024-01-01", number="(2024)1号"),
+                listing("L-red", "red_list", "P-red", "2023-01-01", end="2026-01-01"),
+                listing("L-red2", "red_list", "P-red2", "2023-01-01", end="2024-12-01"),
+                listing("L-own", "dishonest_debtors", "P-red2", "2024-02-01", number="(2024)2号"),
+            ],
+        )
+    )
+    propagated = only(store, "P-red")
+    assert [(m.rule, m.measure, m.direct) for m in propagated] == [
+        ("dishonest_debtor", "consumption_restriction", False)
+    ]
+    assert not any(m.measure == "incentive_suspension" for m in propagated)
+    (own,) = [m for m in only(store, "P-red2") if m.rule == "red_list_suspension"]
+    assert (own.measure, own.direct, own.listing["id"]) == ("incentive_suspension", True, "L-own")
+    # the commendation ends before the listing: nothing is left to suspend after it
+    assert own.until == "2024-12-01"
+    assert got(store, "P-red2", "2024-12-01") >= {("dishonest_debtor", "consumption_restriction")}
+    assert ("red_list_suspension", "incentive_suspension") not in got(store, "P-red2", "2024-12-01")
+
+
+# -- inferred control is read on as_of -------------------------------------------------------
+
+
+def test_only_now_rules_use_inferred_control() -> None:
+    """The engine computes inferred control for as_of; no rule reads it at the
+    listing date (graph/propagate/engine.py explains why that is enough)."""
+    from graph.rules import rulebook
+
+    uses = [
+        (r.id, role.role, role.time)
+        for r in rulebook().rules
+        for role in r.implicated
+        if role.inferred_measures
+    ]
+    assert uses == [("dishonest_debtor", "actual_controller", "now")]
+
+
+def test_inferred_control_is_read_on_as_of_not_at_the_listing_date(store: GraphStore) -> None:
+    from tests.graphs import org, person, rel
+
+    store.write(
+        Batch(
+            subjects=[org("C", "丙公司"), person("P-new", "新"), person("P-gone", "旧")],
+            relations=[
+                # took control after the listing date
+                rel("shareholder", "P-new", "C", "2024-03-01", share=0.5),
+                # held control at the listing date, sold before as_of
+                rel("shareholder", "P-gone", "C", "2015-01-01", "2024-05-01", share=0.5),
+            ],
+            listings=[listing("L-C", "dishonest_debtors", "C", "2024-01-01", number="(2024)3号")],
+        )
+    )
+    (m,) = only(store, "P-new")
+    assert (m.measure, m.role, m.path[0]["read_at"]) == (
+        "related_party_review",
+        "inferred_controller",
+        AS_OF,
+    )
+    assert only(store, "P-gone") == []
+    assert got(store, "P-gone", "2024-04-30") == {("dishonest_debtor", "related_party_review")}
+
+
+def test_an_event_time_inferred_role_is_refused(store: GraphStore) -> None:
+    import yaml
+
+    from graph.errors import ConfigError
+    from graph.rules import RULES_FILE, parse_rules
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    tax = next(r for r in data["rules"] if r["id"] == "major_tax_violation")
+    tax["implicated"].append(
+        {
+            "role": "actual_controller",
+            "relations": ["actual_controller"],
+            "time": "event",
+            "measures": ["exit_restriction"],
+            "inferred_measures": ["related_party_review"],
+        }
+    )
+    load_city(store)
+    with pytest.raises(ConfigError, match="query date only"):
+        measures(store, "O-tax", AS_OF, book=parse_rules(data))

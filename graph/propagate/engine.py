@@ -7,6 +7,22 @@ as_of, ``event`` = the listing's start). Every measure carries the rule, the
 legal basis, the listing and the path of hops from the listed subject to this
 one, so an investigator can check each step.
 
+Red-list suspension (``red_list_suspension``, rules.md: "any active listing
+under the rules above against a red_list subject") reads the listing as one
+*against the subject itself*: only a listing that gives the red-list subject a
+punitive measure directly suspends its incentives. A measure that reaches it
+through a related party (its legal representative role at a listed company, say)
+does not; the commendation scenario still restricts on any punitive measure.
+
+Inferred control (graph/control.py) is computed for ``as_of`` only. That is
+right for every rule that uses it: the only role with ``inferred_measures`` is
+``dishonest_debtor``'s ``actual_controller``, read ``now``; the rules that read
+roles at the listing date (``event``: tax, serious violations, severe
+penalties) name the legal representative only, never a controller. A rule that
+asked for inferred control at the event date would need control computed on
+each listing's date, so the engine refuses it (ConfigError) rather than answer
+with today's control.
+
 ``measures_many`` answers for a whole batch with a constant number of store
 round trips (subjects, relations, ``max_depth`` ownership hops, listings,
 repairs), so POST /checks of 1,000 subjects costs the same number of calls
@@ -20,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.control import Control, controlled_by
+from graph.errors import ConfigError
 from graph.model import PERSON, Listing, Relation, Subject
 from graph.propagate.status import REPAIR_KIND, ListingStatus, add_years, listing_status
 from graph.rules import Role, Rule, RuleBook, rulebook, title_parts
@@ -283,8 +300,13 @@ def _subject_measures(ctx: _Context, sid: str, col: _Collector) -> None:
                 col.add(rule, m, lst, [], None, ctx.status(lst).until)
                 if ctx.book.is_punitive(m):
                     punitive[lst.id] = lst
+    # Only the subject's own listings count (see the module docstring): a measure
+    # propagated to a red-list subject leaves its incentives alone.
     red = [lst for lst in ctx.active_listings(sid) if lst.kind == RED_LIST]
     if red and punitive:
+        red_untils = [ctx.status(r).until for r in red]
+        # the suspension lasts while the listing and some commendation both hold
+        red_until = None if None in red_untils else max(u for u in red_untils if u)
         for rule in ctx.book.rules:
             if not rule.punitive_listing:
                 continue
@@ -296,7 +318,7 @@ def _subject_measures(ctx: _Context, sid: str, col: _Collector) -> None:
                         lst,
                         [],
                         None,
-                        ctx.status(lst).until,
+                        _earliest(ctx.status(lst).until, red_until),
                         {"commendations": [listing_view(r, ctx.status(r)) for r in red]},
                     )
 
@@ -406,6 +428,20 @@ def _named_party(ctx: _Context, sid: str, rule: Rule, role: Role, col: _Collecto
             col.add(rule, m, lst, [hop], role.role, until)
 
 
+def _check_supported(book: RuleBook) -> None:
+    for rule in book.rules:
+        for role in rule.implicated:
+            if role.inferred_measures and role.time != "now":
+                # controlled_by answers for as_of; reading it at the listing date
+                # would silently use today's shareholdings
+                raise ConfigError(
+                    f"rules.yaml: rules.{rule.id}: inferred control is computed for the "
+                    f"query date only; role {role.role!r} reads it at time {role.time!r}",
+                    rule=rule.id,
+                    role=role.role,
+                )
+
+
 def measures_many(
     store: GraphStore,
     subject_ids: Iterable[str],
@@ -417,6 +453,7 @@ def measures_many(
 ) -> dict[str, list[Measure]]:
     """subject id -> its measures on ``as_of``; unknown ids are left out."""
     book = book or rulebook()
+    _check_supported(book)
     ctx = _Context(store, sorted(set(subject_ids)), as_of, book, threshold, control_depth)
     out: dict[str, list[Measure]] = {}
     for sid in ctx.ids:
