@@ -143,6 +143,39 @@ def conflict(party: PartyEvidence, cand: CandidateInfo) -> str | None:
     return None
 
 
+def score_bound(party: PartyEvidence, cand: CandidateInfo) -> float:
+    """An upper bound of ``score(party, cand)[0]`` from the names and the
+    evidence at hand, before the candidate's legal representatives are known.
+
+    Blocking hands the scorer hundreds of candidates that merely share a rare
+    bigram; those that cannot reach a threshold even if every remaining piece
+    of evidence agreed are skipped without the full comparison.
+    """
+    names = cand.norm_names or [""]
+    best = max(
+        name_similarity(p, n)
+        for p in (party.norm_name, *party.former_norm_names)
+        for n in names + cand.former_norm_names
+    )
+    bonus = 0.0
+    if party.region and cand.region:
+        bonus += REGION_AGREE
+    lr = 0.0
+    if party.legal_rep_id:
+        lr = LR_ID_AGREE
+    if party.legal_rep_name:
+        lr = max(lr, LR_NAME_AGREE)
+    bonus += lr
+    if party.suspect_uscc and cand.usccs:
+        bonus += USCC_NEAR
+    mine = numbers_in(party.norm_name)
+    if all(numbers_in(n) != mine for n in names + cand.former_norm_names):
+        bonus += DIGITS_DISAGREE
+    # A hair above the exact sum, so float rounding can never cut a candidate
+    # whose score lands exactly on a threshold.
+    return min(1.0, best + bonus + 1e-9)
+
+
 def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, Any]]:
     names = cand.norm_names or [""]
     best_name = max(names, key=lambda n: name_similarity(party.norm_name, n))

@@ -36,6 +36,7 @@ from graph.resolve.compare import (
     conflict,
     core,
     score,
+    score_bound,
     uscc_distance,
 )
 from graph.resolve.party import Party, Resolution
@@ -391,6 +392,10 @@ class Resolver:
             if info is None:
                 continue
             if conflict(evidence, info) is not None or pair_id(new_id, cid) in self._rejections:
+                continue
+            if score_bound(evidence, info) < self.review_at:
+                # Could not even be a review candidate: the result is the same
+                # as scoring it and dropping it below.
                 continue
             names, ids = lr.get(cid, ([], []))
             info.legal_rep_names, info.legal_rep_ids = names, ids
