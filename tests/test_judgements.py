@@ -152,16 +152,19 @@ def test_cli_judge_review_and_quality(
     capsys: pytest.CaptureFixture[str],
     store_kind: str,
 ) -> None:
-    if store_kind != "embedded":
-        pytest.skip("the CLI opens the configured store; covered on the embedded one")
     from api.cli import main
     from graph.settings import get_settings
     from graph.store import open_store
+    from tests.conftest import NEO4J_PASSWORD, NEO4J_URI
 
     monkeypatch.setenv("CREDITLINK_DATA_DIR", str(settings.data_dir.parent / "cli"))
+    if store_kind == "neo4j":
+        # The CLI opens the configured store: point it at the test server.
+        monkeypatch.setenv("CREDITLINK_STORE", NEO4J_URI)
+        monkeypatch.setenv("CREDITLINK_NEO4J_PASSWORD", NEO4J_PASSWORD)
     get_settings.cache_clear()
     try:
-        # The CLI works on its own embedded store: load the same files into it.
+        # Load the same files through the CLI's own store (a no-op where they are in).
         cli_settings = get_settings()
         cli_store = open_store(cli_settings)
         loader = FileLoader(cli_store, cli_settings)

@@ -29,6 +29,38 @@ from typing import Any, Protocol, runtime_checkable
 from graph.model import Listing, Relation, SourceRecord, Subject
 
 
+def union_into(into: list[str], more: Iterable[str]) -> None:
+    """Append the items of ``more`` not yet in ``into``, keeping first-seen order."""
+    seen = set(into)
+    for item in more:
+        if item not in seen:
+            into.append(item)
+            seen.add(item)
+
+
+def apply_subject_upsert(cur: Subject, new: Subject) -> None:
+    """The subject upsert semantics above, in one place for both stores."""
+    union_into(cur.keys, new.keys)
+    union_into(cur.names, new.names)
+    union_into(cur.norm_names, new.norm_names)
+    cur.attrs.update(new.attrs)
+    if new.name:
+        cur.name = new.name
+    if new.status:
+        cur.status = new.status
+    if new.type:
+        cur.type = new.type
+
+
+def fold_subject(survivor: Subject, merged: Subject) -> None:
+    """What a merge moves onto the survivor: keys, names, and attrs it lacks."""
+    union_into(survivor.keys, merged.keys)
+    union_into(survivor.names, merged.names)
+    union_into(survivor.norm_names, merged.norm_names)
+    for k, v in merged.attrs.items():
+        survivor.attrs.setdefault(k, v)
+
+
 @dataclass
 class Batch:
     """Everything one transaction writes: all of it is stored, or none."""

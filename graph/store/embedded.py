@@ -47,7 +47,7 @@ import networkx as nx
 
 from graph.errors import StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
-from graph.store.base import Batch
+from graph.store.base import Batch, apply_subject_upsert, fold_subject, union_into
 
 _HEADER = struct.Struct("<QI")
 SNAPSHOT = "graph.snapshot"
@@ -302,14 +302,6 @@ def _post_get(index: Postings, key: str) -> list[str]:
     if type(cur) is str:
         return [cur]
     return list(cur)
-
-
-def _union(into: list[str], more: Iterable[str]) -> None:
-    seen = set(into)
-    for item in more:
-        if item not in seen:
-            into.append(item)
-            seen.add(item)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -867,16 +859,7 @@ class EmbeddedStore:
         if nd is not None:
             cur = nd.subject()
             n_keys, old_norms = len(cur.keys), list(cur.norm_names)
-            _union(cur.keys, new.keys)
-            _union(cur.names, new.names)
-            _union(cur.norm_names, new.norm_names)
-            cur.attrs.update(new.attrs)
-            if new.name:
-                cur.name = new.name
-            if new.status:
-                cur.status = new.status
-            if new.type:
-                cur.type = new.type
+            apply_subject_upsert(cur, new)
             blob = _subject_blob(cur)
             if blob == nd.blob:
                 return False
@@ -931,7 +914,7 @@ class EmbeddedStore:
         if old is not None:
             record_ids = list(_unpack(old.blob)[3])
             rid = old.id
-        _union(record_ids, rel.record_ids)
+        union_into(record_ids, rel.record_ids)
         blob = _pack((rel.valid_from, rel.valid_to, rel.props, record_ids))
         if (
             old is not None
@@ -962,7 +945,7 @@ class EmbeddedStore:
             old = _listing_from_blob(lst.id, old_blob)
             record_ids = list(old.record_ids)
             self._unindex_listing(old)
-        _union(record_ids, lst.record_ids)
+        union_into(record_ids, lst.record_ids)
         stored = Listing(
             id=lid,
             kind=lst.kind,
@@ -1012,11 +995,7 @@ class EmbeddedStore:
         survivor = snd.subject()
         self._unindex_subject(merged_id, merged)
         n_keys, old_norms = len(survivor.keys), list(survivor.norm_names)
-        _union(survivor.keys, merged.keys)
-        _union(survivor.names, merged.names)
-        _union(survivor.norm_names, merged.norm_names)
-        for k, v in merged.attrs.items():
-            survivor.attrs.setdefault(k, v)
+        fold_subject(survivor, merged)
         snd.blob = _subject_blob(survivor)
         self._index_keys(survivor_id, survivor.keys[n_keys:])
         self._index_grams(survivor_id, survivor.norm_names[len(old_norms) :], old_norms)

@@ -43,7 +43,7 @@ from neo4j.exceptions import (
 
 from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
-from graph.store.base import Batch
+from graph.store.base import Batch, apply_subject_upsert, fold_subject, union_into
 
 T = TypeVar("T")
 
@@ -72,14 +72,6 @@ SCHEMA = (
     "CREATE INDEX doc_collection IF NOT EXISTS FOR (d:Doc) ON (d.collection)",
     "CREATE TEXT INDEX subject_search IF NOT EXISTS FOR (s:Subject) ON (s.search)",
 )
-
-
-def _union(into: list[str], more: Iterable[str]) -> None:
-    seen = set(into)
-    for item in more:
-        if item not in seen:
-            into.append(item)
-            seen.add(item)
 
 
 def _dumps(value: Any) -> str:
@@ -465,16 +457,7 @@ class Neo4jStore:
                 )
                 created.append(new.id)
             else:
-                _union(cur.keys, new.keys)
-                _union(cur.names, new.names)
-                _union(cur.norm_names, new.norm_names)
-                cur.attrs.update(new.attrs)
-                if new.name:
-                    cur.name = new.name
-                if new.status:
-                    cur.status = new.status
-                if new.type:
-                    cur.type = new.type
+                apply_subject_upsert(cur, new)
             final[new.id] = cur
         self._store_subjects(tx, list(final.values()))
         if created:
@@ -516,7 +499,7 @@ class Neo4jStore:
         for r in rels:
             prev = final[r.id].record_ids if r.id in final else old.get(r.id, [])
             record_ids = list(prev)
-            _union(record_ids, r.record_ids)
+            union_into(record_ids, r.record_ids)
             final[r.id] = Relation(
                 id=r.id,
                 type=r.type,
@@ -537,7 +520,7 @@ class Neo4jStore:
         for x in listings:
             prev = final[x.id][1] if x.id in final else old.get(x.id, [])
             record_ids = list(prev)
-            _union(record_ids, x.record_ids)
+            union_into(record_ids, x.record_ids)
             final[x.id] = (x, record_ids)
         rows = [{"p": _listing_props(x, ri)} for x, ri in final.values()]
         tx.run(Q_SET_LISTINGS, rows=rows).consume()
@@ -595,11 +578,7 @@ class Neo4jStore:
         survivor = found.get(survivor_id)
         if survivor is None:
             raise ValueError(f"unknown subject {survivor_id}")
-        _union(survivor.keys, merged.keys)
-        _union(survivor.names, merged.names)
-        _union(survivor.norm_names, merged.norm_names)
-        for k, v in merged.attrs.items():
-            survivor.attrs.setdefault(k, v)
+        fold_subject(survivor, merged)
         self._store_subjects(tx, [survivor])
         params = {"s": survivor_id, "m": merged_id}
 
