@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from graph.errors import CreditlinkError
@@ -129,10 +128,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def data_path(p: str) -> Path:
-    return Path(p).expanduser()
 
 
 if __name__ == "__main__":

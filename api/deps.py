@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.keys import KeyStore
 from api.roles import allowed
 from graph.errors import Forbidden, Unauthorized
 from graph.privacy import mask_payload
@@ -48,11 +47,6 @@ def get_store(request: Request) -> GraphStore:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def get_keys(request: Request) -> KeyStore:
-    keys: KeyStore = request.app.state.keys
-    return keys
 
 
 async def current_principal(request: Request) -> Principal:

@@ -30,12 +30,6 @@ class ModelSpec:
     def full_keys(self, subject_type: str) -> list[str]:
         return list(self.subject_types[subject_type]["full_keys"])
 
-    def subject_type_of_key(self, kind: str) -> str:
-        for name, spec in self.subject_types.items():
-            if kind in spec["keys"]:
-                return name
-        raise KeyError(kind)
-
 
 @lru_cache(maxsize=1)
 def model() -> ModelSpec:
@@ -157,62 +151,3 @@ def is_active(valid_from: str | None, valid_to: str | None, as_of: str | None) -
     if valid_from is not None and valid_from > as_of:
         return False
     return valid_to is None or as_of < valid_to
-
-
-def subject_from_dict(d: dict[str, Any]) -> Subject:
-    return Subject(
-        id=d["id"],
-        type=d["type"],
-        name=d.get("name") or "",
-        names=list(d.get("names") or []),
-        norm_names=list(d.get("norm_names") or []),
-        keys=list(d.get("keys") or []),
-        status=d.get("status"),
-        attrs=dict(d.get("attrs") or {}),
-    )
-
-
-def relation_from_dict(d: dict[str, Any]) -> Relation:
-    return Relation(
-        id=d["id"],
-        type=d["type"],
-        source=d["source"],
-        target=d["target"],
-        valid_from=d.get("valid_from"),
-        valid_to=d.get("valid_to"),
-        props=dict(d.get("props") or {}),
-        record_ids=list(d.get("record_ids") or []),
-    )
-
-
-def listing_from_dict(d: dict[str, Any]) -> Listing:
-    return Listing(
-        id=d["id"],
-        kind=d["kind"],
-        subject_id=d["subject_id"],
-        number=d.get("number"),
-        department=d.get("department"),
-        start=d.get("start"),
-        end=d.get("end"),
-        props=dict(d.get("props") or {}),
-        record_ids=list(d.get("record_ids") or []),
-    )
-
-
-def record_from_dict(d: dict[str, Any]) -> SourceRecord:
-    return SourceRecord(
-        id=d["id"],
-        feed=d["feed"],
-        file=d["file"],
-        row=int(d["row"]),
-        loaded_at=d["loaded_at"],
-        digest=d["digest"],
-        values=dict(d.get("values") or {}),
-        cleaned=dict(d.get("cleaned") or {}),
-        warnings=list(d.get("warnings") or []),
-        mentions=[
-            Mention(m["subject_id"], m["role"], dict(m.get("match") or {}))
-            for m in d.get("mentions") or []
-        ],
-        version=int(d.get("version") or 1),
-    )

@@ -221,10 +221,6 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
     )
 
 
-def load_mapping_file(path: Path) -> FeedMapping:
-    return _parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-
-
 @lru_cache(maxsize=1)
 def mappings() -> dict[str, FeedMapping]:
     """The shipped mappings, by feed kind."""
