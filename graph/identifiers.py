@@ -153,6 +153,22 @@ class Identifier:
         # USCC and a complete ID number identify one subject on their own.
         return self.kind in _FULL_KEY_KINDS
 
+    @property
+    def bridge_key(self) -> str | None:
+        """The organisation-code key a USCC carries (positions 9–17), so that
+        records knowing only the old code find the subject. None for other kinds
+        and for a USCC whose inner code fails its check: that would bridge to
+        whichever enterprise owns the mistyped code."""
+        if self.kind != "uscc" or "uscc_inner_org_check_mismatch" in self.warnings:
+            return None
+        return f"org_code:{self.value[8:17]}"
+
+    @property
+    def store_keys(self) -> list[str]:
+        """The keys a subject identified by this value carries."""
+        bridge = self.bridge_key
+        return [self.key, bridge] if bridge else [self.key]
+
 
 # ---------------------------------------------------------------- cleaning
 

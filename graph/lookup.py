@@ -16,12 +16,7 @@ def candidate_keys(text: str) -> list[str]:
         ident = parse_identifier(text)
     except InvalidIdentifier:
         return []
-    keys = [ident.key]
-    if ident.kind == "uscc":
-        # A USCC carries its organisation code (positions 9–17): records that
-        # only know the latter still find the subject.
-        keys.append(f"org_code:{ident.value[8:17]}")
-    return keys
+    return ident.store_keys
 
 
 def find_subject_ids(store: GraphStore, text: str) -> list[str]:

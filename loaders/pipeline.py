@@ -231,9 +231,7 @@ def _clean_row(plan: _Plan, number: int, cells: list[object], json_cells: list[o
 def _lookup_keys(row: _Row) -> Iterator[str]:
     """Every key the resolver may look up for the row's parties (a superset)."""
     for ident in row.identifiers.values():
-        yield ident.key
-        if ident.kind == "uscc":
-            yield f"org_code:{ident.value[8:17]}"
+        yield from ident.store_keys
 
 
 _PERSON_WORDS = ("自然人", "个人", "身份证", "居民")
@@ -561,9 +559,7 @@ class FileLoader:
                 # A mistyped code matched to the real subject by other evidence:
                 # the subject must not carry (and later match on) the typo.
                 continue
-            keys.append(ident.key)
-            if ident.kind == "uscc" and "uscc_inner_org_check_mismatch" not in ident.warnings:
-                keys.append(f"org_code:{ident.value[8:17]}")
+            keys.extend(ident.store_keys)
         attrs: dict[str, Any] = {}
         if res.is_new:
             attrs["_new"] = True

@@ -51,11 +51,7 @@ class Party:
     @property
     def bridge_keys(self) -> list[str]:
         keys = [i.key for i in self.identifiers if i.kind in ("org_code", "reg_no")]
-        for ident in self.identifiers:
-            # A USCC whose inner organisation code fails its check would bridge
-            # to whatever enterprise happens to own the mistyped code.
-            if ident.kind == "uscc" and "uscc_inner_org_check_mismatch" not in ident.warnings:
-                keys.append(f"org_code:{ident.value[8:17]}")
+        keys += [i.bridge_key for i in self.identifiers if i.bridge_key]
         return list(dict.fromkeys(keys))
 
     @property
