@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from graph.errors import CreditlinkError, InvalidInput
 from graph.settings import get_settings
 from graph.store import open_store
+from loaders.clean import excel_escape
 
 
 def _print_report(rep: dict[str, Any]) -> None:
@@ -81,6 +84,9 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     finally:
         store.close()
     rows.sort(key=lambda r: (r["file"], r["row"]))
+    if args.csv:
+        _write_csv(rows)
+        return 0
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
@@ -88,6 +94,20 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         print(f"{r['file']}:{r['row']}  [{r['column']}]  {r['reason']}  value={r['value']!r}")
     print(f"{len(rows)} quarantined rows")
     return 0
+
+
+QUARANTINE_COLUMNS = ("file", "row", "line", "column", "reason", "value", "record")
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    """Quarantine as CSV for a spreadsheet: cells that a spreadsheet would run as
+    a formula (a department's ``=HYPERLINK(...)``) are escaped."""
+    writer = csv.writer(sys.stdout)
+    writer.writerow(QUARANTINE_COLUMNS)
+    for r in rows:
+        writer.writerow(
+            [excel_escape("" if r.get(c) is None else str(r.get(c))) for c in QUARANTINE_COLUMNS]
+        )
 
 
 def cmd_sample_city(args: argparse.Namespace) -> int:
@@ -106,7 +126,9 @@ def register(sub: Any, handlers: dict[str, Any]) -> None:
     handlers["load"] = cmd_load
 
     p = sub.add_parser("quarantine", help="list quarantined rows")
-    p.add_argument("--json", action="store_true")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", action="store_true", help="CSV with formula cells escaped")
     handlers["quarantine"] = cmd_quarantine
 
     p = sub.add_parser("sample-city", help="write the sample city's feeds and truth")
