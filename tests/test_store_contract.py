@@ -444,6 +444,160 @@ def test_listing_upsert_replaces_fields_unions_record_ids_and_deletes(store: Gra
     assert store.counts()["listings"] == 3
 
 
+def parties_batch() -> Batch:
+    """Listings naming parties besides the listed subject (props["parties"])."""
+    return Batch(
+        listings=[
+            Listing(
+                id="L-P1",
+                kind="tax_violations",
+                subject_id="S-A",
+                props={"parties": {"finance_officer": "P-L", "legal_representative": "P-Z"}},
+                record_ids=["rec-1"],
+            ),
+            Listing(
+                id="L-P2",
+                kind="admin_penalties",
+                subject_id="S-B",
+                props={"parties": {"legal_representative": "P-Z"}},
+                record_ids=["rec-2"],
+            ),
+            Listing(id="L-P3", kind="tax_violations", subject_id="S-B", record_ids=["rec-2"]),
+        ]
+    )
+
+
+def naming(store: GraphStore, ids: list[str], kinds: list[str] | None = None) -> list[str]:
+    return [x.id for x in store.listings_naming(ids, kinds)]
+
+
+def test_listings_naming_parties(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(parties_batch())
+    assert naming(store, ["P-Z"]) == ["L-P1", "L-P2"]
+    assert naming(store, ["P-L"]) == ["L-P1"]
+    assert naming(store, ["P-L", "P-Z", "S-A"]) == ["L-P1", "L-P2"]  # once each, by id
+    assert naming(store, ["S-A", "S-B"]) == []  # the listed subject is not a named party
+    assert naming(store, ["P-Z"], ["tax_violations"]) == ["L-P1"]
+    assert naming(store, ["P-Z"], []) == []
+    assert naming(store, []) == []
+    got = store.listings_naming(["P-L"])[0]
+    assert got.to_dict() == store.get_listings(["L-P1"])["L-P1"].to_dict()
+
+
+def test_listings_naming_follows_upsert_and_delete(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(parties_batch())
+    changed = Listing(
+        id="L-P1",
+        kind="tax_violations",
+        subject_id="S-A",
+        props={"parties": {"finance_officer": "P-Z"}},
+    )
+    store.write(Batch(listings=[changed]))
+    assert naming(store, ["P-L"]) == []  # the old party no longer finds it
+    assert naming(store, ["P-Z"]) == ["L-P1", "L-P2"]
+    store.write(Batch(listings=[Listing(id="L-P1", kind="tax_violations", subject_id="S-A")]))
+    assert naming(store, ["P-Z"]) == ["L-P2"]
+    store.write(Batch(delete_listings=["L-P2"]))
+    assert naming(store, ["P-Z"]) == []
+    # deleted and re-created in one batch: named again
+    store.write(Batch(delete_listings=["L-P1"], listings=[changed]))
+    assert naming(store, ["P-Z"]) == ["L-P1"]
+
+
+def test_listing_naming_unknown_party_raises(store: GraphStore) -> None:
+    base_graph(store)
+    before = dump(store)
+    bad = Listing(
+        id="L-X", kind="tax_violations", subject_id="S-A", props={"parties": {"x": "P-nobody"}}
+    )
+    with pytest.raises(ValueError, match="P-nobody"):
+        store.write(Batch(listings=[bad]))
+    assert dump(store) == before
+    # a party created in the same batch is known
+    store.write(
+        Batch(
+            subjects=[person("P-new", "王五")],
+            listings=[
+                Listing(
+                    id="L-X",
+                    kind="tax_violations",
+                    subject_id="S-A",
+                    props={"parties": {"x": "P-new"}},
+                )
+            ],
+        )
+    )
+    assert naming(store, ["P-new"]) == ["L-X"]
+
+
+def test_merge_moves_named_parties_to_survivor(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(subjects=[person("P-Z2", "张三"), person("P-Z3", "张三")]))
+    store.write(parties_batch())
+    store.write(
+        Batch(
+            listings=[
+                Listing(
+                    id="L-P4",
+                    kind="tax_violations",
+                    subject_id="P-Z2",
+                    props={"parties": {"finance_officer": "P-Z2", "legal_representative": "P-Z3"}},
+                )
+            ]
+        )
+    )
+    store.merge_subjects("P-Z2", "P-Z")
+    assert naming(store, ["P-Z"]) == []
+    assert naming(store, ["P-Z2"]) == ["L-P1", "L-P2", "L-P4"]
+    got = store.get_listings(["L-P1", "L-P2"])
+    assert got["L-P1"].props["parties"] == {
+        "finance_officer": "P-L",
+        "legal_representative": "P-Z2",
+    }
+    assert got["L-P2"].props["parties"] == {"legal_representative": "P-Z2"}
+    # the listed subject and a party merged at once
+    store.merge_subjects("P-Z3", "P-Z2")
+    assert naming(store, ["P-Z3"]) == ["L-P1", "L-P2", "L-P4"]
+    p4 = store.get_listings(["L-P4"])["L-P4"]
+    assert p4.subject_id == "P-Z3"
+    assert p4.props["parties"] == {"finance_officer": "P-Z3", "legal_representative": "P-Z3"}
+    assert naming(store, ["P-Z3"], ["admin_penalties"]) == ["L-P2"]
+
+
+def test_move_mentions_moves_named_parties(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(
+        Batch(
+            records=[
+                record("rec-7", ("S-B", "subject"), ("P-Z", "legal_representative")),
+                record("rec-8", ("S-B", "subject"), ("P-Z", "legal_representative")),
+            ],
+            listings=[
+                Listing(
+                    id="L-70",
+                    kind="tax_violations",
+                    subject_id="S-B",
+                    props={"parties": {"legal_representative": "P-Z"}},
+                    record_ids=["rec-7"],
+                ),
+                Listing(
+                    id="L-71",
+                    kind="tax_violations",
+                    subject_id="S-B",
+                    props={"parties": {"legal_representative": "P-Z"}},
+                    record_ids=["rec-7", "rec-8"],  # rec-8 stays: so does the party
+                ),
+            ],
+        )
+    )
+    store.move_mentions([("rec-7", "legal_representative")], "P-Z", person("P-Z2", "张三"))
+    assert naming(store, ["P-Z2"]) == ["L-70"]
+    assert naming(store, ["P-Z"]) == ["L-71"]
+    assert store.get_listings(["L-70"])["L-70"].props["parties"] == {"legal_representative": "P-Z2"}
+
+
 # -- records --------------------------------------------------------------------
 
 
@@ -861,6 +1015,27 @@ def test_embedded_reopen_without_close_replays_journal(tmp_path: Path) -> None:
     assert dump(again) == expected
     assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
     assert [s.id for s in again.search("建材")] == ["S-A"]
+
+
+def test_embedded_reopen_keeps_listings_naming(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    store.write(Batch(subjects=[person("P-Z2", "张三")]))
+    store.write(parties_batch())
+    store.compact()
+    # after the snapshot: in the journal only
+    store.merge_subjects("P-Z2", "P-Z")
+    store.write(Batch(delete_listings=["L-P2"]))
+    expected = {sid: naming(store, [sid]) for sid in ("P-Z", "P-Z2", "P-L")}
+    assert expected == {"P-Z": [], "P-Z2": ["L-P1"], "P-L": ["L-P1"]}
+    replayed = EmbeddedStore(tmp_path / "store")  # no close: snapshot + journal replay
+    assert {sid: naming(replayed, [sid]) for sid in expected} == expected
+    replayed.close()
+    store.close()
+    again = EmbeddedStore(tmp_path / "store")  # closed: the snapshot alone
+    assert {sid: naming(again, [sid]) for sid in expected} == expected
+    assert naming(again, ["P-Z2"], ["admin_penalties"]) == []
+    again.close()
 
 
 def test_embedded_snapshot_plus_journal(tmp_path: Path) -> None:

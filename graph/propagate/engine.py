@@ -180,10 +180,10 @@ class _Context:
             }
         )
         # Parties named in a listing (the finance officer of a tax decision) are
-        # not edges, so the listings naming them are found by one scan of those kinds.
+        # not edges; the store indexes them, so one look-up finds their listings.
         self.named_in: dict[str, list[Listing]] = {}
         if party_kinds and self.ids:
-            for lst in store.iter_listings(party_kinds):
+            for lst in store.listings_naming(self.ids, party_kinds):
                 for sid in (lst.props.get("parties") or {}).values():
                     if sid in wanted:
                         self.named_in.setdefault(sid, []).append(lst)

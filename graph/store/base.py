@@ -156,6 +156,16 @@ class GraphStore(Protocol):
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]: ...
 
+    def listings_naming(
+        self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
+    ) -> list[Listing]:
+        """Listings whose ``props["parties"]`` (role -> subject id) name any of the
+        subjects. Indexed in both stores: a listing's parties must be stored
+        subjects when it is written, they follow a merge to the survivor, and a
+        split moves a party when every record asserting the listing moved its
+        mention in that role."""
+        ...
+
     def listings_by_number(
         self, numbers: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]: ...

@@ -116,6 +116,13 @@ def _listing_from_blob(lid: str, blob: bytes) -> Listing:
     return Listing(lid, *_unpack(blob))
 
 
+def _named_parties(lst: Listing) -> set[str]:
+    parties = lst.props.get("parties")
+    if not isinstance(parties, dict):
+        return set()
+    return {v for v in parties.values() if isinstance(v, str)}
+
+
 def _record_blob(r: SourceRecord) -> bytes:
     mentions = [(m.subject_id, m.role, m.match) for m in r.mentions]
     return _pack(
@@ -456,9 +463,11 @@ class _State:
         self.listings: dict[str, bytes] = {}
         self.listings_by_subject: Postings = {}
         self.listings_by_number: Postings = {}
-        # The propagation engine scans listings of a few kinds on every call:
-        # this spares decoding all the others.
+        # iter_listings of a few kinds (time_changes) spares decoding the others.
         self.listings_by_kind: Postings = {}
+        # subject id -> listings whose props["parties"] name it. Derived from
+        # the listings like the other indexes, so snapshot + replay rebuild it.
+        self.listings_by_party: Postings = {}
         self.redirects: dict[str, str] = {}
         self.docs: dict[str, dict[str, bytes]] = {}
         self.seq = 0
@@ -733,8 +742,21 @@ class EmbeddedStore:
 
     # -- writer ------------------------------------------------------------
     def write(self, batch: Batch) -> None:
-        if not batch.is_empty():
+        if batch.is_empty():
+            return
+        with self._lock:
+            # Checked here, not in _check_batch: journal entries acknowledged
+            # before parties were checked must still replay.
+            self._check_parties(batch)
             self._mutate(("batch", batch))
+
+    def _check_parties(self, batch: Batch) -> None:
+        known = {s.id for s in batch.subjects}
+        nodes = self.s.graph._node
+        for x in batch.listings:
+            for sid in sorted(_named_parties(x)):
+                if sid not in known and sid not in nodes:
+                    raise ValueError(f"listing {x.id} names unknown subject {sid}")
 
     def merge_subjects(self, survivor_id: str, merged_id: str) -> None:
         self._mutate(("merge", survivor_id, merged_id))
@@ -969,12 +991,18 @@ class EmbeddedStore:
         _post_add(self.s.listings_by_kind, sys.intern(lst.kind), lid)
         if lst.number:
             _post_add(self.s.listings_by_number, lst.number, lid)
+        for pid in _named_parties(lst):
+            node = self.s.graph._node.get(pid)
+            # The node's own key object, as for the other postings.
+            _post_add(self.s.listings_by_party, node.id if node is not None else pid, lid)
 
     def _unindex_listing(self, lst: Listing) -> None:
         _post_remove(self.s.listings_by_subject, lst.subject_id, lst.id)
         _post_remove(self.s.listings_by_kind, lst.kind, lst.id)
         if lst.number:
             _post_remove(self.s.listings_by_number, lst.number, lst.id)
+        for pid in _named_parties(lst):
+            _post_remove(self.s.listings_by_party, pid, lst.id)
 
     def _delete_listing(self, lid: str) -> None:
         old = self.s.listings.pop(lid, None)
@@ -1015,6 +1043,14 @@ class EmbeddedStore:
             lst.subject_id = survivor_id
             self.s.listings[lid] = _pack(_listing_tuple(lst)[1:])
             _post_add(self.s.listings_by_subject, survivor_id, lid)
+        for lid in sorted(_post_get(self.s.listings_by_party, merged_id)):
+            lst = _listing_from_blob(lid, self.s.listings[lid])
+            self._unindex_listing(lst)
+            parties = lst.props["parties"]
+            for role, pid in parties.items():
+                if pid == merged_id:
+                    parties[role] = survivor_id
+            self._store_listing(lst)
         if self._live_records:
             self._merge_records(survivor_id, merged_id)
         g.remove_node(merged_id)
@@ -1073,7 +1109,31 @@ class EmbeddedStore:
                 self._unindex_listing(lst)
                 lst.subject_id = to_id
                 self._store_listing(lst)
+        self._move_parties(record_roles, moved, from_id, to_id)
         return moved
+
+    def _move_parties(
+        self, record_roles: list[tuple[str, str]], moved: set[str], from_id: str, to_id: str
+    ) -> None:
+        # A party follows when every record asserting the listing had its
+        # mention in that role moved. Computed from the journalled ``moved``
+        # alone, so that a replay without the records re-points the same.
+        roles_moved = {(rid, role) for rid, role in record_roles if rid in moved}
+        for lid in sorted(_post_get(self.s.listings_by_party, from_id)):
+            lst = _listing_from_blob(lid, self.s.listings[lid])
+            parties = lst.props["parties"]
+            follow = [
+                role
+                for role, pid in parties.items()
+                if pid == from_id
+                and lst.record_ids
+                and all((rid, role) in roles_moved for rid in lst.record_ids)
+            ]
+            if follow:
+                self._unindex_listing(lst)
+                for role in follow:
+                    parties[role] = to_id
+                self._store_listing(lst)
 
     def _move_records(
         self, record_roles: list[tuple[str, str]], from_id: str, to_id: str
@@ -1190,6 +1250,16 @@ class EmbeddedStore:
             ids: set[str] = set()
             for num in numbers:
                 ids.update(_post_get(self.s.listings_by_number, num))
+            return self._listings_sorted(ids, wanted)
+
+    def listings_naming(
+        self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
+    ) -> list[Listing]:
+        wanted = set(kinds) if kinds is not None else None
+        with self._lock:
+            ids: set[str] = set()
+            for sid in subject_ids:
+                ids.update(_post_get(self.s.listings_by_party, sid))
             return self._listings_sorted(ids, wanted)
 
     def _listings_sorted(self, ids: set[str], kinds: set[str] | None) -> list[Listing]:

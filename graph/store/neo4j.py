@@ -7,6 +7,7 @@ Shape of the graph::
     (:Subject)-[:REL {id, type, valid_from, valid_to, props_json, record_ids}]->(:Subject)
     (:Listing {id, kind, number, department, start, end, props_json, record_ids})
         -[:AGAINST]->(:Subject)
+    (:Listing)-[:NAMES {role}]->(:Subject)     one per props["parties"] entry
     (:Record {id, feed, file, row, loaded_at, digest, values_json, cleaned_json,
               warnings, version, mentions_json})-[:MENTIONS {role}]->(:Subject)
     (:Doc {uid, collection, id, body_json})
@@ -163,6 +164,15 @@ def _listing(p: dict[str, Any], subject_id: str) -> Listing:
     )
 
 
+def _party_rows(props: dict[str, Any]) -> list[dict[str, str]]:
+    parties = props.get("parties")
+    if not isinstance(parties, dict):
+        return []
+    return [
+        {"role": role, "sid": sid} for role, sid in sorted(parties.items()) if isinstance(sid, str)
+    ]
+
+
 def _mentions_json(mentions: list[Mention]) -> str:
     return _dumps(
         [{"subject_id": m.subject_id, "role": m.role, "match": m.match} for m in mentions]
@@ -243,7 +253,23 @@ Q_LISTING_RECORD_IDS = (
     "UNWIND $ids AS i MATCH (l:Listing {id: i}) RETURN i AS id, l.record_ids AS ri"
 )
 Q_DELETE_LISTINGS = "UNWIND $ids AS i MATCH (l:Listing {id: i}) DETACH DELETE l"
-Q_SET_LISTINGS = "UNWIND $rows AS row MERGE (l:Listing {id: row.p.id}) SET l = row.p"
+# The NAMES edges are rewritten by the statement that writes the listing, so
+# they never disagree with props_json. The subquery drops the old ones without
+# multiplying rows; the UNWIND of parties comes last because an empty list ends
+# that listing's row.
+_NAMES_TAIL = (
+    " WITH l, row CALL { WITH l MATCH (l)-[old:NAMES]->() DELETE old }"
+    " UNWIND row.parties AS party MATCH (ps:Subject {id: party.sid})"
+    " CREATE (l)-[:NAMES {role: party.role}]->(ps)"
+)
+Q_SET_LISTINGS = "UNWIND $rows AS row MERGE (l:Listing {id: row.p.id}) SET l = row.p" + _NAMES_TAIL
+Q_SET_LISTING_PARTIES = (
+    "UNWIND $rows AS row MATCH (l:Listing {id: row.id}) SET l.props_json = row.pj" + _NAMES_TAIL
+)
+Q_LISTINGS_NAMING_ONE = (
+    "MATCH (l:Listing)-[:NAMES]->(:Subject {id: $id}) "
+    "RETURN DISTINCT l.id AS id, l.props_json AS pj, l.record_ids AS ri"
+)
 Q_UNLINK_LISTINGS = "UNWIND $ids AS i MATCH (:Listing {id: i})-[a:AGAINST]->() DELETE a"
 Q_LINK_LISTINGS = (
     "UNWIND $rows AS row MATCH (l:Listing {id: row.id}) MATCH (s:Subject {id: row.sid}) "
@@ -382,7 +408,45 @@ class Neo4jStore:
                     tx.run(q).consume()
 
                 self._session_run(create, write=True, timeout=self.write_timeout_s)
+            self._backfill_names()
             self._schema_ready = True
+
+    def _backfill_names(self) -> None:
+        """Give listings written before NAMES edges existed their edges, once per database."""
+
+        def done(tx: ManagedTransaction) -> bool:
+            return tx.run("MATCH (m:Migration {id: 'listing_names'}) RETURN m").single() is not None
+
+        if self._session_run(done, write=False, timeout=self.timeout_s):
+            return
+        after = ""
+        while True:
+
+            def page(tx: ManagedTransaction, after: str = after) -> list[dict[str, Any]]:
+                result = tx.run(
+                    "MATCH (l:Listing) WHERE l.id > $after AND l.props_json CONTAINS "
+                    "'\"parties\"' AND NOT (l)-[:NAMES]->() "
+                    "RETURN l.id AS id, l.props_json AS pj ORDER BY l.id LIMIT $n",
+                    after=after,
+                    n=PAGE_SIZE,
+                )
+                rows = []
+                for row in result:
+                    props = _loads(row["pj"]) or {}
+                    rows.append({"id": row["id"], "pj": row["pj"], "parties": _party_rows(props)})
+                if rows:
+                    tx.run(Q_SET_LISTING_PARTIES, rows=rows).consume()
+                return rows
+
+            rows = self._session_run(page, write=True, timeout=self.write_timeout_s)
+            if len(rows) < PAGE_SIZE:
+                break
+            after = rows[-1]["id"]
+        self._session_run(
+            lambda tx: tx.run("MERGE (:Migration {id: 'listing_names'})").consume(),
+            write=True,
+            timeout=self.write_timeout_s,
+        )
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -513,7 +577,9 @@ class Neo4jStore:
         self._replace_relations(tx, list(final.values()))
 
     def _upsert_listings(self, tx: ManagedTransaction, listings: list[Listing]) -> None:
-        self._require_subjects(tx, [(x.subject_id, f"listing {x.id}") for x in listings])
+        named = [(x.subject_id, f"listing {x.id}") for x in listings]
+        named += [(r["sid"], f"listing {x.id}") for x in listings for r in _party_rows(x.props)]
+        self._require_subjects(tx, named)
         ids = list(dict.fromkeys(x.id for x in listings))
         old = {row["id"]: list(row["ri"] or []) for row in tx.run(Q_LISTING_RECORD_IDS, ids=ids)}
         final: dict[str, tuple[Listing, list[str]]] = {}
@@ -522,7 +588,10 @@ class Neo4jStore:
             record_ids = list(prev)
             union_into(record_ids, x.record_ids)
             final[x.id] = (x, record_ids)
-        rows = [{"p": _listing_props(x, ri)} for x, ri in final.values()]
+        rows = [
+            {"p": _listing_props(x, ri), "parties": _party_rows(x.props)}
+            for x, ri in final.values()
+        ]
         tx.run(Q_SET_LISTINGS, rows=rows).consume()
         tx.run(Q_UNLINK_LISTINGS, ids=ids).consume()
         links = [{"id": x.id, "sid": x.subject_id} for x, _ in final.values()]
@@ -593,6 +662,17 @@ class Neo4jStore:
             "CREATE (l)-[:AGAINST]->(s) DELETE a",
             params,
         ).consume()
+        # Named parties follow the merge too, props_json and NAMES together.
+        renamed = []
+        for row in tx.run(Q_LISTINGS_NAMING_ONE, id=merged_id):
+            props = _loads(row["pj"]) or {}
+            parties = props["parties"]
+            for role, pid in parties.items():
+                if pid == merged_id:
+                    parties[role] = survivor_id
+            renamed.append({"id": row["id"], "pj": _dumps(props), "parties": _party_rows(props)})
+        if renamed:
+            tx.run(Q_SET_LISTING_PARTIES, rows=renamed).consume()
         records = {
             row["r"]["id"]: _mentions(row["r"].get("mentions_json"))
             for row in tx.run(Q_RECORDS_MENTIONING, id=merged_id)
@@ -667,6 +747,29 @@ class Neo4jStore:
             tx.run(
                 Q_LINK_LISTINGS, rows=[{"id": lid, "sid": to_id} for lid in listing_ids]
             ).consume()
+        # As in the embedded store: a party follows when every record asserting
+        # the listing had its mention in that role moved.
+        roles_moved = {(rid, role) for rid, role in record_roles if rid in moved}
+        renamed = []
+        for row in tx.run(Q_LISTINGS_NAMING_ONE, id=from_id):
+            props = _loads(row["pj"]) or {}
+            record_ids = list(row["ri"] or [])
+            parties = props["parties"]
+            follow = [
+                role
+                for role, pid in parties.items()
+                if pid == from_id
+                and record_ids
+                and all((rid, role) in roles_moved for rid in record_ids)
+            ]
+            if follow:
+                for role in follow:
+                    parties[role] = to_id
+                renamed.append(
+                    {"id": row["id"], "pj": _dumps(props), "parties": _party_rows(props)}
+                )
+        if renamed:
+            tx.run(Q_SET_LISTING_PARTIES, rows=renamed).consume()
 
     # -- reader ------------------------------------------------------------
     def get_subjects(self, ids: Iterable[str]) -> dict[str, Subject]:
@@ -779,6 +882,20 @@ class Neo4jStore:
             "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE l.number IN $nums "
             "AND ($kinds IS NULL OR l.kind IN $kinds) RETURN l {.*} AS l, s.id AS sid",
             nums=nums,
+            kinds=list(kinds) if kinds is not None else None,
+        )
+
+    def listings_naming(
+        self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
+    ) -> list[Listing]:
+        ids = list(dict.fromkeys(subject_ids))
+        if not ids:
+            return []
+        return self._listings(
+            "MATCH (l:Listing)-[:NAMES]->(p:Subject) WHERE p.id IN $ids "
+            "AND ($kinds IS NULL OR l.kind IN $kinds) WITH DISTINCT l "
+            "MATCH (l)-[:AGAINST]->(s:Subject) RETURN l {.*} AS l, s.id AS sid",
+            ids=ids,
             kinds=list(kinds) if kinds is not None else None,
         )
 
