@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import sys
 import threading
 import unicodedata
 from datetime import date, datetime, time, timedelta
@@ -76,6 +75,10 @@ def is_empty(value: object) -> bool:
     if isinstance(value, float):
         return math.isnan(value)
     if isinstance(value, str):
+        if value.isascii():
+            # NFKC leaves ASCII as it is and casefold is lower(); most cells
+            # (codes, dates, amounts) are ASCII and skip the normalisation.
+            return value.strip().lower() in _EMPTY_KEYS
         return _nfkc(value).casefold() in _EMPTY_KEYS
     return False
 
@@ -332,24 +335,31 @@ def _to_simplified(text: str) -> str:
     return text
 
 
-def _build_name_table() -> dict[int, int | None]:
-    table: dict[int, int | None] = {}
-    for code in range(sys.maxunicode + 1):
-        if 0xD800 <= code <= 0xDFFF:
-            continue
-        category = unicodedata.category(chr(code))
+_NAME_DROPPED = frozenset("·•・‧｜|~`^+=<>$¥￥")
+
+
+class _NameTable(dict[int, "int | None"]):
+    """What ``str.translate`` does to each character of a name, worked out the
+    first time the character is seen: building it for all of Unicode up front
+    cost ~0.3 s per process, while names use a few thousand characters."""
+
+    def __missing__(self, code: int) -> int | None:
+        ch = chr(code)
+        category = unicodedata.category(ch)
+        result: int | None
         # Punctuation (brackets included: their content is kept), separators,
         # controls and format characters (zero-width spaces) carry no identity.
-        if category[0] in "PZ" or category in ("Cc", "Cf"):
-            table[code] = None
-    for ch in "·•・‧｜|~`^+=<>$¥￥":
-        table[ord(ch)] = None
-    for upper in range(ord("A"), ord("Z") + 1):
-        table[upper] = upper + 32
-    return table
+        if category[0] in "PZ" or category in ("Cc", "Cf") or ch in _NAME_DROPPED:
+            result = None
+        elif 0x41 <= code <= 0x5A:
+            result = code + 32
+        else:
+            result = code
+        self[code] = result
+        return result
 
 
-_name_table: dict[int, int | None] | None = None
+_name_table = _NameTable()
 
 # Order matters: 股份有限责任公司 becomes 股份有限公司 through the first rule.
 _LEGAL_FORMS = (("有限责任公司", "有限公司"),)
@@ -357,9 +367,6 @@ _LEGAL_FORMS = (("有限责任公司", "有限公司"),)
 
 @lru_cache(maxsize=1 << 18)
 def normalise_name(name: str) -> str:
-    global _name_table
-    if _name_table is None:
-        _name_table = _build_name_table()
     # Punctuation goes before t2s: OpenCC splits on it, and removing it
     # afterwards could join two characters into a phrase a second pass would
     # convert differently.

@@ -5,15 +5,19 @@ import json
 import random
 import re
 import zipfile
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
+import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.errors import FeedError
+from loaders import readers
+from loaders.clean import parse_date
 from loaders.readers import Table, normalise_header, read_table
 
 HEADER = "企业名称,统一社会信用代码,成立日期,注册资本(万元)"
@@ -266,3 +270,106 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, data: bytes) -> None:
         assert error.details["reason"]
     else:
         assert table.rows
+
+
+# --- the calamine path gives what openpyxl gives ------------------------------
+
+
+def _odd_xlsx() -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    # Data starting at C3: openpyxl keeps the two leading empty columns and
+    # numbers rows from A1.
+    sheet["C3"], sheet["D3"], sheet["E3"], sheet["F3"] = "名称", "成立日期", "金额", "备注"
+    rows: list[list[object]] = [
+        ["甲公司", datetime(2018, 5, 31), 4300, "  "],
+        ["乙公司", datetime(2019, 1, 2, 9, 30), 80.5, True],
+        ["丙公司", 20180531, -3, time(9, 30)],
+        ["丁公司", date(2020, 2, 29), 0.25, timedelta(hours=30)],
+    ]
+    for r, values in enumerate(rows, start=5):
+        for c, value in enumerate(values, start=3):
+            sheet.cell(r, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _patch_sheet(data: bytes, edit: Callable[[str], str]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = edit(content.decode()).encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(_odd_xlsx(), id="typed-offset"),
+        pytest.param(with_cached_formula_value(make_xlsx()), id="cached-formula"),
+        # A wrong <dimension> must not drop rows on either path.
+        pytest.param(
+            _patch_sheet(
+                _odd_xlsx(), lambda x: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1"', x)
+            ),
+            id="wrong-dimension",
+        ),
+    ],
+)
+def test_calamine_path_matches_openpyxl(data: bytes) -> None:
+    fast = readers._read_xlsx_fast("f.xlsx", data)
+    assert fast is not None
+    assert fast == readers._read_xlsx_openpyxl("f.xlsx", data)
+
+
+def test_calamine_int_valued_float_is_an_int_and_parses_as_a_date(tmp_path: Path) -> None:
+    # Some writers store 20180531 as "20180531.0"; it is still the date, not a serial.
+    data = _patch_sheet(_odd_xlsx(), lambda x: x.replace("<v>20180531</v>", "<v>20180531.0</v>"))
+    table = read_table(write(tmp_path, "f.xlsx", data))
+    cell = table.rows[2][3]
+    assert cell == 20180531 and type(cell) is int
+    assert parse_date(cell) == date(2018, 5, 31)
+
+
+def test_error_cells_are_read_by_openpyxl(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["名称", "金额"])
+    sheet.append(["甲公司", "#DIV/0!"])  # openpyxl writes error codes as error cells
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert readers._read_xlsx_fast("e.xlsx", buffer.getvalue()) is None
+    assert read_table(write(tmp_path, "e.xlsx", buffer.getvalue())).rows == [["甲公司", "#DIV/0!"]]
+
+
+def test_integer_beyond_float_precision_is_read_exactly(tmp_path: Path) -> None:
+    data = _patch_sheet(
+        _odd_xlsx(), lambda x: x.replace("<v>4300</v>", "<v>110101199003077777</v>")
+    )
+    assert readers._read_xlsx_fast("n.xlsx", data) is None
+    assert read_table(write(tmp_path, "n.xlsx", data)).rows[0][4] == 110101199003077777
+
+
+def test_openpyxl_reads_what_calamine_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(_: object) -> None:
+        raise python_calamine.CalamineError("simulated")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", fail)
+    table = read_table(write(tmp_path, "r.xlsx", with_cached_formula_value(make_xlsx())))
+    assert table.rows[0] == ["华通建材有限公司", datetime(2018, 5, 31), 4300, 4301]
+    data = make_xlsx()
+    refused(write(tmp_path, "half.xlsx", data[: len(data) // 2]), "corrupt_xlsx")
+
+
+def test_damaged_sheet_xml_refused(tmp_path: Path) -> None:
+    data = _patch_sheet(make_xlsx(), lambda x: x[: len(x) // 2])
+    refused(write(tmp_path, "bad.xlsx", data), "corrupt_xlsx")
