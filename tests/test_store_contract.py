@@ -817,6 +817,83 @@ def test_move_mentions_nothing_matching_adds_no_records(store: GraphStore) -> No
     assert [r.id for r in store.records_of("S-A")] == ["rec-1", "rec-2"]
 
 
+def test_merge_subjects_writes_docs_in_the_same_transaction(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(
+        Batch(
+            subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")],
+            docs=[("review", "pair-1", {"status": "open"})],
+        )
+    )
+    store.merge_subjects(
+        "S-A",
+        "S-A2",
+        docs=[
+            ("judgements", "j-1", {"kind": "confirm", "survivor": "S-A"}),
+            ("review", "pair-1", None),  # a None body deletes, as in a Batch
+        ],
+    )
+    assert store.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
+    assert store.list_docs("judgements") == {"j-1": {"kind": "confirm", "survivor": "S-A"}}
+    assert store.list_docs("review") == {}
+
+
+def test_merge_that_is_a_no_op_still_writes_its_docs(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(subjects=[org("S-A2", "华通建材")]))
+    store.merge_subjects("S-A", "S-A2")
+    store.merge_subjects("S-A", "S-A2", docs=[("judgements", "j-again", {"v": 1})])
+    store.merge_subjects("S-A", "S-A", docs=[("judgements", "j-self", {"v": 2})])
+    assert store.list_docs("judgements") == {"j-again": {"v": 1}, "j-self": {"v": 2}}
+
+
+def test_merge_into_unknown_survivor_writes_no_docs(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(docs=[("review", "pair-1", {"status": "open"})]))
+    before = dump(store)
+    with pytest.raises(ValueError):
+        store.merge_subjects(
+            "S-nobody",
+            "S-A",
+            docs=[("judgements", "j-1", {"v": 1}), ("review", "pair-1", None)],
+        )
+    assert dump(store) == before
+    assert store.get_docs("judgements", ["j-1"]) == {}
+    assert store.list_docs("review") == {"pair-1": {"status": "open"}}
+
+
+def test_move_mentions_writes_docs_in_the_same_transaction(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(records=[record("rec-5", ("P-Z", "legal_representative"))]))
+    store.move_mentions(
+        [("rec-5", "legal_representative")],
+        "P-Z",
+        person("P-Z2", "张三"),
+        docs=[
+            ("judgements", "j-2", {"kind": "split"}),
+            ("assignments", "rec-5|legal_representative", {"subject_id": "P-Z2"}),
+        ],
+    )
+    assert [r.id for r in store.records_of("P-Z2")] == ["rec-5"]
+    assert store.list_docs("judgements") == {"j-2": {"kind": "split"}}
+    assert store.get_docs("assignments", ["rec-5|legal_representative"]) == {
+        "rec-5|legal_representative": {"subject_id": "P-Z2"}
+    }
+
+
+def test_move_mentions_from_unknown_subject_writes_no_docs(store: GraphStore) -> None:
+    base_graph(store)
+    before = dump(store)
+    with pytest.raises(ValueError):
+        store.move_mentions(
+            [("rec-1", "subject")],
+            "S-nobody",
+            org("S-new", "新"),
+            docs=[("judgements", "j-2", {"kind": "split"})],
+        )
+    assert dump(store) == before
+
+
 # -- atomicity ------------------------------------------------------------------
 
 
@@ -1036,6 +1113,81 @@ def test_embedded_reopen_keeps_listings_naming(tmp_path: Path) -> None:
     assert {sid: naming(again, [sid]) for sid in expected} == expected
     assert naming(again, ["P-Z2"], ["admin_penalties"]) == []
     again.close()
+
+
+def merge_and_move_with_docs(store: GraphStore) -> None:
+    base_graph(store)
+    store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
+    store.merge_subjects("S-A", "S-A2", docs=[("judgements", "j-1", {"kind": "confirm"})])
+    store.move_mentions(
+        [("rec-2", "holder")],
+        "P-L",
+        person("P-L2", "李四"),
+        docs=[("judgements", "j-2", {"kind": "split"}), ("assignments", "rec-2|holder", {})],
+    )
+
+
+def test_embedded_reopen_replays_merge_and_move_with_their_docs(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    merge_and_move_with_docs(store)
+    expected = dump(store)
+    assert set(expected["docs"]) == {"j-1", "j-2"}
+    # No close: both operations and their docs come back from the journal alone.
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
+    assert again.list_docs("assignments") == {"rec-2|holder": {}}
+    # And through a snapshot.
+    again.close()
+    third = EmbeddedStore(tmp_path / "store")
+    assert dump(third) == expected
+    assert third.list_docs("assignments") == {"rec-2|holder": {}}
+    third.close()
+
+
+def test_embedded_torn_merge_with_docs_loses_both(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    base_graph(store)
+    store.write(Batch(subjects=[org("S-A2", "华通建材")]))
+    expected = dump(store)
+    store.merge_subjects("S-A", "S-A2", docs=[("judgements", "j-1", {"kind": "confirm"})])
+    journal = tmp_path / "store" / JOURNAL
+    with journal.open("r+b") as fh:
+        fh.truncate(journal.stat().st_size - 5)  # a crash while the entry was written
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A2"}
+
+
+def test_embedded_replays_merge_and_move_entries_written_without_docs(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    from graph.store import embedded
+
+    # Entries journalled before merges and moves carried docs: ("M", a, b) and
+    # ("V", roles, from, subject, moved), appended to a live store's journal.
+    d = tmp_path / "store"
+    store = EmbeddedStore(d)
+    base_graph(store)
+    store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
+    seq = store.s.seq
+    p_l2 = person("P-L2", "李四")
+    entries = [
+        ("M", "S-A", "S-A2"),
+        ("V", [("rec-2", "holder")], "P-L", embedded._subject_tuple(p_l2), None),
+    ]
+    with (d / JOURNAL).open("ab") as fh:
+        for n, entry in enumerate(entries, start=seq + 1):
+            payload = embedded._pack((n, entry))
+            fh.write(struct.pack("<QI", len(payload), zlib.crc32(payload)))
+            fh.write(payload)
+    reference = EmbeddedStore(None)
+    base_graph(reference)
+    reference.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
+    reference.merge_subjects("S-A", "S-A2")
+    reference.move_mentions([("rec-2", "holder")], "P-L", p_l2)
+    assert dump(EmbeddedStore(d)) == dump(reference)
 
 
 def test_embedded_snapshot_plus_journal(tmp_path: Path) -> None:

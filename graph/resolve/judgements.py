@@ -109,15 +109,19 @@ def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None)
     }
     match = {"method": "judgement", "judgement": jid, "kind": "confirm", "by": by, "at": at}
     records = _rematched(store, merged.id, None, match)
-    store.merge_subjects(survivor.id, merged.id)
+    docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
+    docs += _close_review(store, sa.id, sb.id, "confirmed", jid)
+    docs += _close_review(store, a, b, "confirmed", jid)
+    # The merge and its judgement commit together: a crash can no longer leave
+    # a merge nobody recorded, nor a judgement whose merge never happened.
+    store.merge_subjects(survivor.id, merged.id, docs=docs)
     for rec in records:
         for m in rec.mentions:
             if m.subject_id == merged.id:
                 m.subject_id = survivor.id
-    docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
-    docs += _close_review(store, sa.id, sb.id, "confirmed", jid)
-    docs += _close_review(store, a, b, "confirmed", jid)
-    store.write(Batch(records=records, docs=docs))
+    # Only the match provenance of the mentions is written afterwards; a crash
+    # here loses that annotation, never the merge or the judgement.
+    store.write(Batch(records=records))
     return body
 
 
@@ -221,15 +225,19 @@ def split(
         "note": note,
     }
     match = {"method": "judgement", "judgement": jid, "kind": "split", "by": by, "at": at}
-    store.move_mentions(moving, source.id, new)
-    rewritten = _rematched(store, new_id, set(moving), match)
     docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
     docs += [
         (ASSIGNMENTS, f"{r}|{role}", {"subject_id": new_id, "judgement": jid, "by": by, "at": at})
         for r, role in moving
     ]
     docs.append((REJECTIONS, pair_id(source.id, new_id), {"judgement": jid, "by": by, "at": at}))
-    store.write(Batch(records=rewritten, docs=docs))
+    # The split commits with its judgement, assignments and rejection, so a
+    # reload after a crash never re-merges a split that was done.
+    store.move_mentions(moving, source.id, new, docs=docs)
+    # Read after the move: the mentions to annotate are the new subject's.
+    # As in confirm, only that annotation is a separate write.
+    rewritten = _rematched(store, new_id, set(moving), match)
+    store.write(Batch(records=rewritten))
     return body
 
 

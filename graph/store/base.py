@@ -61,6 +61,10 @@ def fold_subject(survivor: Subject, merged: Subject) -> None:
         survivor.attrs.setdefault(k, v)
 
 
+# (collection, id, body or None to delete)
+DocWrite = tuple[str, str, dict[str, Any] | None]
+
+
 @dataclass
 class Batch:
     """Everything one transaction writes: all of it is stored, or none."""
@@ -71,7 +75,7 @@ class Batch:
     records: list[SourceRecord] = field(default_factory=list)
     # (collection, id, body or None to delete): quarantine, judgements, review
     # candidates, load history, change log… kept in the same transaction.
-    docs: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    docs: list[DocWrite] = field(default_factory=list)
     # ids of relations / listings to delete (e.g. a record version that no
     # longer asserts them)
     delete_relations: list[str] = field(default_factory=list)
@@ -111,21 +115,34 @@ class GraphStore(Protocol):
         """Apply one batch in one transaction."""
         ...
 
-    def merge_subjects(self, survivor_id: str, merged_id: str) -> None:
+    def merge_subjects(
+        self, survivor_id: str, merged_id: str, docs: Iterable[DocWrite] = ()
+    ) -> None:
         """Fold ``merged_id`` into ``survivor_id`` in one transaction.
 
         Keys, names and missing attrs move to the survivor; relations, listings
         and record mentions are re-pointed; ``merged_id`` then redirects to the
         survivor (``resolve_ids``).
+
+        ``docs`` (as ``Batch.docs``) are written in the same transaction, so
+        that the judgement behind a merge is stored if and only if the merge
+        is. They are written also when the merge itself is a no-op (merged id
+        already gone, or equal to the survivor); an unknown survivor raises
+        and writes nothing.
         """
         ...
 
     def move_mentions(
-        self, record_roles: list[tuple[str, str]], from_id: str, to_subject: Subject
+        self,
+        record_roles: list[tuple[str, str]],
+        from_id: str,
+        to_subject: Subject,
+        docs: Iterable[DocWrite] = (),
     ) -> None:
         """Split: re-point the given (record id, role) mentions, and the relations and
         listings asserted only by those records, from ``from_id`` to ``to_subject``
-        (created if new), in one transaction."""
+        (created if new), in one transaction, with ``docs`` written in that same
+        transaction (an unknown ``from_id`` raises and writes nothing)."""
         ...
 
     # -- reader ------------------------------------------------------------

@@ -24,6 +24,10 @@ checkpoints SQLite (fsync) before writing the snapshot, so SQLite is never
 behind the snapshot. A torn journal tail (a crash mid-write) fails its length
 or CRC check and is cut off; SQLite never holds it, as it commits later.
 
+A merge or a split and the documents written with it (a judgement, its
+assignments, rejections and review status) are one journal entry, so a crash
+keeps both or neither.
+
 Readers and writers share one lock: a read sees the state before or after a
 write, never a half-applied batch.
 """
@@ -47,7 +51,13 @@ import networkx as nx
 
 from graph.errors import StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
-from graph.store.base import Batch, apply_subject_upsert, fold_subject, union_into
+from graph.store.base import (
+    Batch,
+    DocWrite,
+    apply_subject_upsert,
+    fold_subject,
+    union_into,
+)
 
 _HEADER = struct.Struct("<QI")
 SNAPSHOT = "graph.snapshot"
@@ -110,6 +120,12 @@ def _listing_tuple(x: Listing) -> tuple[Any, ...]:
         x.props,
         x.record_ids,
     )
+
+
+def _pack_docs(docs: Iterable[DocWrite]) -> list[tuple[str, str, bytes | None]]:
+    # Doc bodies are kept encoded in memory, in the journal and in the snapshot
+    # alike, so an entry's docs apply on replay exactly as they did live.
+    return [(c, i, None if body is None else _pack(body)) for c, i, body in docs]
 
 
 def _listing_from_blob(lid: str, blob: bytes) -> Listing:
@@ -758,13 +774,19 @@ class EmbeddedStore:
                 if sid not in known and sid not in nodes:
                     raise ValueError(f"listing {x.id} names unknown subject {sid}")
 
-    def merge_subjects(self, survivor_id: str, merged_id: str) -> None:
-        self._mutate(("merge", survivor_id, merged_id))
+    def merge_subjects(
+        self, survivor_id: str, merged_id: str, docs: Iterable[DocWrite] = ()
+    ) -> None:
+        self._mutate(("merge", survivor_id, merged_id, list(docs)))
 
     def move_mentions(
-        self, record_roles: list[tuple[str, str]], from_id: str, to_subject: Subject
+        self,
+        record_roles: list[tuple[str, str]],
+        from_id: str,
+        to_subject: Subject,
+        docs: Iterable[DocWrite] = (),
     ) -> None:
-        self._mutate(("move", record_roles, from_id, to_subject))
+        self._mutate(("move", record_roles, from_id, to_subject, list(docs)))
 
     def _apply_raw(self, op: tuple[Any, ...]) -> tuple[Any, ...]:
         """Apply an operation as callers give it; returns its journal entry."""
@@ -781,18 +803,27 @@ class EmbeddedStore:
                         (r.id, _record_blob(r), [m.subject_id for m in r.mentions])
                         for r in b.records
                     ],
-                    [(c, i, None if body is None else _pack(body)) for c, i, body in b.docs],
+                    _pack_docs(b.docs),
                     list(b.delete_relations),
                     list(b.delete_listings),
                 )
             )
         if kind == "clear":
             return self._apply_entry(("C",))
+        # Docs ride in the merge / move entry itself: one entry is one commit,
+        # so replay restores both or neither. They are appended only when
+        # given, so entries without them keep the shape written before docs
+        # existed (and those old entries replay through the same path).
+        # Legacy journal ops ("merge", a, b) / ("move", roles, from, to) have
+        # no docs element.
         if kind == "merge":
-            return self._apply_entry(("M", op[1], op[2]))
+            docs = _pack_docs(op[3]) if len(op) > 3 else []
+            return self._apply_entry(("M", op[1], op[2], *([docs] if docs else [])))
         if kind == "move":
             to: Subject = op[3]
-            return self._apply_entry(("V", list(op[1]), op[2], _subject_tuple(to), None))
+            docs = _pack_docs(op[4]) if len(op) > 4 else []
+            entry = ("V", list(op[1]), op[2], _subject_tuple(to), None)
+            return self._apply_entry((*entry, *([docs] if docs else [])))
         raise ValueError(f"unknown operation {kind}")  # pragma: no cover
 
     def _apply_entry(self, entry: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -809,10 +840,16 @@ class EmbeddedStore:
             return entry
         if kind == "M":
             self._apply_merge(entry[1], entry[2])
+            # After the merge: an unknown survivor raises before anything,
+            # docs included, is applied.
+            if len(entry) > 3:
+                self._apply_docs(entry[3])
             return entry
         if kind == "V":
             moved = self._apply_move(entry[1], entry[2], Subject(*entry[3]), entry[4])
-            return (*entry[:4], sorted(moved))
+            if len(entry) > 5:
+                self._apply_docs(entry[5])
+            return (*entry[:4], sorted(moved), *entry[5:])
         raise ValueError(f"unknown journal entry {kind}")  # pragma: no cover
 
     def _check_batch(self, entry: tuple[Any, ...]) -> None:
@@ -849,13 +886,16 @@ class EmbeddedStore:
             self._upsert_listing(Listing(*t))
         if records and self._live_records:
             self._rec.put(records)
+        self._apply_docs(docs)
+        return ("B", kept_subjects, kept_relations, *entry[3:])
+
+    def _apply_docs(self, docs: list[tuple[str, str, bytes | None]]) -> None:
         for coll, doc_id, body in docs:
             bucket = self.s.docs.setdefault(coll, {})
             if body is None:
                 bucket.pop(doc_id, None)
             else:
                 bucket[doc_id] = body
-        return ("B", kept_subjects, kept_relations, *entry[3:])
 
     # -- indexes -------------------------------------------------------------
     def _index_keys(self, sid: str, keys: Iterable[str]) -> None:
@@ -1396,6 +1436,7 @@ class EmbeddedStore:
 
 # Journal entries written before records moved to SQLite held the caller's
 # objects: ("batch", Batch), ("merge", a, b), ("move", roles, from, Subject), ("clear",).
+# Callers' ops now also carry docs: ("merge", a, b, docs), ("move", .., Subject, docs).
 _LEGACY_OPS = frozenset({"batch", "merge", "move", "clear"})
 
 __all__ = ["EmbeddedStore", "Mention"]

@@ -44,7 +44,13 @@ from neo4j.exceptions import (
 
 from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
-from graph.store.base import Batch, apply_subject_upsert, fold_subject, union_into
+from graph.store.base import (
+    Batch,
+    DocWrite,
+    apply_subject_upsert,
+    fold_subject,
+    union_into,
+)
 
 T = TypeVar("T")
 
@@ -611,9 +617,7 @@ class Neo4jStore:
         if rows:
             tx.run(Q_LINK_RECORDS, rows=rows).consume()
 
-    def _apply_docs(
-        self, tx: ManagedTransaction, docs: list[tuple[str, str, dict[str, Any] | None]]
-    ) -> None:
+    def _apply_docs(self, tx: ManagedTransaction, docs: list[DocWrite]) -> None:
         final: dict[str, tuple[str, str, dict[str, Any] | None]] = {}
         for coll, doc_id, body in docs:
             final[coll + DOC_SEP + doc_id] = (coll, doc_id, body)
@@ -634,10 +638,22 @@ class Neo4jStore:
             for row in tx.run(Q_RELS_TOUCHING, id=subject_id)
         ]
 
-    def merge_subjects(self, survivor_id: str, merged_id: str) -> None:
-        if survivor_id == merged_id:
+    def merge_subjects(
+        self, survivor_id: str, merged_id: str, docs: Iterable[DocWrite] = ()
+    ) -> None:
+        doc_list = list(docs)
+        if survivor_id == merged_id and not doc_list:
             return
-        self._write(lambda tx: self._merge(tx, survivor_id, merged_id))
+
+        def work(tx: ManagedTransaction) -> None:
+            # One unit of work: a retry re-runs both, and a raise (unknown
+            # survivor) rolls back both.
+            if survivor_id != merged_id:
+                self._merge(tx, survivor_id, merged_id)
+            if doc_list:
+                self._apply_docs(tx, doc_list)
+
+        self._write(work)
 
     def _merge(self, tx: ManagedTransaction, survivor_id: str, merged_id: str) -> None:
         found = self._fetch_subjects(tx, [survivor_id, merged_id])
@@ -692,9 +708,21 @@ class Neo4jStore:
         tx.run("MATCH (m:Subject {id: $m}) DETACH DELETE m", params).consume()
 
     def move_mentions(
-        self, record_roles: list[tuple[str, str]], from_id: str, to_subject: Subject
+        self,
+        record_roles: list[tuple[str, str]],
+        from_id: str,
+        to_subject: Subject,
+        docs: Iterable[DocWrite] = (),
     ) -> None:
-        self._write(lambda tx: self._move(tx, record_roles, from_id, to_subject))
+        doc_list = list(docs)
+
+        def work(tx: ManagedTransaction) -> None:
+            # As for a merge: the split and its docs commit or roll back together.
+            self._move(tx, record_roles, from_id, to_subject)
+            if doc_list:
+                self._apply_docs(tx, doc_list)
+
+        self._write(work)
 
     def _move(
         self,
