@@ -110,6 +110,13 @@ def _cyclic_gc_paused() -> Iterator[None]:
     create next to no reference cycles, and plain reference counting still
     frees everything else; collection resumes when the file is done. Loads are
     serialised (``load_lock``), so two loads never race on the switch.
+
+    With collection off, everything the load allocated is still in the young
+    generation, so the first collection after it walked all of it (~50 ms a
+    file at 5k enterprises, ~8 % of a city load). Freezing and unfreezing
+    moves those objects straight to the oldest generation instead, where the
+    next full collection looks at them, as it would have after they had
+    survived two young collections.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -117,6 +124,11 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # Only when nothing is frozen: unfreeze would release what a
+            # caller froze on purpose (before a fork, say).
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
