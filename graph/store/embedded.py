@@ -1275,31 +1275,26 @@ class EmbeddedStore:
     def listings_of(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        wanted = set(kinds) if kinds is not None else None
-        with self._lock:
-            ids: set[str] = set()
-            for sid in subject_ids:
-                ids.update(_post_get(self.s.listings_by_subject, sid))
-            return self._listings_sorted(ids, wanted)
+        return self._listings_via(self.s.listings_by_subject, subject_ids, kinds)
 
     def listings_by_number(
         self, numbers: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        wanted = set(kinds) if kinds is not None else None
-        with self._lock:
-            ids: set[str] = set()
-            for num in numbers:
-                ids.update(_post_get(self.s.listings_by_number, num))
-            return self._listings_sorted(ids, wanted)
+        return self._listings_via(self.s.listings_by_number, numbers, kinds)
 
     def listings_naming(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
+        return self._listings_via(self.s.listings_by_party, subject_ids, kinds)
+
+    def _listings_via(
+        self, index: Postings, keys: Iterable[str], kinds: Iterable[str] | None
+    ) -> list[Listing]:
         wanted = set(kinds) if kinds is not None else None
         with self._lock:
             ids: set[str] = set()
-            for sid in subject_ids:
-                ids.update(_post_get(self.s.listings_by_party, sid))
+            for key in keys:
+                ids.update(_post_get(index, key))
             return self._listings_sorted(ids, wanted)
 
     def _listings_sorted(self, ids: set[str], kinds: set[str] | None) -> list[Listing]:
