@@ -19,6 +19,7 @@ import json
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -316,24 +317,11 @@ def _calamine_table(name: str, sheet: Any) -> Table | None:
     # calamine may start the grid at the first used row and column rather than
     # at A1; openpyxl numbers rows from 1 and keeps leading empty columns.
     first_row = end[0] + 2 - len(grid)
-    header: list[str] | None = None
-    rows: list[list[object]] = []
-    lines: list[int] = []
-    for number, values in enumerate(grid, start=first_row):
-        cells: list[object] = [None] * (end[1] + 1 - len(values))
-        cells.extend([_calamine_cell(v) for v in values])
-        while cells and cells[-1] is None:
-            cells.pop()
-        if not cells:
-            continue
-        if header is None:
-            header = ["" if c is None else str(c) for c in cells]
-            continue
-        rows.append(cells)
-        lines.append(number)
-    if header is None:
-        return None
-    return Table(name, "xlsx", None, header, rows, lines, sheet=str(sheet.name))
+    numbered = (
+        (number, [None] * (end[1] + 1 - len(values)) + [_calamine_cell(v) for v in values])
+        for number, values in enumerate(grid, start=first_row)
+    )
+    return _grid_table(name, numbered, str(sheet.name))
 
 
 class _Unmatched(Exception):
@@ -365,11 +353,22 @@ def _corrupt(name: str, exc: Exception) -> FeedError:
 
 
 def _sheet_table(name: str, sheet: Any) -> Table | None:
+    numbered = (
+        (number, [None if _blank(v) else v for v in values])
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+    )
+    return _grid_table(name, numbered, str(sheet.title))
+
+
+def _grid_table(
+    name: str, numbered: Iterable[tuple[int, list[object]]], sheet: str
+) -> Table | None:
+    """A sheet's rows (number, cells) as a table: trailing empty cells and empty
+    rows dropped, the first non-empty row the header; None for an empty sheet."""
     header: list[str] | None = None
     rows: list[list[object]] = []
     lines: list[int] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [None if _blank(v) else v for v in values]
+    for number, cells in numbered:
         while cells and cells[-1] is None:
             cells.pop()
         if not cells:
@@ -381,7 +380,7 @@ def _sheet_table(name: str, sheet: Any) -> Table | None:
         lines.append(number)
     if header is None:
         return None
-    return Table(name, "xlsx", None, header, rows, lines, sheet=str(sheet.title))
+    return Table(name, "xlsx", None, header, rows, lines, sheet=sheet)
 
 
 def _blank(value: object) -> bool:

@@ -52,6 +52,20 @@ def apply_subject_upsert(cur: Subject, new: Subject) -> None:
         cur.type = new.type
 
 
+def first_upsert(new: Subject) -> Subject:
+    """The stored form of a subject upserted for the first time (lists deduplicated)."""
+    return Subject(
+        id=new.id,
+        type=new.type,
+        name=new.name,
+        names=list(dict.fromkeys(new.names)),
+        norm_names=list(dict.fromkeys(new.norm_names)),
+        keys=list(dict.fromkeys(new.keys)),
+        status=new.status,
+        attrs=dict(new.attrs),
+    )
+
+
 def fold_subject(survivor: Subject, merged: Subject) -> None:
     """What a merge moves onto the survivor: keys, names, and attrs it lacks."""
     union_into(survivor.keys, merged.keys)

@@ -55,6 +55,7 @@ from graph.store.base import (
     Batch,
     DocWrite,
     apply_subject_upsert,
+    first_upsert,
     fold_subject,
     union_into,
 )
@@ -929,16 +930,7 @@ class EmbeddedStore:
             self._index_keys(nd.id, cur.keys[n_keys:])
             self._index_grams(nd.id, cur.norm_names[len(old_norms) :], old_norms)
             return True
-        cur = Subject(
-            id=new.id,
-            type=new.type,
-            name=new.name,
-            names=list(dict.fromkeys(new.names)),
-            norm_names=list(dict.fromkeys(new.norm_names)),
-            keys=list(dict.fromkeys(new.keys)),
-            status=new.status,
-            attrs=new.attrs,
-        )
+        cur = first_upsert(new)
         g.add_node(new.id)
         nd = g._node[new.id]
         nd.id = new.id

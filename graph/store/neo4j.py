@@ -48,6 +48,7 @@ from graph.store.base import (
     Batch,
     DocWrite,
     apply_subject_upsert,
+    first_upsert,
     fold_subject,
     union_into,
 )
@@ -515,16 +516,7 @@ class Neo4jStore:
         for new in subjects:
             cur = final.get(new.id) or stored.get(new.id)
             if cur is None:
-                cur = Subject(
-                    id=new.id,
-                    type=new.type,
-                    name=new.name,
-                    names=list(dict.fromkeys(new.names)),
-                    norm_names=list(dict.fromkeys(new.norm_names)),
-                    keys=list(dict.fromkeys(new.keys)),
-                    status=new.status,
-                    attrs=dict(new.attrs),
-                )
+                cur = first_upsert(new)
                 created.append(new.id)
             else:
                 apply_subject_upsert(cur, new)
