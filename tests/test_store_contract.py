@@ -1618,3 +1618,24 @@ def test_both_stores_give_the_same_answers(
     for op in ops:
         assert apply(emb, op) == apply(neo, op), op
         assert answers(neo) == answers(emb), op
+
+
+def test_look_ups_of_many_ids_cross_read_chunks(store: GraphStore) -> None:
+    """A file's worth of keys (more than one Neo4j read chunk) in one call."""
+    n = 4_500
+    subjects = [
+        Subject(id=f"S-{i:05d}", type="organisation", name=f"企业{i}", keys=[f"org_code:K{i:08d}"])
+        for i in range(n)
+    ]
+    docs: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("quarantine", f"q{i:05d}", {"row": i}) for i in range(n)
+    ]
+    store.write(Batch(subjects=subjects, docs=docs))
+    keys = [f"org_code:K{i:08d}" for i in range(n)] + ["org_code:absent"]
+    found = store.find_by_keys(keys)
+    assert len(found) == n and found["org_code:K00004499"] == ["S-04499"]
+    assert "org_code:absent" not in found
+    ids = [s.id for s in subjects]
+    assert list(store.get_subjects(ids)) == ids
+    assert store.resolve_ids(ids) == {i: i for i in ids}
+    assert len(store.get_docs("quarantine", [f"q{i:05d}" for i in range(n)])) == n

@@ -54,6 +54,7 @@ from graph.store.base import (
 )
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 # Pages of iter_*: large enough to amortise a round trip, small enough that a
 # million subjects never sit in one result.
@@ -65,6 +66,8 @@ CLEAR_CHUNK = 10000
 # each name on its own, so the separator only has to keep the index a superset.
 SEARCH_SEP = "\u0000"
 DOC_SEP = "\u001f"
+# Ids per read of a many-id look-up (see _read_in_chunks).
+READ_CHUNK = 2000
 
 SCHEMA = (
     "CREATE CONSTRAINT subject_id IF NOT EXISTS FOR (s:Subject) REQUIRE s.id IS UNIQUE",
@@ -398,6 +401,18 @@ class Neo4jStore:
     def _read(self, work: Callable[[ManagedTransaction], T]) -> T:
         self._ensure_schema()
         return self._session_run(work, write=False, timeout=self.timeout_s)
+
+    def _read_in_chunks(
+        self,
+        items: list[str],
+        work_for: Callable[[list[str]], Callable[[ManagedTransaction], dict[str, V]]],
+    ) -> dict[str, V]:
+        """A look-up of many ids (every key of a 10,000-row file) as several
+        short reads, so none of them runs into the query timeout."""
+        found: dict[str, V] = {}
+        for start in range(0, len(items), READ_CHUNK):
+            found.update(self._read(work_for(items[start : start + READ_CHUNK])))
+        return found
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         self._ensure_schema()
@@ -796,7 +811,9 @@ class Neo4jStore:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        found = self._read(lambda tx: self._fetch_subjects(tx, wanted))
+        found = self._read_in_chunks(
+            wanted, lambda chunk: lambda tx: self._fetch_subjects(tx, chunk)
+        )
         return {i: found[i] for i in wanted if i in found}
 
     def resolve_ids(self, ids: Iterable[str]) -> dict[str, str]:
@@ -804,15 +821,18 @@ class Neo4jStore:
         if not wanted:
             return {}
 
-        def work(tx: ManagedTransaction) -> dict[str, str]:
-            result = tx.run(
-                "UNWIND $ids AS i OPTIONAL MATCH (r:Redirect {from: i}) "
-                "WITH i, coalesce(r.to, i) AS t MATCH (:Subject {id: t}) RETURN i, t",
-                ids=wanted,
-            )
-            return {row["i"]: row["t"] for row in result}
+        def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, str]]:
+            def work(tx: ManagedTransaction) -> dict[str, str]:
+                result = tx.run(
+                    "UNWIND $ids AS i OPTIONAL MATCH (r:Redirect {from: i}) "
+                    "WITH i, coalesce(r.to, i) AS t MATCH (:Subject {id: t}) RETURN i, t",
+                    ids=chunk,
+                )
+                return {row["i"]: row["t"] for row in result}
 
-        found = self._read(work)
+            return work
+
+        found = self._read_in_chunks(wanted, work_for)
         return {i: found[i] for i in wanted if i in found}
 
     def find_by_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
@@ -820,15 +840,18 @@ class Neo4jStore:
         if not wanted:
             return {}
 
-        def work(tx: ManagedTransaction) -> dict[str, list[str]]:
-            result = tx.run(
-                "UNWIND $keys AS kv MATCH (:Key {value: kv})-[:IDENTIFIES]->(s:Subject) "
-                "RETURN kv, collect(DISTINCT s.id) AS ids",
-                keys=wanted,
-            )
-            return {row["kv"]: sorted(row["ids"]) for row in result}
+        def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, list[str]]]:
+            def work(tx: ManagedTransaction) -> dict[str, list[str]]:
+                result = tx.run(
+                    "UNWIND $keys AS kv MATCH (:Key {value: kv})-[:IDENTIFIES]->(s:Subject) "
+                    "RETURN kv, collect(DISTINCT s.id) AS ids",
+                    keys=chunk,
+                )
+                return {row["kv"]: sorted(row["ids"]) for row in result}
 
-        found = self._read(work)
+            return work
+
+        found = self._read_in_chunks(wanted, work_for)
         return {k: found[k] for k in wanted if k in found}
 
     def relations_of(
@@ -938,11 +961,14 @@ class Neo4jStore:
         if not wanted:
             return {}
 
-        def work(tx: ManagedTransaction) -> dict[str, SourceRecord]:
-            result = tx.run("MATCH (r:Record) WHERE r.id IN $ids RETURN r {.*} AS r", ids=wanted)
-            return {row["r"]["id"]: _record(row["r"]) for row in result}
+        def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, SourceRecord]]:
+            def work(tx: ManagedTransaction) -> dict[str, SourceRecord]:
+                result = tx.run("MATCH (r:Record) WHERE r.id IN $ids RETURN r {.*} AS r", ids=chunk)
+                return {row["r"]["id"]: _record(row["r"]) for row in result}
 
-        found = self._read(work)
+            return work
+
+        found = self._read_in_chunks(wanted, work_for)
         return {i: found[i] for i in wanted if i in found}
 
     def records_of(self, subject_id: str) -> list[SourceRecord]:
@@ -1028,16 +1054,20 @@ class Neo4jStore:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        uids = [collection + DOC_SEP + i for i in wanted]
 
-        def work(tx: ManagedTransaction) -> dict[str, dict[str, Any]]:
-            result = tx.run(
-                "MATCH (d:Doc) WHERE d.uid IN $uids RETURN d.id AS id, d.body_json AS b",
-                uids=uids,
-            )
-            return {row["id"]: json.loads(row["b"]) for row in result}
+        def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, dict[str, Any]]]:
+            uids = [collection + DOC_SEP + i for i in chunk]
 
-        found = self._read(work)
+            def work(tx: ManagedTransaction) -> dict[str, dict[str, Any]]:
+                result = tx.run(
+                    "MATCH (d:Doc) WHERE d.uid IN $uids RETURN d.id AS id, d.body_json AS b",
+                    uids=uids,
+                )
+                return {row["id"]: json.loads(row["b"]) for row in result}
+
+            return work
+
+        found = self._read_in_chunks(wanted, work_for)
         return {i: found[i] for i in wanted if i in found}
 
     def list_docs(self, collection: str) -> dict[str, dict[str, Any]]:
