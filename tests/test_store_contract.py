@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
+from conftest import NEO4J_PASSWORD, NEO4J_URI, crash, open_neo4j
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import Batch, GraphStore
-from graph.store.embedded import JOURNAL, RECORDS, EmbeddedStore
+from graph.store.embedded import JOURNAL, JOURNAL_MAGIC, RECORDS, EmbeddedStore
 
 ORG = "organisation"
 PERSON = "person"
@@ -1075,7 +1075,8 @@ def test_embedded_reopen_after_close_uses_snapshot(tmp_path: Path) -> None:
     scenario(store)
     expected = dump(store)
     store.close()
-    assert (tmp_path / "store" / JOURNAL).stat().st_size == 0  # folded into the snapshot
+    # folded into the snapshot: a new journal holds its header only
+    assert (tmp_path / "store" / JOURNAL).read_bytes() == JOURNAL_MAGIC
     again = EmbeddedStore(tmp_path / "store")
     assert dump(again) == expected
     assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
@@ -1088,6 +1089,7 @@ def test_embedded_reopen_without_close_replays_journal(tmp_path: Path) -> None:
     scenario(store)
     expected = dump(store)
     # No close: as after a crash, the state is in the journal only.
+    crash(store)
     again = EmbeddedStore(tmp_path / "store")
     assert dump(again) == expected
     assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
@@ -1105,7 +1107,8 @@ def test_embedded_reopen_keeps_listings_naming(tmp_path: Path) -> None:
     store.write(Batch(delete_listings=["L-P2"]))
     expected = {sid: naming(store, [sid]) for sid in ("P-Z", "P-Z2", "P-L")}
     assert expected == {"P-Z": [], "P-Z2": ["L-P1"], "P-L": ["L-P1"]}
-    replayed = EmbeddedStore(tmp_path / "store")  # no close: snapshot + journal replay
+    # A reader beside the live writer: snapshot + journal replay.
+    replayed = EmbeddedStore(tmp_path / "store", read_only=True)
     assert {sid: naming(replayed, [sid]) for sid in expected} == expected
     replayed.close()
     store.close()
@@ -1133,6 +1136,7 @@ def test_embedded_reopen_replays_merge_and_move_with_their_docs(tmp_path: Path) 
     expected = dump(store)
     assert set(expected["docs"]) == {"j-1", "j-2"}
     # No close: both operations and their docs come back from the journal alone.
+    crash(store)
     again = EmbeddedStore(tmp_path / "store")
     assert dump(again) == expected
     assert again.resolve_ids(["S-A2"]) == {"S-A2": "S-A"}
@@ -1151,6 +1155,7 @@ def test_embedded_torn_merge_with_docs_loses_both(tmp_path: Path) -> None:
     store.write(Batch(subjects=[org("S-A2", "华通建材")]))
     expected = dump(store)
     store.merge_subjects("S-A", "S-A2", docs=[("judgements", "j-1", {"kind": "confirm"})])
+    crash(store)
     journal = tmp_path / "store" / JOURNAL
     with journal.open("r+b") as fh:
         fh.truncate(journal.stat().st_size - 5)  # a crash while the entry was written
@@ -1172,6 +1177,7 @@ def test_embedded_replays_merge_and_move_entries_written_without_docs(tmp_path: 
     base_graph(store)
     store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
     seq = store.s.seq
+    crash(store)
     p_l2 = person("P-L2", "李四")
     entries = [
         ("M", "S-A", "S-A2"),
@@ -1196,6 +1202,7 @@ def test_embedded_snapshot_plus_journal(tmp_path: Path) -> None:
     store.compact()
     store.write(listings_batch())
     expected = dump(store)
+    crash(store)
     assert dump(EmbeddedStore(tmp_path / "store")) == expected
 
 
@@ -1206,6 +1213,7 @@ def test_embedded_torn_journal_tail_is_dropped(tmp_path: Path) -> None:
     journal = tmp_path / "store" / JOURNAL
     good_size = journal.stat().st_size
     store.write(listings_batch())
+    crash(store)
     with journal.open("r+b") as fh:
         fh.truncate(journal.stat().st_size - 5)  # a crash in the middle of the last entry
     again = EmbeddedStore(tmp_path / "store")
@@ -1213,6 +1221,7 @@ def test_embedded_torn_journal_tail_is_dropped(tmp_path: Path) -> None:
     assert journal.stat().st_size == good_size  # the torn bytes are cut off
     # Writes after recovery append to a clean journal and survive the next replay.
     again.write(Batch(subjects=[org("S-N", "新公司")]))
+    crash(again)
     third = EmbeddedStore(tmp_path / "store")
     assert [s.id for s in third.iter_subjects()] == ["P-L", "P-Z", "S-A", "S-B", "S-N"]
     assert third.listings_of(["S-A"]) == []
@@ -1262,6 +1271,7 @@ def test_embedded_sqlite_behind_the_journal_is_caught_up(tmp_path: Path) -> None
     store._rec.db.execute("DELETE FROM record")
     store._rec.db.execute("DELETE FROM mention")
     store._rec.db.execute("UPDATE meta SET v = 0")
+    crash(store)
     again = EmbeddedStore(tmp_path / "store")
     assert dump(again) == expected
     assert again.get_records(["rec-2"])["rec-2"].mentions[2].subject_id == "P-L2"
@@ -1279,44 +1289,115 @@ def test_embedded_lost_record_file_is_refused(tmp_path: Path) -> None:
         EmbeddedStore(tmp_path / "store")
 
 
-def test_embedded_reads_legacy_snapshot_and_journal(tmp_path: Path) -> None:
+class _RunsCode:
+    """Unpickled, this would create ``marker``: proof that a file ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def _chunk(obj: Any) -> bytes:
+    import struct
+    import zlib
+
+    import msgpack
+
+    payload = msgpack.packb(obj, use_bin_type=True)
+    return struct.pack("<QI", len(payload), zlib.crc32(payload)) + payload
+
+
+def test_embedded_store_files_run_no_code_and_old_formats_are_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    import marshal
     import pickle
     import struct
     import zlib
 
-    import networkx as nx
-
-    from graph.store import embedded
-
-    # The format before records moved to SQLite: a pickled state of plain
-    # objects, and journal entries holding the caller's Batch.
-    reference = EmbeddedStore(None)
-    base_graph(reference)
-    g = nx.MultiDiGraph()
-    for subj in reference.iter_subjects():
-        g.add_node(subj.id, s=subj)
-    for r in reference.iter_relations():
-        g.add_edge(r.source, r.target, key=r.id, r=r)
-    records = {r.id: r for sid in ["S-A", "S-B", "P-Z", "P-L"] for r in reference.records_of(sid)}
-    old = object.__new__(embedded._State)
-    old.__dict__.update(
-        graph=g, listings={}, records=records, redirects={}, docs={"judgements": {"j": {"v": 1}}}
-    )
-    old.seq = 1
-    d = tmp_path / "store"
+    marker = tmp_path / "ran"
+    # A pickled snapshot (the oldest format), a CLSNAP2 one (marshal chunks),
+    # and a journal of pickled or marshalled entries without the new header.
+    old_snapshots = [
+        pickle.dumps(_RunsCode(marker), protocol=5),
+        b"CLSNAP2\n" + marshal.dumps(("meta", 1)),
+    ]
+    payload = pickle.dumps((1, ("batch", _RunsCode(marker))), protocol=5)
+    old_journal = struct.pack("<QI", len(payload), zlib.crc32(payload)) + payload
+    for i, snap in enumerate(old_snapshots):
+        d = tmp_path / f"s{i}"
+        d.mkdir()
+        (d / "graph.snapshot").write_bytes(snap)
+        with pytest.raises(StoreUnavailable, match=r"graph\.snapshot .*earlier creditlink"):
+            EmbeddedStore(d)
+        with pytest.raises(StoreUnavailable, match=r"graph\.snapshot"):
+            EmbeddedStore(d, read_only=True)
+    d = tmp_path / "j"
     d.mkdir()
-    (d / "graph.snapshot").write_bytes(pickle.dumps(old, protocol=5))
-    payload = pickle.dumps((2, ("batch", listings_batch())), protocol=5)
-    header = struct.pack("<QI", len(payload), zlib.crc32(payload))
-    (d / JOURNAL).write_bytes(header + payload)
-    reference.write(listings_batch())
-    reference.write(Batch(docs=[("judgements", "j", {"v": 1})]))
-    expected = dump(reference)
-    store = EmbeddedStore(d)
-    assert dump(store) == expected
-    assert (d / JOURNAL).stat().st_size == 0  # rewritten in the current format at once
-    store.write(Batch(subjects=[org("S-N", "新公司")]))
-    assert dump(EmbeddedStore(d))["counts"]["subjects"] == 5
+    (d / JOURNAL).write_bytes(old_journal)
+    with pytest.raises(StoreUnavailable, match=r"graph\.journal .*earlier creditlink"):
+        EmbeddedStore(d)
+    assert not marker.exists(), "a store file ran code"
+
+
+def _crafted_snapshots() -> list[bytes]:
+    magic = b"CLSNAP3\n"
+    meta = _chunk(["meta", 0])
+    end = _chunk(["end", 0])
+    import msgpack
+
+    nested = b"\x91" * 100_000 + b"\xc0"
+    return [
+        magic + b"\x00" * 5,  # a torn header
+        magic + meta,  # no end marker
+        magic + meta + _chunk(["nodes", [["S-x", 5]]]) + end,  # a node that is no blob
+        magic + meta + _chunk(["nodes", [["S-x", b"\xc1"]]]) + end,  # a blob that is no data
+        magic + meta + _chunk(["nodes", [["S-x", msgpack.packb([1, 2])]]]) + end,
+        magic + meta + _chunk(["edges", [["R", "S-a", "S-b", "x", b""]]]) + end,
+        magic + meta + _chunk(["docs", [["c", "d", msgpack.packb([1])]]]) + end,
+        magic + meta + _chunk(["redirects", [[1, 2]]]) + end,
+        magic + meta + _chunk(["bogus", []]) + end,
+        magic + meta + _chunk(["meta", "x"]) + end,
+        # a length far beyond the file, and a nesting deeper than any decoder stack
+        magic + b"\xff" * 8 + b"\x00" * 4,
+        magic + _chunk_raw(nested) + end,
+        # an integer of 100,000 digits in an extension value
+        magic + _chunk_raw(msgpack.packb(["meta", msgpack.ExtType(5, b"9" * 100_000)])) + end,
+    ]
+
+
+def _chunk_raw(payload: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack("<QI", len(payload), zlib.crc32(payload)) + payload
+
+
+def test_embedded_crafted_snapshot_is_a_clean_error(tmp_path: Path) -> None:
+    for i, data in enumerate(_crafted_snapshots()):
+        d = tmp_path / f"c{i}"
+        d.mkdir()
+        (d / "graph.snapshot").write_bytes(data)
+        for read_only in (False, True):
+            with pytest.raises(StoreUnavailable, match=r"graph\.snapshot"):
+                EmbeddedStore(d, read_only=read_only)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=st.binary(max_size=200))
+def test_embedded_crafted_journal_entry_loads_or_is_a_clean_error(payload: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / JOURNAL).write_bytes(JOURNAL_MAGIC + _chunk_raw(payload))
+        try:
+            store = EmbeddedStore(d)
+        except StoreUnavailable:
+            return
+        store.close()
 
 
 def test_embedded_nx_graph_gives_subjects_and_relations(tmp_path: Path) -> None:
