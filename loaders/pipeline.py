@@ -56,6 +56,7 @@ from loaders.mapping import (
     mappings,
 )
 from loaders.readers import Table, read_table
+from loaders.xlsx import XlsxLimits
 
 QUARANTINE = "quarantine"
 REVIEW = "review"
@@ -181,6 +182,16 @@ class _Plan:
     header: list[str]
     # (field, position in the row or None, header shown in errors, column)
     columns: list[tuple[str, int | None, str, Column]]
+    # (start field, end field) of the periods the mapping declares
+    periods: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _periods(mapping: FeedMapping) -> list[tuple[str, str]]:
+    """The (start, end) date fields of every validity period the mapping reads."""
+    pairs = [(r.valid_from, r.valid_to) for r in mapping.relations]
+    if mapping.listing is not None:
+        pairs += [(start, mapping.listing.end) for start in mapping.listing.start]
+    return list(dict.fromkeys((a, b) for a, b in pairs if a and b))
 
 
 def _plan(mapping: FeedMapping, table: Table, index: dict[str, int]) -> _Plan:
@@ -188,7 +199,7 @@ def _plan(mapping: FeedMapping, table: Table, index: dict[str, int]) -> _Plan:
         (name, index.get(name), table.header[index[name]] if name in index else col.headers[0], col)
         for name, col in mapping.columns.items()
     ]
-    return _Plan(list(table.header), columns)
+    return _Plan(list(table.header), columns, _periods(mapping))
 
 
 def _clean_row(plan: _Plan, number: int, cells: list[object], json_cells: list[object]) -> _Row:
@@ -237,6 +248,12 @@ def _clean_row(plan: _Plan, number: int, cells: list[object], json_cells: list[o
             if col.type == "date" or col.required:
                 raise _RowError(column_header, f"bad_{col.type}: {exc}", raw) from exc
             warnings.append(f"{name}:bad_{col.type}")
+    for start, end in plan.periods:
+        # A period that ends before it starts holds on no day: whatever it
+        # asserts (a guarantee, a listing) is never in force. Kept as sent,
+        # and said in the load report rather than vanishing without a word.
+        if fields.get(start) and fields.get(end) and str(fields[end]) < str(fields[start]):
+            warnings.append(f"{end}:end_before_start")
     return _Row(number, values, fields, identifiers, warnings)
 
 
@@ -290,10 +307,19 @@ class FileLoader:
         self.store = store
         self.settings = settings
         self.resolver = resolver or Resolver(store, settings)
+        # The store's generation after this loader's last load (see load()).
+        self._generation: str | None = None
 
     def load(self, path: Path, kind: str | None = None) -> LoadReport:
         with load_lock(self.settings.data_dir), _cyclic_gc_paused():
-            return self._load(path, kind)
+            # Someone else wrote since this loader's last load (another process
+            # on Neo4j, which serves many writers): the resolver's name index
+            # would miss their subjects and create them again.
+            if self.store.generation() != self._generation:
+                self.resolver.invalidate()
+            report = self._load(path, kind)
+            self._generation = self.store.generation()
+            return report
 
     def _load(self, path: Path, kind: str | None) -> LoadReport:
         name = path.name
@@ -308,7 +334,9 @@ class FileLoader:
         mapping = mappings().get(kind)
         if mapping is None:
             raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
-        table = read_table(path, max_cell_chars=self.settings.max_cell_chars)
+        table = read_table(
+            path, max_cell_chars=self.settings.max_cell_chars, xlsx=xlsx_limits(self.settings)
+        )
         index = mapping.match_header(table.header, name)
         report = LoadReport(file=name, kind=kind, encoding=table.encoding, format=table.format)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -723,6 +751,15 @@ def _fits(ident: Identifier, ptype: str | None) -> bool:
     if ptype == ORGANISATION:
         return ident.kind in ("uscc", "org_code", "reg_no")
     return True
+
+
+def xlsx_limits(settings: Settings) -> XlsxLimits:
+    return XlsxLimits(
+        max_cells=settings.max_sheet_cells,
+        max_unpacked=settings.max_xlsx_unpacked_bytes,
+        max_ratio=settings.max_xlsx_ratio,
+        memory_mb=settings.xlsx_memory_mb,
+    )
 
 
 def rid_digest(ids: list[str]) -> str:
