@@ -7,10 +7,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.audit import AuditLog, AuditMiddleware, BodyLimitMiddleware, TimeoutMiddleware
+from api.audit import (
+    AccessLogMiddleware,
+    AuditLog,
+    AuditMiddleware,
+    BodyLimitMiddleware,
+    TimeoutMiddleware,
+)
 from api.deps import MaskingJSONResponse
 from api.errors import install_error_handlers
 from api.keys import KeyStore
+from api.limits import WorkPool
+from api.oracle import MissQuota
 from api.routers import audit, graph, health, loads, measures, search, subjects
 from api.routers import quality as quality_router
 from api.routers import review as review_router
@@ -44,6 +52,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             if own:
                 app.state.store.close()
             app.state.audit.close()
+            app.state.heavy_pool.shutdown()
 
     app = FastAPI(
         title="creditlink",
@@ -57,12 +66,26 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     if store is not None:
         app.state.store = store
     app.state.audit = AuditLog(settings.data_dir / "audit")
+    app.state.heavy_pool = WorkPool(settings.heavy_workers, settings.heavy_queue)
+    app.state.id_misses = MissQuota(settings.id_miss_quota_per_hour)
     install_error_handlers(app)
     # Every endpoint, whichever router adds it, passes these (last added is
-    # outermost): the audit sees the final status, including 413 and 504.
+    # outermost): the audit sees the final status, including 413 and 504, and
+    # the access log every request.
     app.add_middleware(TimeoutMiddleware, timeout_s=settings.query_timeout_s)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(AuditMiddleware, audit=app.state.audit, keys=app.state.keys)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_upload_bytes,
+        max_json_bytes=settings.max_json_bytes,
+    )
+    app.add_middleware(
+        AuditMiddleware,
+        audit=app.state.audit,
+        keys=app.state.keys,
+        max_json_bytes=settings.max_json_bytes,
+        max_subjects=settings.max_batch + 16,
+    )
+    app.add_middleware(AccessLogMiddleware)
     app.include_router(health.router)
     # /subjects/search before /subjects/{key}, which would otherwise take "search" as a key
     app.include_router(search.router)

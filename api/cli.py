@@ -22,14 +22,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.audit import uvicorn_log_config
+    from graph.store import open_store
 
     settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level="info",
-    )
+    # Opened here, before the server starts, so that a store another process
+    # writes to (the embedded store's writer lock) is a one-line refusal naming
+    # that process, not a traceback from the server's start-up.
+    store = open_store(settings)
+    try:
+        uvicorn.run(
+            create_app(settings, store=store),
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            log_level="info",
+            # uvicorn's access log prints request paths and query strings as
+            # sent (full ID numbers, keys in ?key=); the app logs its own
+            # masked access line instead (api.audit.AccessLogMiddleware).
+            access_log=False,
+            log_config=uvicorn_log_config(),
+        )
+    finally:
+        store.close()
     return 0
 
 

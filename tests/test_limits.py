@@ -29,7 +29,9 @@ CAPPED = re.compile(r"^(limit|page_size|size|depth|max_depth|max_nodes|nodes|bat
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", max_upload_bytes=1000, query_timeout_s=0.5)
+    return Settings(
+        data_dir=tmp_path / "data", max_upload_bytes=1000, max_json_bytes=1000, query_timeout_s=0.5
+    )
 
 
 @pytest.fixture

@@ -425,7 +425,14 @@ def test_an_analyst_sees_masked_id_numbers(page: Any, site: Site) -> None:
     assert "*" not in full  # the investigator's API answer is unmasked
 
     enter_key(page, site.analyst)
-    results = search(page, full)
+    # A full number is no look-up key for a role that sees masked numbers (it
+    # would tell which of a masked number's candidates exists): refused.
+    page.fill(tid("search-input"), full)
+    page.click(tid("search-button"))
+    expect(page.locator(tid("error-message"))).to_contain_text("403")
+    assert full not in page.content()
+    # The subject id finds the person, whose card shows the masked number.
+    results = search(page, person["id"])
     assert results.first.get_attribute("data-id") == person["id"]
     card = open_card(page, person["id"])
     keys = card.locator(tid("subject-keys")).inner_text()

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
 from api.params import SUBJECT_KEY
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import get_subject
@@ -62,6 +63,7 @@ def edge_view(rel: Relation) -> dict[str, Any]:
         "`max_nodes` subjects are returned (nearest first); `truncated` says the cap cut."
     ),
 )
+@heavy
 def get_neighbors(
     key: str = SUBJECT_KEY,
     depth: int = Query(1, ge=1, description="hops (≤ max_depth)"),
@@ -96,6 +98,7 @@ def get_neighbors(
         "points (`forward`: from the earlier node to the later one)."
     ),
 )
+@heavy
 def get_paths(
     from_: str = Query(..., alias="from", min_length=1, max_length=200, examples=["S-a"]),
     to: str = Query(..., min_length=1, max_length=200, examples=["S-b"]),

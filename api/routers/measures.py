@@ -12,10 +12,13 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
+from api.oracle import conceal_id_checks, is_full_id_number
 from api.params import SUBJECT_KEY
+from api.roles import allowed
 from api.routers.search import check_page, resolve_names
 from graph.control import controllers_of
-from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from graph.lookup import candidate_keys, get_subject
 from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
@@ -108,6 +111,7 @@ def _measures_for(
         }
     },
 )
+@heavy
 def get_measures(
     key: str = SUBJECT_KEY,
     as_of: str | None = AS_OF,
@@ -172,10 +176,21 @@ CHECK_EXAMPLE = {
 }
 
 
-def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
+def _resolve(
+    store: GraphStore, inputs: list[str], principal: Principal
+) -> dict[str, dict[str, Any]]:
     """input -> {"ids": [...], "how": key|name|unknown_key|not_found|name_too_common},
     batched per kind: one call for ids, one for keys, one search per distinct
-    normalised name (api.routers.search.resolve_names)."""
+    normalised name (api.routers.search.resolve_names). Full ID numbers follow
+    api.oracle: refused for roles without ``check_id_numbers``, and a masked
+    caller's unmatched ones are charged to its quota before anything is answered."""
+    id_inputs = [t for t in inputs if is_full_id_number(t)]
+    if id_inputs and not allowed(principal.role, "check_id_numbers"):
+        raise Forbidden(
+            f"the role {principal.role!r} may not check subjects by full ID number",
+            role=principal.role,
+            permission="check_id_numbers",
+        )
     out: dict[str, dict[str, Any]] = {}
     direct = store.resolve_ids(inputs)
     keys: dict[str, list[str]] = {}
@@ -192,6 +207,7 @@ def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
         for text, cands in keys.items():
             ids = next((found[k] for k in cands if found.get(k)), [])
             out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
+        principal.charge_id_misses(sum(1 for t in id_inputs if not out.get(t, {}).get("ids")))
     for text, match in resolve_names(store, names).items():
         if match.capped and len(match.ids) < 2:
             # Too many names contain this one to be sure nobody else bears it: a
@@ -214,6 +230,7 @@ def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
         "with a fixed number of store round trips."
     ),
 )
+@heavy
 def post_checks(
     body: CheckRequest = Body(..., openapi_examples={"procurement": {"value": CHECK_EXAMPLE}}),  # noqa: B008
     store: GraphStore = Depends(get_store),  # noqa: B008
@@ -230,7 +247,7 @@ def post_checks(
     book = rulebook()
     scenario = book.scenarios[body.scenario]
     inputs = list(dict.fromkeys(body.subjects))
-    resolved = _resolve(store, inputs)
+    resolved = _resolve(store, inputs, principal)
     ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
     by_subject = _measures_for(store, ids, day, settings)
     subjects: dict[str, Subject] = store.get_subjects(ids) if ids else {}
@@ -283,6 +300,7 @@ def post_checks(
             flags=[m.to_dict() for m in flags],
         )
         results.append(entry)
+    conceal_id_checks(principal.sees_id_numbers, body.subjects, results)
     counts = {
         k: sum(1 for e in results if e["result"] == k) for k in ("clear", "restricted", "review")
     }
@@ -441,6 +459,7 @@ def _parse_time(value: str, name: str = "since") -> datetime:
         "`now` to poll without gaps."
     ),
 )
+@heavy
 def get_changes(
     since: str = Query(..., max_length=40, examples=["2024-06-01T00:00:00+08:00"]),
     limit: int | None = Query(None, ge=1, description="page size (default and cap: max_page_size)"),

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from rapidfuzz import fuzz
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import find_subject_ids
 from graph.privacy import mask_error_payload
@@ -127,6 +128,7 @@ def check_page(limit: int, offset: int, settings: Settings) -> None:
         }
     },
 )
+@heavy
 def search_subjects(
     q: str = Query(
         ..., min_length=1, max_length=200, description="key or name", examples=["华通建材"]
