@@ -270,6 +270,15 @@ def _body_keys_nested(value: Any) -> Iterator[str]:
         yield from _body_keys(value)
 
 
+def _check_keys(body: Any) -> Iterator[str]:
+    """What a check looks up: exactly its ``subjects`` (as the handler reads them,
+    other fields ignored however large), or any key-like field of another shape."""
+    if isinstance(body, dict) and isinstance(body.get("subjects"), list):
+        yield from (s for s in body["subjects"] if isinstance(s, str))
+    else:
+        yield from _body_keys(body)
+
+
 def subjects_asked(scope: Scope, endpoint: str | None, body: bytes | None) -> list[str]:
     keys: list[str] = []
     for value in (scope.get("path_params") or {}).values():
@@ -281,7 +290,7 @@ def subjects_asked(scope: Scope, endpoint: str | None, body: bytes | None) -> li
                 keys.append(value)
     if body and scope.get("method") == "POST" and endpoint and endpoint.endswith("/checks"):
         with contextlib.suppress(ValueError, RecursionError):
-            keys.extend(_body_keys(json.loads(body)))
+            keys.extend(_check_keys(json.loads(body)))
     return list(dict.fromkeys(k.strip() for k in keys if isinstance(k, str) and k.strip()))
 
 

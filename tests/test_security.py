@@ -317,9 +317,12 @@ def test_masked_roles_cannot_use_a_full_id_number_as_an_oracle(
         # one answer per route, the same for a known, an unknown and a legacy number
         assert len(bodies) == 7, bodies
     # Names and subject ids still work; investigators look up by number.
-    assert client.get("/subjects/search", params={"q": "王伟"}, headers=headers["analyst"]).json()[
-        "total"
-    ] == 1
+    assert (
+        client.get("/subjects/search", params={"q": "王伟"}, headers=headers["analyst"]).json()[
+            "total"
+        ]
+        == 1
+    )
     r = client.get(f"/subjects/{PERSON_ID15}", headers=headers["investigator"])
     assert r.status_code == 200 and r.json()["id"] == "S-person"
 

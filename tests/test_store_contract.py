@@ -1058,6 +1058,39 @@ def test_closed_store_is_unavailable(store: GraphStore) -> None:
         store.write(Batch(subjects=[org("S-A", "甲")]))
 
 
+def test_generation_changes_with_every_committed_write_whoever_writes(
+    store: GraphStore, store_kind: str, tmp_path: Path
+) -> None:
+    # Another process's view of the same store: a reader of the embedded
+    # store's files, another driver for Neo4j.
+    other = (
+        EmbeddedStore(tmp_path / "store", read_only=True)
+        if store_kind == "embedded"
+        else open_neo4j()
+    )
+    try:
+
+        def generations() -> tuple[str, str]:
+            return store.generation(), other.generation()
+
+        seen = [generations()]
+        assert generations() == seen[0]
+        base_graph(store)
+        seen.append(generations())
+        store.get_subjects(["S-A"])
+        store.records_of("S-A")
+        assert generations() == seen[-1]  # reads change nothing
+        store.merge_subjects("S-A", "S-B")
+        seen.append(generations())
+        store.clear()
+        seen.append(generations())
+        for view in (0, 1):  # each view: a new value per write, never an old one again
+            values = [g[view] for g in seen]
+            assert len(set(values)) == len(values), values
+    finally:
+        other.close()
+
+
 # -- embedded only: durability on disk --------------------------------------------
 
 
@@ -1068,6 +1101,117 @@ def scenario(store: GraphStore) -> None:
     store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
     store.merge_subjects("S-A", "S-A2")
     store.move_mentions([("rec-2", "holder")], "P-L", person("P-L2", "李四"))
+
+
+def test_embedded_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    import os
+
+    from graph.errors import StoreBusy
+
+    first = EmbeddedStore(tmp_path / "store")
+    base_graph(first)
+    with pytest.raises(StoreBusy) as refused:
+        EmbeddedStore(tmp_path / "store")
+    assert f"pid {os.getpid()}" in refused.value.message
+    assert refused.value.details["holder"]["pid"] == os.getpid()
+    # A reader opens beside the writer and never blocks it.
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert reader.counts() == first.counts()
+    first.close()
+    second = EmbeddedStore(tmp_path / "store")  # the lock went with the close
+    assert dump(second) == dump(reader)
+    second.close()
+    reader.close()
+
+
+def test_embedded_reader_sees_what_the_writer_commits_without_reopening(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path / "store", compact_bytes=2048)
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert reader.counts()["subjects"] == 0
+    base_graph(writer)
+    assert dump(reader) == dump(writer)  # journal entries appended since
+    for i in range(40):  # past compact_bytes: the writer compacts several times
+        writer.write(Batch(subjects=[org(f"S-N{i}", f"新公司{i}")], docs=[("n", str(i), {"i": i})]))
+        if i % 7 == 0:
+            assert dump(reader) == dump(writer), i
+    writer.merge_subjects("S-A", "S-B")
+    assert dump(reader) == dump(writer)
+    assert reader.resolve_ids(["S-B"]) == {"S-B": "S-A"}
+    assert [r.id for r in reader.records_of("S-A")] == [r.id for r in writer.records_of("S-A")]
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        reader.write(Batch(subjects=[org("S-X", "甲")]))
+    writer.close()
+    reader.close()
+
+
+def test_embedded_reader_close_changes_no_file(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path / "store")
+    base_graph(writer)
+
+    def files() -> dict[str, bytes]:
+        # SQLite's -shm is its readers' shared index, not data.
+        d = tmp_path / "store"
+        return {p.name: p.read_bytes() for p in d.iterdir() if not p.name.endswith("-shm")}
+
+    before = files()
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    reader.counts()
+    reader.close()  # a report's close must not snapshot or truncate the writer's journal
+    assert files() == before
+    writer.write(Batch(subjects=[org("S-N", "新公司")]))
+    crash(writer)
+    assert "S-N" in {s.id for s in EmbeddedStore(tmp_path / "store").iter_subjects()}
+
+
+def test_embedded_store_files_are_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        store = EmbeddedStore(tmp_path / "store")
+        base_graph(store)
+        store.compact()
+        store.write(listings_batch())
+        store.close()
+    finally:
+        os.umask(old)
+    d = tmp_path / "store"
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    names = set()
+    for f in d.iterdir():
+        names.add(f.name)
+        assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, (f.name, oct(f.stat().st_mode))
+    assert {"graph.snapshot", "graph.journal", RECORDS, "writer.lock"} <= names
+
+
+def test_embedded_records_the_journal_lost_are_dropped_so_the_file_loads_again(
+    tmp_path: Path,
+) -> None:
+    """SQLite committed rows of entries the journal no longer has (restored from an
+    older copy, say): they are dropped on open, not reported as already loaded."""
+    import shutil
+
+    d = tmp_path / "store"
+    store = EmbeddedStore(d)
+    base_graph(store)
+    store.compact()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for name in ("graph.snapshot", "graph.journal"):
+        shutil.copy2(d / name, kept / name)
+    store.write(Batch(records=[record("rec-9", ("S-B", "subject"))]))
+    store.write(Batch(records=[record("rec-1", ("S-A", "subject"), version=2)]))
+    crash(store)
+    for name in ("graph.snapshot", "graph.journal"):
+        shutil.copy2(kept / name, d / name)
+    again = EmbeddedStore(d)
+    assert again.get_records(["rec-9"]) == {}
+    assert "rec-1" not in again.get_records(["rec-1"])  # its newer row went with it
+    assert again.counts()["records"] == len(again.get_records(["rec-2"])) == 1
+    again.write(Batch(records=[record("rec-9", ("S-B", "subject"))]))
+    assert set(again.get_records(["rec-9"])) == {"rec-9"}
+    again.close()
 
 
 def test_embedded_reopen_after_close_uses_snapshot(tmp_path: Path) -> None:
