@@ -21,7 +21,13 @@ from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
 from graph.propagate.changes import time_changes
 from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
-from graph.propagate.status import REPAIR_KIND, listing_status, min_repair_date, parse_as_of
+from graph.propagate.status import (
+    REPAIR_KIND,
+    listing_status,
+    min_repair_date,
+    parse_as_of,
+    repair_book,
+)
 from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
@@ -300,6 +306,15 @@ class RepairRequest(BaseModel):
         description="the original decision's number or a listing id",
     )
     decided: str = Field(..., max_length=10, description="修复决定日期, ISO date")
+    subject: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "the subject repaired (key or subject id); required when the number lists "
+            "several subjects (joint debtors under one 案号): the others stay listed"
+        ),
+    )
     department: str | None = Field(None, max_length=200, description="修复机关")
     note: str | None = Field(None, max_length=2000)
 
@@ -336,6 +351,18 @@ def post_repairs(
         targets = [x for x in store.listings_by_number([ref]) if x.kind != REPAIR_KIND]
     if not targets:
         raise NotFound("no listing has this number or id", listing=ref)
+    if body.subject is not None:
+        who = get_subject(store, body.subject.strip())
+        targets = [t for t in targets if t.subject_id == who.id]
+        if not targets:
+            raise NotFound("the subject has no listing with this number or id", listing=ref)
+    elif len({t.subject_id for t in targets}) > 1:
+        # joint debtors: a repair ends the listing of the subject it names only
+        raise InvalidInput(
+            "several subjects are listed under this number; name the subject repaired",
+            listing=ref,
+            subjects=sorted({t.subject_id for t in targets}),
+        )
     for t in targets:
         if t.start and decided < t.start:
             raise InvalidInput(
@@ -376,9 +403,10 @@ def post_repairs(
         )
     )
     today = parse_as_of(None)
+    book = repair_book(store, [*targets, *repairs])
     return {
         "repairs": [listing_view(r, listing_status(r, today, [])) for r in repairs],
-        "listings": [listing_view(t, listing_status(t, today, repairs)) for t in targets],
+        "listings": [listing_view(t, book.status(t, today)) for t in targets],
         "subjects": touched,
     }
 

@@ -40,7 +40,7 @@ from graph.errors import ConfigError
 from graph.evidence.identity import same_person_name
 from graph.evidence.roles import KNOWN, NAMED_IN_RECORD, NOT_HOLDING, RoleBook, RoleReading
 from graph.model import PERSON, Listing, Relation, Subject
-from graph.propagate.status import REPAIR_KIND, ListingStatus, add_years, listing_status
+from graph.propagate.status import REPAIR_KIND, ListingStatus, add_years, repair_book
 from graph.rules import Role, Rule, RuleBook, rulebook, title_parts
 from graph.store.base import GraphStore
 
@@ -234,26 +234,13 @@ class _Context:
         for ls in self.named_in.values():
             for lst in ls:
                 all_listings.setdefault(lst.id, lst)
-        numbers = sorted(
-            {lst.number for lst in all_listings.values() if lst.number and lst.kind != REPAIR_KIND}
-        )
-        repairs = [lst for lst in all_listings.values() if lst.kind == REPAIR_KIND]
-        if numbers:
-            repairs += store.listings_by_number(numbers, [REPAIR_KIND])
-        self.repairs: dict[str, list[Listing]] = {}
-        for r in {r.id: r for r in repairs}.values():
-            for key in (f"n:{r.number}" if r.number else None, *(r.props.get("repairs") or [])):
-                if key:
-                    self.repairs.setdefault(key, []).append(r)
+        self.repairs = repair_book(store, all_listings.values())
         self._status: dict[str, ListingStatus] = {}
 
     def status(self, lst: Listing) -> ListingStatus:
         st = self._status.get(lst.id)
         if st is None:
-            cands = self.repairs.get(lst.id, []) + (
-                self.repairs.get(f"n:{lst.number}", []) if lst.number else []
-            )
-            st = listing_status(lst, self.as_of, cands, self.book)
+            st = self.repairs.status(lst, self.as_of, self.book)
             self._status[lst.id] = st
         return st
 
@@ -570,18 +557,12 @@ def listings_with_status(
     """A subject's listings (repair decisions included) with their status on ``as_of``."""
     book = book or rulebook()
     own = store.listings_of([subject_id])
-    numbers = sorted({x.number for x in own if x.number and x.kind != REPAIR_KIND})
-    repairs = [x for x in own if x.kind == REPAIR_KIND]
-    if numbers:
-        known = {x.id for x in repairs}
-        repairs += [
-            r for r in store.listings_by_number(numbers, [REPAIR_KIND]) if r.id not in known
-        ]
+    repairs = repair_book(store, own)
     out = []
     for lst in own:
         if lst.kind == REPAIR_KIND:
             view = listing_view(lst, ListingStatus("decision", until=None))
         else:
-            view = listing_view(lst, listing_status(lst, as_of, repairs, book))
+            view = listing_view(lst, repairs.status(lst, as_of, book))
         out.append(view)
     return out
