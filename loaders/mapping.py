@@ -48,6 +48,9 @@ class PartySpec:
     primary: bool = False
     # a party named for the record's sake only: made a subject when it has a full key
     keyed_only: bool = False
+    # read only when the row's subject is of this type (an organisation's row
+    # names its legal representative in columns a person's row uses for itself)
+    if_subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
             attrs={k: column(v, f"party {role}") or v for k, v in (p.get("attrs") or {}).items()},
             primary=bool(p.get("primary", False)),
             keyed_only=bool(p.get("keyed_only", False)),
+            if_subject=p.get("if_subject"),
         )
 
     relations: list[RelationSpec] = []

@@ -282,16 +282,19 @@ def _party_type(
     declared = _type_from_words(row, spec.type_column)
     if declared is not None:
         return declared
-    for ident in idents:
-        if ident.kind in ("uscc", "org_code", "reg_no"):
-            return ORGANISATION
-        if ident.kind in ("id_number", "id_masked"):
-            return PERSON
+    if any(i.kind in ("uscc", "org_code", "reg_no") for i in idents):
+        return ORGANISATION
+    # An organisation's name (an organisational form) outweighs an ID number on
+    # its row: that number is its legal representative's (rules.md).
+    if name and looks_like_organisation(name):
+        return ORGANISATION
+    if any(i.kind in ("id_number", "id_masked") for i in idents):
+        return PERSON
     declared = _type_from_words(row, spec.id_type_column)
     if declared is not None:
         return declared
     if name:
-        return ORGANISATION if looks_like_organisation(name) else PERSON
+        return PERSON
     return None
 
 
@@ -477,6 +480,10 @@ class FileLoader:
         mentions: list[Mention] = []
         context = self._context(mapping, row)
         for role, spec in mapping.parties.items():
+            if spec.if_subject is not None and (
+                parties_out.get("subject", {}).get("type") != spec.if_subject
+            ):
+                continue
             name = row.fields.get(spec.name) if spec.name else None
             idents = [row.identifiers[k] for k in spec.keys if k in row.identifiers]
             if name is None and not idents:
