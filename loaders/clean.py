@@ -103,6 +103,26 @@ _DATE_PATTERNS = (
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 
 
+# Dates departments write for "no date": they are no date (rules.md, Dates).
+PLACEHOLDER_DATES = frozenset({date(9999, 12, 31), date(1900, 1, 1)})
+_PLACEHOLDER_TEXT = re.compile(r"0{4}[-/.年]?0{1,2}[-/.月]?0{1,2}日?")
+
+
+def parse_date_cell(value: object) -> tuple[date | None, bool]:
+    """(date, is a placeholder): 9999-12-31, 1900-01-01 and 0000-00-00 in any of
+    the accepted spellings are no date (rules.md, Dates), said so. Other bad
+    dates raise ValueError as ``parse_date`` does."""
+    try:
+        parsed = parse_date(value)
+    except ValueError:
+        if isinstance(value, str) and _PLACEHOLDER_TEXT.fullmatch("".join(_nfkc(value).split())):
+            return None, True
+        raise
+    if parsed in PLACEHOLDER_DATES:
+        return None, True
+    return parsed, False
+
+
 def parse_date(value: object) -> date | None:
     if is_empty(value):
         return None
@@ -262,25 +282,27 @@ _PERCENT = re.compile(r"([+-]?(?:\d+(?:\.\d+)?|\.\d+))(%?)")
 def parse_percent(value: object) -> float | None:
     """A share as a fraction 0..1.
 
-    A bare number up to 1 is already a fraction (so "1" is 100%); above 1 it is
-    a percentage ("51" is 51%). XLSX percent cells arrive as fractions.
+    A bare number is a percentage ("1" is 1%, "51" is 51%: rules.md, Shares).
+    An XLSX cell formatted as a percentage arrives as a fraction (0.51): a
+    number cell below 1 that is not whole is read that way.
     """
     if is_empty(value):
         return None
     if isinstance(value, bool):
         raise ValueError("not a percentage: a boolean")
     if isinstance(value, int | float):
-        number, explicit = float(value), False
+        number = float(value)
     elif isinstance(value, str):
         match = _PERCENT.fullmatch(_nfkc(value).replace(" ", ""))
         if not match:
             raise ValueError(f"not a percentage: {value[:40]!r}")
-        number, explicit = float(match[1]), bool(match[2])
+        number = float(match[1])
     else:
         raise ValueError(f"not a percentage: {type(value).__name__}")
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"not a share: {number!r}")
-    fraction = number / 100 if explicit or number > 1 else number
+    is_cell_fraction = not isinstance(value, str) and 0 < number < 1
+    fraction = number if is_cell_fraction else number / 100
     if fraction > 1:
         raise ValueError(f"share above 100%: {number:g}")
     return fraction

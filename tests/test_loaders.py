@@ -305,23 +305,3 @@ def test_truncated_xlsx_and_huge_cell(
         FileLoader(store, settings).load(huge)
     assert err.value.details["reason"] == "cell_too_long"
     assert store.counts()["records"] == 0
-
-
-def test_a_period_ending_before_it_starts_is_kept_and_reported(
-    tmp_path: Path, store: GraphStore, settings: Settings
-) -> None:
-    """A guarantee that ends before it starts holds on no day: it must not vanish
-    from every answer without the load report saying why."""
-    header = ["借款人名称", "担保人名称", "担保金额", "担保起始日期", "担保到期日期"]
-    rows = [
-        ["商丘市甲建材有限公司", "商丘市乙商贸有限公司", "100", "2024-06-01", "2023-06-01"],
-        ["商丘市丙建材有限公司", "商丘市丁商贸有限公司", "100", "2023-06-01", "2024-06-01"],
-    ]
-    path = write_csv(tmp_path / "guarantees_2024.csv", header, rows, "utf-8")
-    report = FileLoader(store, settings).load(path)
-    assert (report.loaded, report.quarantined) == (2, 0)
-    assert report.warning_reasons.get("end_before_start") == 1, report.warning_reasons
-    first = store.get_records(["guarantees:guarantees_2024.csv:1"])
-    assert "end:end_before_start" in first["guarantees:guarantees_2024.csv:1"].warnings
-    second = store.get_records(["guarantees:guarantees_2024.csv:2"])
-    assert second["guarantees:guarantees_2024.csv:2"].warnings == []

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import Principal, get_settings, get_store, require
 from graph.errors import InvalidInput
+from graph.propagate.status import parse_as_of
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader
@@ -66,21 +67,34 @@ def _loader(request: Request, store: GraphStore, settings: Settings) -> FileLoad
 async def post_load(
     request: Request,
     kind: str | None = Query(None, description="feed kind, e.g. registry", max_length=40),
+    snapshot_date: str | None = Query(
+        None,
+        max_length=10,
+        description="the day a snapshot file (registry, officers, shareholders) was "
+        "extracted, when it has no 数据日期 column (default: today)",
+        examples=["2024-05-31"],
+    ),
     store: GraphStore = Depends(get_store),  # noqa: B008
     settings: Settings = Depends(get_settings),  # noqa: B008
     _: Principal = Depends(require("load")),  # noqa: B008
 ) -> dict[str, Any]:
+    day = parse_as_of(snapshot_date, "snapshot_date") if snapshot_date else None
     # The body is read here, after require("load"): a caller without a valid
     # admin key gets its 401/403 before a byte of the upload is read.
     async with request.form(max_files=1, max_fields=8) as form:
         file = form.get("file")
         if not isinstance(file, UploadFile):
             raise InvalidInput("the upload has no file field", field="file")
-        return await _load_upload(request, file, kind, store, settings)
+        return await _load_upload(request, file, kind, day, store, settings)
 
 
 async def _load_upload(
-    request: Request, file: UploadFile, kind: str | None, store: GraphStore, settings: Settings
+    request: Request,
+    file: UploadFile,
+    kind: str | None,
+    day: str | None,
+    store: GraphStore,
+    settings: Settings,
 ) -> dict[str, Any]:
     name = _UNSAFE.sub("_", Path(file.filename or "").name).strip("._")
     if not name:
@@ -97,5 +111,5 @@ async def _load_upload(
         with path.open("wb") as fh:
             while chunk := await file.read(1 << 20):
                 fh.write(chunk)
-        report = await run_in_threadpool(loader.load, path, kind)
+        report = await run_in_threadpool(loader.load, path, kind, day)
     return report.to_dict()

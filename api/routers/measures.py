@@ -17,14 +17,22 @@ from api.oracle import conceal_id_checks, is_full_id_number
 from api.params import SUBJECT_KEY
 from api.roles import allowed
 from api.routers.search import check_page, resolve_names
+from graph.checks import decide, pending_view
 from graph.control import controllers_of
 from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from graph.evidence.identity import pending_identity
 from graph.lookup import candidate_keys, get_subject
 from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
 from graph.propagate.changes import time_changes
 from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
-from graph.propagate.status import REPAIR_KIND, listing_status, min_repair_date, parse_as_of
+from graph.propagate.status import (
+    REPAIR_KIND,
+    listing_status,
+    min_repair_date,
+    parse_as_of,
+    repair_book,
+)
 from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
@@ -122,10 +130,13 @@ def get_measures(
     day = parse_as_of(as_of)
     subject = get_subject(store, key)
     found = _measures_for(store, [subject.id], day, settings).get(subject.id, [])
+    waiting = pending_identity(store, [subject.id], day).get(subject.id, [])
     return {
         "subject": subject_summary(subject),
         "as_of": day,
         "measures": [m.to_dict() for m in found],
+        # listings that may be about this subject, waiting on a reviewer (no measure yet)
+        "pending": [pending_view(item, lst) for item, lst in waiting],
     }
 
 
@@ -224,10 +235,12 @@ def _resolve(
     description=(
         "Up to `max_batch` subjects, as keys or names. Per subject: `restricted` when a "
         "measure the scenario names restricts it (rules.yaml `scenarios`), `review` when only "
-        "review flags apply (related-party review, guarantee alert…) or when a name is "
-        "ambiguous or unknown, else `clear`. A well-formed key nobody has is `clear` with "
-        "`found: false` (no records on the platform). All subjects are answered together "
-        "with a fixed number of store round trips."
+        "review flags apply (related-party review, guarantee alert…), when a listing may be "
+        "about the subject but waits for a reviewer (`pending`: a masked ID number or a close "
+        "name agrees with it), or when a name is ambiguous or unknown, else `clear`. A "
+        "well-formed key nobody has is `clear` with `found: false` (no records on the "
+        "platform). All subjects are answered together with a fixed number of store round "
+        "trips."
     ),
 )
 @heavy
@@ -250,6 +263,8 @@ def post_checks(
     resolved = _resolve(store, inputs, principal)
     ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
     by_subject = _measures_for(store, ids, day, settings)
+    # listings that may be about a subject but wait for a reviewer: never clear
+    waiting = pending_identity(store, ids, day)
     subjects: dict[str, Subject] = store.get_subjects(ids) if ids else {}
     results = []
     for index, text in enumerate(body.subjects):
@@ -284,20 +299,14 @@ def post_checks(
             results.append(entry)
             continue
         sid = r["ids"][0]
-        ms = by_subject.get(sid, [])
-        restrictions = [
-            m
-            for m in ms
-            if m.measure in scenario.restrict or (scenario.restrict_punitive and m.punitive)
-        ]
-        flags = [m for m in ms if m not in restrictions and m.measure in scenario.review]
-        result = "restricted" if restrictions else "review" if flags else "clear"
+        outcome = decide(scenario, by_subject.get(sid, []), waiting.get(sid, []))
         entry.update(
             subject=subject_summary(subjects[sid]) if sid in subjects else {"id": sid},
-            result=result,
-            reasons=sorted({f"{m.rule}:{m.measure}" for m in restrictions + flags}),
-            restrictions=[m.to_dict() for m in restrictions],
-            flags=[m.to_dict() for m in flags],
+            result=outcome.result,
+            reasons=outcome.reasons,
+            restrictions=[m.to_dict() for m in outcome.restrictions],
+            flags=[m.to_dict() for m in outcome.flags],
+            pending=outcome.pending,
         )
         results.append(entry)
     conceal_id_checks(principal.sees_id_numbers, body.subjects, results)
@@ -318,6 +327,15 @@ class RepairRequest(BaseModel):
         description="the original decision's number or a listing id",
     )
     decided: str = Field(..., max_length=10, description="修复决定日期, ISO date")
+    subject: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "the subject repaired (key or subject id); required when the number lists "
+            "several subjects (joint debtors under one 案号): the others stay listed"
+        ),
+    )
     department: str | None = Field(None, max_length=200, description="修复机关")
     note: str | None = Field(None, max_length=2000)
 
@@ -354,6 +372,18 @@ def post_repairs(
         targets = [x for x in store.listings_by_number([ref]) if x.kind != REPAIR_KIND]
     if not targets:
         raise NotFound("no listing has this number or id", listing=ref)
+    if body.subject is not None:
+        who = get_subject(store, body.subject.strip())
+        targets = [t for t in targets if t.subject_id == who.id]
+        if not targets:
+            raise NotFound("the subject has no listing with this number or id", listing=ref)
+    elif len({t.subject_id for t in targets}) > 1:
+        # joint debtors: a repair ends the listing of the subject it names only
+        raise InvalidInput(
+            "several subjects are listed under this number; name the subject repaired",
+            listing=ref,
+            subjects=sorted({t.subject_id for t in targets}),
+        )
     for t in targets:
         if t.start and decided < t.start:
             raise InvalidInput(
@@ -394,9 +424,10 @@ def post_repairs(
         )
     )
     today = parse_as_of(None)
+    book = repair_book(store, [*targets, *repairs])
     return {
         "repairs": [listing_view(r, listing_status(r, today, [])) for r in repairs],
-        "listings": [listing_view(t, listing_status(t, today, repairs)) for t in targets],
+        "listings": [listing_view(t, book.status(t, today)) for t in targets],
         "subjects": touched,
     }
 
