@@ -102,17 +102,23 @@ def conceal_id_checks(
     sees_id_numbers: bool, inputs: list[str], results: list[dict[str, Any]]
 ) -> None:
     """For a masked caller, give a full ID number that is clear the same answer
-    whether or not anybody has it (in place)."""
+    whether or not anybody has it (in place; same fields in the same order, so
+    that not even the JSON's key order tells them apart)."""
     if sees_id_numbers:
         return
     for text, entry in zip(inputs, results, strict=True):
         if entry.get("result") != "clear" or not is_full_id_number(text):
             continue
-        entry.update(
-            found=None,
-            matched_by="id_number",
-            subject=None,
-            reasons=[],
-            restrictions=[],
-            flags=[],
-        )
+        concealed = {
+            "index": entry["index"],
+            "input": entry["input"],
+            "found": None,
+            "matched_by": "id_number",
+            "result": "clear",
+            "reasons": [],
+            "subject": None,
+            "restrictions": [],
+            "flags": [],
+        }
+        entry.clear()
+        entry.update(concealed)

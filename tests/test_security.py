@@ -342,6 +342,7 @@ def test_engine_checks_do_not_tell_a_clear_person_from_an_unknown_number(
     assert {k: v for k, v in known.items() if k not in strip} == {
         k: v for k, v in unknown.items() if k not in strip
     }
+    assert list(known) == list(unknown)  # not even the order of the fields differs
     assert "S-person" not in r.text and "王伟" not in r.text
     # An investigator still sees what matched.
     inv = check(client, headers["investigator"], [PERSON_ID, UNKNOWN_ID]).json()["results"]
