@@ -51,8 +51,12 @@ test: $(STAMP) lint
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x $(PYTEST_ARGS)
 
+# Every figure of BENCHMARKS.md beside a baseline measured in the same run
+# (benchmarks/run.py); BENCH_ARGS=--enterprises 20000 for a bigger city.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	bash scripts/neo4j.sh start
+	status=0; $(BIN)/python -m benchmarks.run --neo4j bolt://127.0.0.1:$${CREDITLINK_NEO4J_BOLT_PORT:-7687} $(BENCH_ARGS) || status=$$?; \
+	  bash scripts/neo4j.sh stop; exit $$status
 
 clean:
 	rm -rf .creditlink .pytest_cache .mypy_cache .ruff_cache
