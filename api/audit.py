@@ -66,6 +66,7 @@ from api.keys import KeyStore
 from graph.errors import CreditlinkError, InvalidInput, StoreUnavailable
 from graph.identifiers import InvalidIdentifier, compact, parse_identifier
 from graph.privacy import mask_error_payload
+from graph.store.files import private_dir
 
 log = logging.getLogger("creditlink.audit")
 access_log = logging.getLogger("creditlink.access")
@@ -97,14 +98,24 @@ class AuditLog:
         self._fd: int | None = None
         self._day: str | None = None
         self._salt: bytes | None = None
-        # Appends run on a thread of their own, never on the pool that
-        # handlers use: a crowd of slow handlers must not hold answers back.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+        self._executor: ThreadPoolExecutor | None = None
+        # Not self._lock: that one is held through each fsync, and the event
+        # loop asks for the executor.
+        self._executor_lock = threading.Lock()
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Appends run on a thread of their own, never on the pool that handlers
+        use: a crowd of slow handlers must not hold answers back."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+            return self._executor
 
     # -- digests: find every query about one key without storing it in clear --
     def _salt_bytes(self) -> bytes:
         if self._salt is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.dir)
             path = self.dir / ".salt"
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -135,7 +146,7 @@ class AuditLog:
         with self._lock:
             day = str(entry.get("at", _now()))[:10]
             if self._fd is None or day != self._day:
-                self.dir.mkdir(parents=True, exist_ok=True)
+                private_dir(self.dir)
                 if self._fd is not None:
                     os.close(self._fd)
                 # O_APPEND: every write lands at the end, whatever else has the file open.
@@ -150,6 +161,10 @@ class AuditLog:
             os.fsync(self._fd)
 
     def close(self) -> None:
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)  # appends under way finish first
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)
