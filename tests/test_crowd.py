@@ -24,14 +24,18 @@ ENTERPRISES = 2000
 QUALITY_CROWD = 20
 MIX = 120
 LOOKUP_EVERY_S = 0.25
+QUERY_TIMEOUT_S = 10.0  # the default CREDITLINK_QUERY_TIMEOUT_S the server runs with
 
 
 class City:
-    def __init__(self, server: LiveServer, keys: dict[str, str], usccs: list[str], feed: Path):
+    def __init__(
+        self, server: LiveServer, keys: dict[str, str], usccs: list[str], feed: Path, mix: int
+    ):
         self.server = server
         self.keys = keys
         self.usccs = usccs
         self.feed = feed
+        self.mix = mix
 
 
 @pytest.fixture(params=["embedded", "neo4j"])
@@ -70,7 +74,10 @@ def city(
             if k.startswith("uscc:")
         ]
         assert len(usccs) > 50
-        yield City(server, keys, usccs, feed)
+        # On this machine the Neo4j server shares the test's cores with the service
+        # under test, so its crowd carries fewer extra reads (the 20 /quality and
+        # the load are the same).
+        yield City(server, keys, usccs, feed, MIX if kind == "embedded" else MIX // 3)
 
 
 def _json_or_fail(r: httpx.Response) -> dict[str, Any]:
@@ -89,6 +96,8 @@ def test_a_lookup_stays_fast_while_a_crowd_and_a_load_run(city: City) -> None:
     server = city.server
     lookups: list[float] = []
     statuses: dict[str, list[int]] = {"quality": [], "mix": [], "load": []}
+    # how long each expensive read took to be answered, whatever the answer
+    answered: list[float] = []
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -104,7 +113,9 @@ def test_a_lookup_stays_fast_while_a_crowd_and_a_load_run(city: City) -> None:
     @guarded
     def quality() -> None:
         with server.client(city.keys["analyst"], timeout=60) as api:
+            t0 = time.monotonic()
             r = api.get("/quality")
+            answered.append(time.monotonic() - t0)
             _json_or_fail(r)
             statuses["quality"].append(r.status_code)
 
@@ -120,10 +131,11 @@ def test_a_lookup_stays_fast_while_a_crowd_and_a_load_run(city: City) -> None:
     @guarded
     def mix(worker: int) -> None:
         with server.client(city.keys["analyst"], timeout=60) as api:
-            for n in range(worker, MIX, 10):
+            for n in range(worker, city.mix, 10):
                 uscc = city.usccs[n % len(city.usccs)]
                 other = city.usccs[(n * 7 + 3) % len(city.usccs)]
                 pick = n % 4
+                t0 = time.monotonic()
                 if pick == 0:
                     r = api.get(f"/subjects/{uscc}/neighbors", params={"depth": 3})
                 elif pick == 1:
@@ -135,6 +147,7 @@ def test_a_lookup_stays_fast_while_a_crowd_and_a_load_run(city: City) -> None:
                         "/checks",
                         json={"scenario": "procurement", "subjects": city.usccs[:100]},
                     )
+                answered.append(time.monotonic() - t0)
                 _json_or_fail(r)
                 statuses["mix"].append(r.status_code)
 
@@ -168,6 +181,7 @@ def test_a_lookup_stays_fast_while_a_crowd_and_a_load_run(city: City) -> None:
     assert len(lookups) >= 5
     print(  # the figures behind the assertions, for `pytest -s`
         f"lookups: n={len(lookups)} max={max(lookups):.3f}s; crowd {elapsed:.1f}s; "
+        f"slowest expensive read {max(answered):.1f}s; "
         + "; ".join(f"{k}: {sorted(set(v))} x{len(v)}" for k, v in statuses.items())
     )
     assert max(lookups) < 2.0, (max(lookups), sorted(lookups)[-5:], elapsed)
@@ -177,6 +191,9 @@ def test_a_lookup_stays_fast_while_a_crowd_and_a_load_run(city: City) -> None:
     for name in ("quality", "mix"):
         assert set(statuses[name]) <= {200, 429, 504}, statuses[name]
     assert statuses["quality"].count(200) >= QUALITY_CROWD // 2, statuses["quality"]
+    # Every expensive read is answered by its deadline (10 s), queue time included:
+    # a 504 comes on time, not when the work behind it ends.
+    assert max(answered) < QUERY_TIMEOUT_S + 2.0, sorted(answered)[-5:]
     assert elapsed < 150, elapsed
     # Nothing failed inside the server either.
     assert "Traceback" not in server.output(), server.output()[-3000:]
