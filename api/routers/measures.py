@@ -22,6 +22,7 @@ from graph.privacy import mask_error_payload
 from graph.propagate.changes import time_changes
 from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
 from graph.propagate.status import REPAIR_KIND, listing_status, min_repair_date, parse_as_of
+from graph.risk import assess
 from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
@@ -73,6 +74,23 @@ MEASURE_EXAMPLE = {
 }
 
 
+def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
+    """The measures as dicts, each path hop and listing naming its subjects
+    (``from_name``, ``to_name``, ``subject_name``): one batched look-up for all."""
+    out = [m.to_dict() for m in found]
+    ids = {m["listing"].get("subject") for m in out}
+    ids |= {h[end] for m in out for h in m.get("path") or [] for end in ("from", "to")}
+    ids.discard(None)
+    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
+    for m in out:
+        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
+        m["path"] = [
+            {**h, "from_name": names.get(h["from"]), "to_name": names.get(h["to"])}
+            for h in m.get("path") or []
+        ]
+    return out
+
+
 def _measures_for(
     store: GraphStore, ids: list[str], as_of: str, settings: Settings
 ) -> dict[str, list[Measure]]:
@@ -91,8 +109,10 @@ def _measures_for(
     description=(
         "Direct measures (the subject's own active listings) and propagated ones (a related "
         "party's listing, through a role a rule names). Each carries the rule, the measure, "
-        "the legal basis, the listing (feed, number, department, dates, status, records) and "
-        "the path of hops from the listed subject to this one."
+        "the legal basis, the listing (feed, number, department, dates, status, records, the "
+        "listed subject's name) and the path of hops from the listed subject to this one, "
+        "each hop naming its subjects. `risk` sums them up: `level` (listed, implicated, "
+        "review, clear) and the distinct punitive and review measures."
     ),
     responses={
         200: {
@@ -121,7 +141,9 @@ def get_measures(
     return {
         "subject": subject_summary(subject),
         "as_of": day,
-        "measures": [m.to_dict() for m in found],
+        # listed / implicated / review / clear, and the distinct measures behind it
+        "risk": assess(found).to_dict(),
+        "measures": named_measures(store, found),
     }
 
 
