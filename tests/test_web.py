@@ -204,6 +204,11 @@ def a_company(site: Site) -> dict[str, Any]:
     return hit
 
 
+def drawn_pairs(edges: list[dict[str, Any]]) -> set[frozenset[str]]:
+    """The API's relations as the page draws them: one edge per pair of subjects."""
+    return {frozenset((e["source"], e["target"])) for e in edges}
+
+
 def neighbours(site: Site, sid: str, depth: int = 1) -> dict[str, Any]:
     r = site.api.get(f"/subjects/{sid}/neighbors", params={"depth": depth})
     assert r.status_code == 200, r.text
@@ -225,6 +230,15 @@ def test_page_and_assets_are_public_with_a_strict_policy(site: Site) -> None:
             assert r.status_code == 200, asset
             assert r.headers["content-security-policy"] == CSP
         assert "javascript" in anon.get("/static/app.js").headers["content-type"]
+        # every script, style and font the page names is served from here
+        html = page.text
+        local = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+        assert any("cytoscape" in u for u in local) and any(u.endswith(".woff2") for u in local)
+        for url in local:
+            assert anon.get(url).status_code == 200, url
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html), "the page loads nothing remote"
+        font = anon.get("/static/vendor/noto-sans-sc/NotoSansSC-Regular.subset.woff2")
+        assert font.content[:4] == b"wOF2"
         # the data is not public
         assert anon.get("/subjects/search", params={"q": "公司"}).status_code == 401
 
@@ -247,13 +261,20 @@ def test_search_and_subject_card_with_records(page: Any, site: Site) -> None:
     results = search(page, company["name"])
     first = results.first
     assert first.get_attribute("data-id") == company["id"]
-    assert first.locator(tid("search-result-type")).inner_text() == "企业组织"
+    # the label comes from GET /model (graph/model.yaml), not from a copy in the page
+    org_label = site.api.get("/model").json()["subject_types"]["organisation"]["label"]
+    assert first.locator(tid("search-result-type")).inner_text() == org_label
     assert first.locator(tid("search-result-score")).inner_text() == "100.0"
 
     card = open_card(page, company["id"])
     assert card.locator(tid("subject-name")).inner_text() == company["name"]
     uscc = next(k for k in company["keys"] if k.startswith("uscc:")).split(":", 1)[1]
     assert uscc in card.locator(tid("subject-keys")).inner_text()
+    # the source records come last, collapsed; the investigator opens them
+    records = card.locator(tid("subject-records"))
+    assert not records.locator(tid("subject-records-table")).is_visible()
+    records.locator("summary").click()
+    expect(records.locator(tid("subject-records-table"))).to_be_visible()
     rows = card.locator(tid("subject-record"))
     assert rows.count() == len(card_api["records"]) > 0
     shown = card.locator(tid("record-id")).all_inner_texts()
@@ -280,9 +301,29 @@ def test_measures_and_listings_with_rule_basis_and_path(page: Any, site: Site) -
     card = open_card(page, hit["id"])
     measures = card.locator(tid("subject-measure"))
     measures.first.wait_for()
+    # one chip per measure, one block per listing
     assert measures.count() == len(ms)
-    assert set(card.locator(tid("measure-rule")).all_inner_texts()) == {m["rule"] for m in ms}
-    assert card.locator(tid("measure-path")).count() >= 1
+    groups = card.locator(tid("measure-group"))
+    assert groups.count() == len({m["listing"]["id"] for m in ms})
+    rules = card.locator(tid("measure-rule"))
+    assert set(rules.evaluate_all("els => els.map(e => e.dataset.rule)")) == {m["rule"] for m in ms}
+    # rules, measures and roles show in Chinese (GET /model), never as codes
+    vocab = site.api.get("/model").json()
+    assert set(rules.all_inner_texts()) == {vocab["rules"][m["rule"]]["label"] for m in ms}
+    assert set(measures.evaluate_all("els => els.map(e => e.dataset.measure)")) == {
+        m["measure"] for m in ms
+    }
+    text = card.inner_text()
+    for m in ms:
+        for code in (m["rule"], m["measure"], m["role"]):
+            # record ids (dishonest_debtors:file.csv:3) are provenance, not labels
+            assert not code or not re.search(rf"(?<!\w){re.escape(code)}(?!\w)", text), code
+    # the path is a chain of names: every hop's subjects by name, with dates
+    chain = card.locator(tid("measure-path")).first.inner_text()
+    hop = next(m for m in ms if m["path"])["path"][0]
+    assert hop["from_name"] and hop["to_name"]
+    assert hop["from_name"] in chain and hop["to_name"] in chain
+    assert re.search(r"\d{4}-\d{2}-\d{2}|\?", chain)
 
 
 def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path) -> None:
@@ -314,11 +355,15 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
     nodes = page.locator(tid("graph-node"))
     edges = page.locator(tid("graph-edge"))
     expect(nodes).to_have_count(len(hood["nodes"]))
-    expect(edges).to_have_count(len(hood["edges"]))
+    # parallel relations (registry and officers both name a legal representative)
+    # are one drawn edge with the labels combined
+    expect(edges).to_have_count(len(drawn_pairs(hood["edges"])))
     assert edges.count() > 0
+    drawn = edges.evaluate_all("els => els.map(e => e.dataset.id.split(' '))")
+    assert sorted(i for ids in drawn for i in ids) == sorted(e["id"] for e in hood["edges"])
     canvas = page.locator(tid("graph-canvas"))
-    assert canvas.evaluate("el => el.tagName.toLowerCase()") == "svg"
-    labels = set(page.locator(f"{tid('graph-edge')} text.edge-label").all_text_contents())
+    assert canvas.locator("canvas").count() > 0  # Cytoscape.js draws it
+    labels = set(page.locator(f"{tid('graph-edge')} .edge-label").all_text_contents())
     assert labels and all(label for label in labels)
 
     # click a node: its card opens
@@ -330,8 +375,14 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
     page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").dblclick()
     expect(page.locator(tid("graph-summary"))).to_contain_text("新增")
     assert nodes.count() > before, page.locator(tid("graph-summary")).inner_text()
-    assert edges.count() > len(hood["edges"])
+    assert edges.count() > len(drawn_pairs(hood["edges"]))
     page.screenshot(path=str(tmp_path / "investigator-page.png"), full_page=True)
+
+    # collapse: what the expansion added goes again
+    page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").click()
+    expect(page.locator(tid("graph-collapse"))).to_be_enabled()
+    page.click(tid("graph-collapse"))
+    expect(nodes).to_have_count(before)
 
     # filter: only one relation type, redrawn from the centre
     kinds = {e["relation"] for e in hood["edges"]}
@@ -342,7 +393,7 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
     page.click(tid("graph-reload"))
     expected = neighbours(site, hit["id"])
     expected_edges = [e for e in expected["edges"] if e["relation"] == keep]
-    expect(page.locator(tid("graph-edge"))).to_have_count(len(expected_edges))
+    expect(page.locator(tid("graph-edge"))).to_have_count(len(drawn_pairs(expected_edges)))
     assert set(
         page.locator(tid("graph-edge")).evaluate_all("els => els.map(e => e.dataset.relation)")
     ) == {keep}
@@ -354,7 +405,7 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
         f"/subjects/{hit['id']}/neighbors", params={"as_of": "1900-01-01", "relation": keep}
     ).json()
     assert len(old["edges"]) < len(expected_edges)
-    expect(page.locator(tid("graph-edge"))).to_have_count(len(old["edges"]))
+    expect(page.locator(tid("graph-edge"))).to_have_count(len(drawn_pairs(old["edges"])))
     expect(page.locator(tid("graph-node"))).to_have_count(len(old["nodes"]))
 
 
