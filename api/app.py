@@ -88,6 +88,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
 
 VENDOR = "/static/vendor"
+# The docs pages run their own inline start-up script; beyond that they may load
+# only from this server, so nothing (e.g. ReDoc's logo from its CDN) leaves the
+# machine, with or without a network.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
 
 
 def _offline_docs(app: FastAPI) -> None:
@@ -97,20 +104,24 @@ def _offline_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{app.title} — API",
             swagger_js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
             swagger_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png",
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=openapi_url,
             title=f"{app.title} — API",
             redoc_js_url=f"{VENDOR}/redoc/redoc.standalone.js",
             redoc_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png",
             with_google_fonts=False,
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
