@@ -346,24 +346,22 @@ function renderListings(data) {
     data.listings.length
       ? table(
           'subject-listings-table',
-          [['类别', 'kind'], ['文号', 'number'], ['部门', 'department', 'wide'], ['起止', 'dates'], ['状态', `status on ${data.as_of}`], ['内容', 'details', 'wide'], ['来源记录', 'records']],
+          [['类别', 'kind'], ['文号 / 部门', 'number / department', 'wide'], ['起止', 'dates'], ['状态', `status on ${data.as_of}`], ['内容 / 来源记录', 'details / records', 'wide']],
           data.listings.map((l) => {
             const reward = !isPunitiveKind(l.feed);
             return h(
               'tr',
               { testid: 'subject-listing', 'data-id': l.id, 'data-kind': l.feed, class: reward ? 'kind-reward' : 'kind-punitive' },
               h('td', { title: l.feed }, h('span', { class: `kind-badge ${reward ? 'reward' : 'punitive'}` }, feedLabel(l.feed))),
-              h('td', {}, l.number || '—'),
-              h('td', { class: 'wide' }, l.department || '—'),
+              h('td', { class: 'wide' }, h('div', {}, l.number || '—'), h('div', { class: 'muted small' }, l.department || '')),
               h('td', { class: 'nowrap' }, dates(l.dates.start, l.dates.end)),
               h(
                 'td',
                 { testid: 'listing-status', class: `st-${l.dates.status}${reward ? ' reward' : ''}`, title: l.dates.reason || l.dates.status },
                 label('listing_statuses', l.dates.status),
-                l.dates.until ? ` （至 ${l.dates.until}）` : '',
+                l.dates.until ? h('div', { class: 'small' }, `至 ${l.dates.until}`) : '',
               ),
-              h('td', { class: 'wide' }, listingProps(l)),
-              h('td', {}, recordIds(l.record)),
+              h('td', { class: 'wide' }, listingProps(l), recordIds(l.record)),
             );
           }),
         )
