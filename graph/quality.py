@@ -123,6 +123,37 @@ def working_days(start: date, end: date) -> int:
     return sum(is_working_day(start + timedelta(days=i)) for i in range((end - start).days))
 
 
+def publicity_facts(store: GraphStore) -> list[dict[str, Any]]:
+    """One row per 双公示 record (penalties, licences), for charts over time:
+    feed, department, decision and publication dates, working days between
+    them (None when unpublished) and whether its subject carried a valid key."""
+    out: list[dict[str, Any]] = []
+    for rec in iter_records(store):
+        fields = PUBLICITY_FEEDS.get(rec.feed)
+        if not fields:
+            continue
+        values = rec.cleaned.get("fields") or {}
+        decided, published = values.get(fields[0]), values.get(fields[1])
+        if not decided:
+            continue
+        delay = (
+            working_days(date.fromisoformat(decided), date.fromisoformat(published))
+            if published
+            else None
+        )
+        out.append(
+            {
+                "feed": rec.feed,
+                "department": _department(rec),
+                "decided": decided,
+                "published": published,
+                "working_days": delay,
+                "valid_key": _has_valid_key(rec),
+            }
+        )
+    return out
+
+
 def conflicting_codes(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
     """重错码: one USCC carried by a subject with unrelated names, and one name
     carried by subjects with different USCCs."""
