@@ -19,7 +19,19 @@ from graph.errors import ConfigError
 from graph.model import ORGANISATION, PERSON, model
 
 RULES_FILE = Path(__file__).parent / "rules.yaml"
+RULE_FIELDS = {
+    "id",
+    "label",
+    "trigger",
+    "subject_measures",
+    "person_measures",
+    "implicated",
+    "basis",
+    "basis_by",
+}
+TRIGGER_FIELDS = {"kinds", "subject_type", "props", "punitive_listing"}
 TIMES = ("now", "event")
+UNNAMED = ("graph", "review")
 ENDS = ("source", "target")
 
 
@@ -41,7 +53,14 @@ class Role:
     party_end: str = "source"
     titles: frozenset[str] = frozenset()
     time: str = "now"
-    listing_party: str | None = None
+    # The person the listing record names in this capacity (props.parties.<name>
+    # by key, props.<name>_name by name) decides who is implicated
+    # (rules.md, "The record names the responsible person").
+    named_party: str | None = None
+    # What the graph alone gives when the record names nobody: ``graph`` reads
+    # the role (known punishes, unknown reviews); ``review`` only flags it (a
+    # title alone is not a finding of responsibility).
+    unnamed: str = "graph"
     listing_props: dict[str, frozenset[str]] = field(default_factory=dict)
     inferred_measures: tuple[str, ...] = ()
     duration_years: int | None = None
@@ -56,9 +75,20 @@ class Rule:
     person_measures: tuple[str, ...]
     implicated: tuple[Role, ...]
     basis: str
+    # (listing property, {its value: basis}): the memorandum that applies follows
+    # the listing (a 安全生产 penalty is not punished under the 食品药品 memorandum)
+    basis_by: tuple[str, dict[str, str]] | None = None
     subject_type: str | None = None
     trigger_props: dict[str, frozenset[str]] = field(default_factory=dict)
     punitive_listing: bool = False
+
+    def basis_for(self, props: dict[str, Any]) -> str:
+        if self.basis_by is not None:
+            prop, table = self.basis_by
+            chosen = table.get(str(props.get(prop) or ""))
+            if chosen is not None:
+                return chosen
+        return self.basis
 
 
 @dataclass(frozen=True)
@@ -132,14 +162,26 @@ def _known(values: tuple[str, ...], known: Any, where: str, what: str) -> None:
             raise _fail(where, f"unknown {what} {v!r}", value=v, known=sorted(known))
 
 
+def _only(value: Any, allowed: set[str], where: str) -> dict[str, Any]:
+    """A mapping with no key outside ``allowed``: a misspelt or stray key (a label
+    with an unquoted comma splits into two in a YAML flow mapping) would otherwise
+    be ignored in silence."""
+    if not isinstance(value, dict):
+        raise _fail(where, "expected a mapping", value=value)
+    unknown = set(value) - allowed
+    if unknown:
+        raise _fail(where, f"unknown field(s) {sorted(map(str, unknown))}", known=sorted(allowed))
+    return value
+
+
 def parse_rules(data: Any) -> RuleBook:
     """Validate a parsed rules document; ConfigError names the first problem precisely."""
-    if not isinstance(data, dict):
-        raise _fail("top", "expected a mapping")
+    _only(data, {"measures", "title_groups", "periods", "scenarios", "rules"}, "top")
     spec = model()
     measures: dict[str, MeasureSpec] = {}
     for mid, m in (data.get("measures") or {}).items():
-        if not isinstance(m, dict) or not isinstance(m.get("punitive"), bool) or not m.get("label"):
+        _only(m, {"label", "punitive"}, f"measures.{mid}")
+        if not isinstance(m.get("punitive"), bool) or not isinstance(m.get("label"), str):
             raise _fail(f"measures.{mid}", "needs a label and punitive: true|false")
         measures[mid] = MeasureSpec(mid, str(m["label"]), bool(m["punitive"]))
     if not measures:
@@ -153,8 +195,10 @@ def parse_rules(data: Any) -> RuleBook:
     periods: dict[str, tuple[str | None, dict[str, Period]]] = {}
     for kind, p in (data.get("periods") or {}).items():
         _known((kind,), spec.listing_kinds, f"periods.{kind}", "listing kind")
-        if "by_prop" in p:
-            table = {str(v): _period(b, f"periods.{kind}.{v}") for v, b in p["values"].items()}
+        if isinstance(p, dict) and "by_prop" in p:
+            _only(p, {"by_prop", "values"}, f"periods.{kind}")
+            values = _only(p.get("values"), set(map(str, p.get("values") or {})), f"periods.{kind}")
+            table = {str(v): _period(b, f"periods.{kind}.{v}") for v, b in values.items()}
             periods[kind] = (str(p["by_prop"]), table)
         else:
             periods[kind] = (None, {"": _period(p, f"periods.{kind}")})
@@ -169,7 +213,8 @@ def parse_rules(data: Any) -> RuleBook:
         if rid in seen:
             raise _fail(where, "duplicate rule id", rule=rid)
         seen.add(rid)
-        trig = r.get("trigger") or {}
+        _only(r, RULE_FIELDS, where)
+        trig = _only(r.get("trigger") or {}, TRIGGER_FIELDS, f"{where}.trigger")
         kinds = _str_list(trig.get("kinds"), f"{where}.trigger.kinds")
         if not kinds:
             raise _fail(f"{where}.trigger.kinds", "a rule needs at least one trigger kind")
@@ -187,6 +232,7 @@ def parse_rules(data: Any) -> RuleBook:
         )
         if not r.get("basis"):
             raise _fail(where, "a rule needs its legal basis")
+        basis_by = _basis_by(r.get("basis_by"), f"{where}.basis_by")
         rules.append(
             Rule(
                 id=str(rid),
@@ -196,6 +242,7 @@ def parse_rules(data: Any) -> RuleBook:
                 person_measures=pers,
                 implicated=roles,
                 basis=str(r["basis"]),
+                basis_by=basis_by,
                 subject_type=stype,
                 trigger_props=_prop_conditions(trig.get("props"), f"{where}.trigger.props"),
                 punitive_listing=bool(trig.get("punitive_listing", False)),
@@ -204,6 +251,7 @@ def parse_rules(data: Any) -> RuleBook:
 
     scenarios: dict[str, Scenario] = {}
     for sid, s in (data.get("scenarios") or {}).items():
+        _only(s, {"label", "restrict", "review", "restrict_punitive"}, f"scenarios.{sid}")
         restrict = _str_list(s.get("restrict"), f"scenarios.{sid}.restrict")
         review = _str_list(s.get("review"), f"scenarios.{sid}.review")
         _known(restrict, measures, f"scenarios.{sid}.restrict", "measure")
@@ -216,6 +264,18 @@ def parse_rules(data: Any) -> RuleBook:
             bool(s.get("restrict_punitive", False)),
         )
     return RuleBook(measures, tuple(rules), groups, periods, scenarios)
+
+
+def _basis_by(value: Any, where: str) -> tuple[str, dict[str, str]] | None:
+    if value is None:
+        return None
+    _only(value, {"prop", "values"}, where)
+    values = value.get("values")
+    if not isinstance(value.get("prop"), str) or not isinstance(values, dict) or not values:
+        raise _fail(where, "needs prop: <listing property> and values: {value: basis}")
+    if not all(isinstance(b, str) and b for b in values.values()):
+        raise _fail(f"{where}.values", "every basis must be a non-empty string")
+    return str(value["prop"]), {str(k): str(b) for k, b in values.items()}
 
 
 def _period(p: Any, where: str) -> Period:
@@ -243,7 +303,8 @@ def _role(
         "party_end",
         "titles",
         "time",
-        "listing_party",
+        "named_party",
+        "unnamed",
         "listing_props",
         "measures",
         "inferred_measures",
@@ -254,8 +315,14 @@ def _role(
         raise _fail(where, f"unknown field(s) {sorted(unknown)}", known=sorted(known_fields))
     rels = _str_list(x.get("relations"), f"{where}.relations")
     _known(rels, model().relation_types, f"{where}.relations", "relation type")
-    if bool(rels) == bool(x.get("listing_party")):
-        raise _fail(where, "give either relations or listing_party")
+    if not rels:
+        raise _fail(f"{where}.relations", "an implicated party needs the relation(s) it holds")
+    named = x.get("named_party")
+    if named is not None and (not isinstance(named, str) or not named):
+        raise _fail(f"{where}.named_party", "must be a party name", value=named)
+    unnamed = x.get("unnamed", "graph")
+    if unnamed not in UNNAMED:
+        raise _fail(f"{where}.unnamed", f"must be one of {UNNAMED}", value=unnamed)
     end = x.get("party_end", "source")
     if end not in ENDS:
         raise _fail(f"{where}.party_end", f"must be one of {ENDS}", value=end)
@@ -284,7 +351,8 @@ def _role(
         party_end=end,
         titles=titles,
         time=time,
-        listing_party=x.get("listing_party"),
+        named_party=named,
+        unnamed=unnamed,
         listing_props=_prop_conditions(x.get("listing_props"), f"{where}.listing_props"),
         inferred_measures=inferred,
         duration_years=dur,

@@ -59,4 +59,7 @@ def vocabulary() -> dict[str, Any]:
         "properties": dict(extra["properties"]),
         "risk": dict(extra["risk"]),
         "check_results": dict(extra["check_results"]),
+        "review_reasons": dict(extra["review_reasons"]),
+        "role_time_states": dict(extra["role_time_states"]),
+        "role_time_sources": dict(extra["role_time_sources"]),
     }

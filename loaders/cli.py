@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import CreditlinkError, InvalidInput
+from graph.propagate.status import parse_as_of
 from graph.settings import get_settings
 from graph.store import open_store
 from loaders.clean import excel_escape
@@ -35,6 +36,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise InvalidInput(f"no such file: {', '.join(missing)}", files=missing)
+    snapshot_date = (
+        parse_as_of(args.snapshot_date, "snapshot-date") if args.snapshot_date else None
+    )
     settings = get_settings()
     store = open_store(settings)
     reports: list[dict[str, Any]] = []
@@ -43,7 +47,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         loader = FileLoader(store, settings)
         for path in order_files(paths, args.kind):
             try:
-                rep = loader.load(path, args.kind).to_dict()
+                rep = loader.load(path, args.kind, snapshot_date).to_dict()
             except CreditlinkError as exc:
                 # A refused file is reported, and the others still load.
                 failed += 1
@@ -122,6 +126,12 @@ def register(sub: Any, handlers: dict[str, Any]) -> None:
     p = sub.add_parser("load", help="load department feed files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--kind", help="feed kind (default: from the file name)")
+    p.add_argument(
+        "--snapshot-date",
+        metavar="YYYY-MM-DD",
+        help="the day a snapshot file (registry, officers, shareholders) was extracted, "
+        "when it has no 数据日期 column (default: today)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object on the last line")
     handlers["load"] = cmd_load
 

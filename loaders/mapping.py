@@ -8,6 +8,7 @@ This module reads and checks mappings and matches a file's header to one;
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,8 @@ class Column:
     type: str
     required: bool = False
     kind: str | None = None  # identifier kind hint for type "id"
+    # synonyms of a text column's values (失信严重程度: 严重失信 -> 严重)
+    values: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class PartySpec:
     primary: bool = False
     # a party named for the record's sake only: made a subject when it has a full key
     keyed_only: bool = False
+    # read only when the row's subject is of this type (an organisation's row
+    # names its legal representative in columns a person's row uses for itself)
+    if_subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,13 @@ class RelationSpec:
     valid_from: str | None
     valid_to: str | None
     props: dict[str, str]
+    # A row of a snapshot feed (registry, officers, shareholders) shows what held
+    # on the file date; ``since`` names the column saying since when (核准日期).
+    snapshot: bool = False
+    since: str | None = None
+    # the end column gives the last day that holds (担保到期日期), not the first
+    # day that no longer does
+    end_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class ListingSpec:
     department: str | None
     props: dict[str, str]
     parties: tuple[str, ...] = ()
+    end_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,8 @@ class FeedMapping:
     relations: tuple[RelationSpec, ...]
     listing: ListingSpec | None
     source: str
+    # the column giving the date a snapshot row was extracted (数据日期)
+    snapshot_date: str | None = None
 
     def match_header(self, header: list[str], file: str) -> dict[str, int]:
         """field -> column index; refuses the file when a required column is missing."""
@@ -136,6 +152,7 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
             type=ctype,
             required=bool(col.get("required", False)),
             kind=col.get("kind"),
+            values={str(k): str(v) for k, v in (col.get("values") or {}).items()},
         )
 
     def column(ref: str | None, where: str) -> str | None:
@@ -164,6 +181,7 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
             attrs={k: column(v, f"party {role}") or v for k, v in (p.get("attrs") or {}).items()},
             primary=bool(p.get("primary", False)),
             keyed_only=bool(p.get("keyed_only", False)),
+            if_subject=p.get("if_subject"),
         )
 
     relations: list[RelationSpec] = []
@@ -188,6 +206,9 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
                 valid_from=column(r.get("valid_from"), where),
                 valid_to=column(r.get("valid_to"), where),
                 props={k: column(v, where) or v for k, v in (r.get("props") or {}).items()},
+                snapshot=bool(r.get("snapshot", False)),
+                since=column(r.get("since"), where),
+                end_inclusive=bool(r.get("end_inclusive", False)),
             )
         )
 
@@ -207,6 +228,7 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
             department=column(lst.get("department"), "listing"),
             props={k: column(v, "listing") or v for k, v in (lst.get("props") or {}).items()},
             parties=tuple(_as_tuple(lst.get("parties"))),
+            end_inclusive=bool(lst.get("end_inclusive", False)),
         )
     return FeedMapping(
         kind=data["kind"],
@@ -218,6 +240,7 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
         relations=tuple(relations),
         listing=listing,
         source=source,
+        snapshot_date=column(data.get("snapshot_date"), "snapshot_date"),
     )
 
 

@@ -18,11 +18,13 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from graph.errors import FeedError
+from graph.evidence.roles import display_interval
 from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
 from graph.model import (
     ORGANISATION,
@@ -32,6 +34,7 @@ from graph.model import (
     Relation,
     SourceRecord,
     Subject,
+    model,
     stable_id,
 )
 from graph.resolve.party import Party, Resolution
@@ -41,6 +44,7 @@ from graph.store.base import Batch, GraphStore
 from loaders.clean import (
     is_branch_name,
     is_empty,
+    is_placeholder_date,
     looks_like_organisation,
     normalise_name,
     parse_amount,
@@ -63,6 +67,7 @@ LOADS = "loads"
 CHANGES = "changes"
 
 _process_lock = threading.Lock()
+CITY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -212,8 +217,15 @@ def _clean_row(plan: _Plan, number: int, cells: list[object], json_cells: list[o
                 raise _RowError(column_header, "required_value_missing", raw)
             continue
         try:
+            if col.type == "date" and is_placeholder_date(raw):
+                # 9999-12-31, 1900-01-01, 0000-00-00: no date, said so
+                warnings.append(f"{name}:placeholder_date")
+                if col.required:
+                    raise _RowError(column_header, "required_value_missing: placeholder date", raw)
+                continue
             if col.type in ("name", "text"):
-                fields[name] = str(raw).strip()
+                text = str(raw).strip()
+                fields[name] = col.values.get(text, text)
             elif col.type == "names":
                 parts = str(raw).replace("；", ";").replace("，", ";").replace("、", ";")
                 fields[name] = [p.strip() for p in parts.split(";") if p.strip()]
@@ -270,16 +282,19 @@ def _party_type(
     declared = _type_from_words(row, spec.type_column)
     if declared is not None:
         return declared
-    for ident in idents:
-        if ident.kind in ("uscc", "org_code", "reg_no"):
-            return ORGANISATION
-        if ident.kind in ("id_number", "id_masked"):
-            return PERSON
+    if any(i.kind in ("uscc", "org_code", "reg_no") for i in idents):
+        return ORGANISATION
+    # An organisation's name (an organisational form) outweighs an ID number on
+    # its row: that number is its legal representative's (rules.md).
+    if name and looks_like_organisation(name):
+        return ORGANISATION
+    if any(i.kind in ("id_number", "id_masked") for i in idents):
+        return PERSON
     declared = _type_from_words(row, spec.id_type_column)
     if declared is not None:
         return declared
     if name:
-        return ORGANISATION if looks_like_organisation(name) else PERSON
+        return PERSON
     return None
 
 
@@ -291,11 +306,15 @@ class FileLoader:
         self.settings = settings
         self.resolver = resolver or Resolver(store, settings)
 
-    def load(self, path: Path, kind: str | None = None) -> LoadReport:
+    def load(
+        self, path: Path, kind: str | None = None, snapshot_date: str | None = None
+    ) -> LoadReport:
+        """Load one file. ``snapshot_date`` is the day a snapshot feed's file was
+        extracted when the file has no column saying so (数据日期); default: today."""
         with load_lock(self.settings.data_dir), _cyclic_gc_paused():
-            return self._load(path, kind)
+            return self._load(path, kind, snapshot_date)
 
-    def _load(self, path: Path, kind: str | None) -> LoadReport:
+    def _load(self, path: Path, kind: str | None, snapshot_date: str | None) -> LoadReport:
         name = path.name
         kind = kind or kind_for_file(name)
         if kind is None:
@@ -308,10 +327,13 @@ class FileLoader:
         mapping = mappings().get(kind)
         if mapping is None:
             raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
+        self._mapping = mapping
         table = read_table(path, max_cell_chars=self.settings.max_cell_chars)
         index = mapping.match_header(table.header, name)
         report = LoadReport(file=name, kind=kind, encoding=table.encoding, format=table.format)
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        self._file_date = snapshot_date or city_today()
+        self._withdrawn: dict[str, set[str]] = {}
         record_ids = [f"{kind}:{name}:{i}" for i in range(1, len(table.rows) + 1)]
         existing = self.store.get_records(record_ids)
         quarantined_before = self.store.get_docs(QUARANTINE, record_ids)
@@ -409,6 +431,7 @@ class FileLoader:
             touched.update(m.subject_id for m in record.mentions)
             batch.records.append(record)
 
+        self._reconcile_relations(batch)
         if reviews:
             known = self.store.get_docs(REVIEW, reviews)
             for pid, body in sorted(reviews.items()):
@@ -457,6 +480,10 @@ class FileLoader:
         mentions: list[Mention] = []
         context = self._context(mapping, row)
         for role, spec in mapping.parties.items():
+            if spec.if_subject is not None and (
+                parties_out.get("subject", {}).get("type") != spec.if_subject
+            ):
+                continue
             name = row.fields.get(spec.name) if spec.name else None
             idents = [row.identifiers[k] for k in spec.keys if k in row.identifiers]
             if name is None and not idents:
@@ -519,9 +546,10 @@ class FileLoader:
                 asserts["listings"].append(lst.id)
         if old is not None:
             old_asserts = old.cleaned.get("asserts") or {}
-            batch.delete_relations.extend(
-                r for r in old_asserts.get("relations", []) if r not in asserts["relations"]
-            )
+            for r in old_asserts.get("relations", []):
+                if r not in asserts["relations"]:
+                    # other records may assert it too: only this one's word goes
+                    self._withdrawn.setdefault(r, set()).add(rid)
             batch.delete_listings.extend(
                 x for x in old_asserts.get("listings", []) if x not in asserts["listings"]
             )
@@ -646,6 +674,24 @@ class FileLoader:
             props["basis"] = "declared"
         valid_from = row.fields.get(spec.valid_from) if spec.valid_from else None
         valid_to = row.fields.get(spec.valid_to) if spec.valid_to else None
+        if valid_to and spec.end_inclusive:
+            valid_to = day_after(valid_to)
+        if valid_from and valid_to and valid_to <= valid_from:
+            raise _RowError(
+                self._header(spec.valid_to),
+                f"end_before_start: {valid_to} is not after {valid_from}",
+                valid_to,
+            )
+        props = {k: v for k, v in props.items() if v is not None}
+        if valid_from or valid_to:
+            # what the record itself states of the role's time
+            props["held"] = {"from": valid_from, "to": valid_to}
+        if spec.snapshot:
+            since = row.fields.get(spec.since) if spec.since else None
+            on = self._row_date(row)
+            props["seen"] = [
+                {"on": on, "since": since if since and since <= on else None, "record": rid}
+            ]
         rel_id = stable_id(
             "R",
             rtype,
@@ -662,9 +708,105 @@ class FileLoader:
             target=tgt.subject_id,
             valid_from=valid_from,
             valid_to=valid_to,
-            props={k: v for k, v in props.items() if v is not None},
+            props=props,
             record_ids=[rid],
         )
+
+    def _row_date(self, row: _Row) -> str:
+        """The day a snapshot row was seen: its 数据日期, the date given to the
+        load, or the load date."""
+        column = self._mapping.snapshot_date
+        value = row.fields.get(column) if column else None
+        return str(value) if value else self._file_date
+
+    def _header(self, column: str | None) -> str:
+        col = self._mapping.columns.get(column or "")
+        return col.headers[0] if col is not None else str(column)
+
+    def _reconcile_relations(self, batch: Batch) -> None:
+        """Relations as several records state them, and their display dates.
+
+        A relation (a legal representative seen in twelve monthly snapshots) is
+        asserted by every record that shows it: its sightings are the union of
+        theirs, a record that no longer asserts it takes back only its own
+        sighting, and the ``valid_from``/``valid_to`` shown are worked out from
+        all relations of that role into the organisation
+        (graph/evidence/roles.py), so that loading a later snapshot naming
+        someone else ends the earlier holder's dates whatever the file order.
+        """
+        merged: dict[str, Relation] = {}
+        for rel in batch.relations:
+            cur = merged.get(rel.id)
+            merged[rel.id] = rel if cur is None else _merge_relation(cur, rel)
+        ids = sorted(set(merged) | set(self._withdrawn))
+        if not ids:
+            return
+        stored = self.store.get_relations(ids)
+        rewrite: dict[str, Relation] = {}
+        for rid, rel in merged.items():
+            old = stored.get(rid)
+            if old is not None and ("seen" in rel.props or "seen" in old.props):
+                keep = [
+                    o
+                    for o in old.props.get("seen") or []
+                    if o.get("record") not in _records_of(rel)
+                ]
+                rel.props["seen"] = _sorted_seen(keep + list(rel.props.get("seen") or []))
+                rel.record_ids = list(dict.fromkeys(old.record_ids + rel.record_ids))
+            rewrite[rid] = rel
+        deleted: list[str] = []
+        for rid, records in self._withdrawn.items():
+            if rid in rewrite:
+                rel = rewrite[rid]
+            elif rid in stored:
+                rel = stored[rid]
+            else:
+                continue
+            rel.record_ids = [r for r in rel.record_ids if r not in records]
+            if "seen" in rel.props:
+                rel.props["seen"] = [o for o in rel.props["seen"] if o.get("record") not in records]
+            if not rel.record_ids:
+                rewrite.pop(rid, None)
+                deleted.append(rid)
+            else:
+                rewrite[rid] = rel
+        # The store unions record ids on upsert: a relation that lost one is
+        # deleted and written again in this same transaction.
+        batch.delete_relations.extend(deleted)
+        batch.delete_relations.extend(
+            rid for rid in self._withdrawn if rid in rewrite and rid not in deleted
+        )
+        self._display_dates(rewrite, deleted, stored)
+        batch.relations = list(rewrite.values())
+
+    def _display_dates(
+        self, rewrite: dict[str, Relation], deleted: list[str], stored: dict[str, Relation]
+    ) -> None:
+        touched = [r for r in rewrite.values() if "seen" in r.props]
+        touched += [stored[d] for d in deleted if d in stored and "seen" in stored[d].props]
+        if not touched:
+            return
+        targets = sorted({r.target for r in touched})
+        types = sorted({r.type for r in touched})
+        family: dict[str, Relation] = {
+            r.id: r for r in self.store.relations_of(targets, types, None, "in")
+        }
+        for d in deleted:
+            family.pop(d, None)
+        family.update(rewrite)
+        by_org: dict[tuple[str, str], list[Relation]] = {}
+        for r in family.values():
+            by_org.setdefault((r.type, r.target), []).append(r)
+        for (rtype, target), rels in by_org.items():
+            if not any(r.type == rtype and r.target == target for r in touched):
+                continue
+            for r in rels:
+                if "seen" not in r.props:
+                    continue
+                shown = display_interval(r, rels)
+                if (r.valid_from, r.valid_to) != shown:
+                    r.valid_from, r.valid_to = shown
+                    rewrite[r.id] = r
 
     def _listing(
         self, mapping: FeedMapping, row: _Row, rid: str, resolved: dict[str, Resolution]
@@ -675,6 +817,16 @@ class FileLoader:
         if subject is None:
             return None
         start = next((row.fields[c] for c in spec.start if row.fields.get(c)), None)
+        end = row.fields.get(spec.end) if spec.end else None
+        if end and spec.end_inclusive:
+            end = day_after(end)
+        if start is None and model().listing_kinds[spec.kind].get("punitive"):
+            # never active for ever: without a date it can only wait (rules.md)
+            raise _RowError(self._header(spec.start[0]), "no_start_date", None)
+        if start and end and end <= start:
+            raise _RowError(
+                self._header(spec.end), f"end_before_start: {end} is not after {start}", end
+            )
         props: dict[str, Any] = {
             k: row.fields.get(v) for k, v in spec.props.items() if row.fields.get(v) is not None
         }
@@ -689,7 +841,7 @@ class FileLoader:
             number=row.fields.get(spec.number) if spec.number else None,
             department=department or mapping.department,
             start=start,
-            end=row.fields.get(spec.end) if spec.end else None,
+            end=end,
             props=props,
             record_ids=[rid],
         )
@@ -723,6 +875,45 @@ def _fits(ident: Identifier, ptype: str | None) -> bool:
     if ptype == ORGANISATION:
         return ident.kind in ("uscc", "org_code", "reg_no")
     return True
+
+
+def _records_of(rel: Relation) -> set[str]:
+    return {str(o.get("record")) for o in rel.props.get("seen") or []}
+
+
+def _sorted_seen(seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    unique = {str(o.get("record")): o for o in seen}
+    return sorted(unique.values(), key=lambda o: (str(o.get("on")), str(o.get("record"))))
+
+
+def _merge_relation(a: Relation, b: Relation) -> Relation:
+    """Two rows of one file asserting one relation: both records, both sightings."""
+    out = Relation(
+        id=b.id,
+        type=b.type,
+        source=b.source,
+        target=b.target,
+        valid_from=b.valid_from,
+        valid_to=b.valid_to,
+        props={**a.props, **b.props},
+        record_ids=list(dict.fromkeys(a.record_ids + b.record_ids)),
+    )
+    if "seen" in a.props or "seen" in b.props:
+        out.props["seen"] = _sorted_seen(
+            list(a.props.get("seen") or []) + list(b.props.get("seen") or [])
+        )
+    return out
+
+
+def city_today() -> str:
+    """Today in the city's time zone, the default date of a snapshot file."""
+    return datetime.now(CITY_TZ).date().isoformat()
+
+
+def day_after(iso: str) -> str:
+    """The first day after an inclusive end date (the stored ends are exclusive)."""
+    d = date.fromisoformat(iso)
+    return iso if d == date.max else (d + timedelta(days=1)).isoformat()
 
 
 def rid_digest(ids: list[str]) -> str:

@@ -102,10 +102,10 @@ def test_two_loads_at_once_are_serialised(store: GraphStore, tmp_path: Path) -> 
         loader = FileLoader(store, settings)
         real = loader._load
 
-        def timed(p: Path, kind: str | None) -> object:
+        def timed(p: Path, kind: str | None, snapshot_date: str | None) -> object:
             t0 = time.monotonic()
             try:
-                return real(p, kind)
+                return real(p, kind, snapshot_date)
             finally:
                 spans.append((t0, time.monotonic()))
 

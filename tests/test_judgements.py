@@ -66,7 +66,8 @@ def test_split_undoes_a_wrong_merge_and_survives_reloads(
     assert [x.subject_id for x in store.listings_of([new])] == [new]
     card = subject_card(store, store.get_subjects([new])[new])
     rec = next(r for r in card["records"] if r["id"] == f"{F}:2")
-    assert rec["match"]["method"] == "judgement" and rec["match"]["previous"]["method"] == "fuzzy"
+    assert rec["match"]["method"] == "judgement"
+    assert rec["match"]["previous"]["method"] == "exact_name"
     assert card["judgements"][0]["kind"] == "split"
     # A changed row reloaded (another process, a new index) stays split off.
     rows = [penalty("商丘市汇晨商贸有限公司", n=1), penalty("汇晨商贸有限公司", n=2)]

@@ -57,7 +57,6 @@ def test_dishonest_debtor_person_is_also_disqualified(city_store: GraphStore) ->
     [
         ("P-lr", "legal_representative"),
         ("P-principal", "principal"),
-        ("P-cfo", "directly_responsible"),
         ("P-declared", "actual_controller"),
     ],
 )
@@ -70,7 +69,20 @@ def test_dishonest_debtor_implicates_the_roles_held_now(
     ]
     (hop,) = ms[0].path
     assert hop["from"] == "O-debtor" and hop["to"] == sid
+    assert hop["from_name"] == "商丘市甲建材有限公司"
     assert hop["read_at"] == AS_OF and hop["records"]
+    # how the role's time was known on the day read
+    assert hop["time"]["state"] == "known" and hop["time"]["source"] == "dated"
+
+
+def test_a_title_alone_is_a_reason_to_look_not_to_punish(city_store: GraphStore) -> None:
+    """directly_responsible is a person the record names in that capacity; the
+    finance officer's title alone gives related_party_review (rules.md)."""
+    ms = only(city_store, "P-cfo")
+    assert [(m.rule, m.measure, m.role, m.extra.get("reason")) for m in ms] == [
+        ("dishonest_debtor", "related_party_review", "directly_responsible", "title_only")
+    ]
+    assert not ms[0].punitive
 
 
 # -- not implicated -------------------------------------------------------------
@@ -212,7 +224,9 @@ def test_serious_violation_disqualifies_the_lr_for_three_years(city_store: Graph
     (m,) = only(city_store, "P-sv-lr")  # LR at the listing date, though not now
     assert (m.measure, m.until) == ("officer_disqualification", "2025-03-01")
     assert only(city_store, "P-sv-lr", "2025-03-01") == []
-    assert got(city_store, "O-serious", "2025-03-01")  # the listing itself goes on
+    # 严重违法失信名单: at most 3 years from the listing date (rules.md)
+    assert got(city_store, "O-serious", "2025-02-28")
+    assert got(city_store, "O-serious", "2025-03-01") == set()
 
 
 # -- severe_admin_penalty ---------------------------------------------------------------

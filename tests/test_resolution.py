@@ -144,9 +144,9 @@ def test_name_variants_merge_into_the_registered_subject(
     a = sid(store, A)
     for i, variant in enumerate(VARIANTS):
         got, match = mention(store, f"admin_penalties:admin_penalties_v.csv:{i + 1}")
-        assert got == a, variant
-        assert match["method"] == "fuzzy" and match["score"] >= 0.92, (variant, match)
-        assert "name" in match["features"]
+        assert got == a, (variant, match)
+        # the normalised name is the registered one: no score needed
+        assert match["method"] == "exact_name", (variant, match)
     got, _ = mention(store, f"admin_penalties:admin_penalties_v.csv:{len(VARIANTS) + 1}")
     assert got != a
 
@@ -162,7 +162,8 @@ def test_former_name_and_typo_with_legal_representative(
     loaded.load(write_csv(tmp_path / "admin_penalties_f.csv", PENALTY, rows, "gbk"))
     b, a = sid(store, B), sid(store, A)
     got, match = mention(store, "admin_penalties:admin_penalties_f.csv:1")
-    assert got == b and match["features"]["former_name"] >= 0.92
+    # a former name nobody else bears is that subject's name
+    assert got == b and match["method"] == "exact_name"
     got, match = mention(store, "admin_penalties:admin_penalties_f.csv:2")
     assert got == a and match["features"]["legal_representative"] == 1.0
     got, match = mention(store, "admin_penalties:admin_penalties_f.csv:3")
@@ -179,7 +180,8 @@ def test_gbk_penalties_with_missing_mistyped_and_legacy_codes(
         penalty("永城市恒达建材有限公司", uscc=mistype(B), n=2),  # one character wrong
         penalty("商丘市汇晨商贸有限责任公司", reg=A_REG, n=3),  # 注册号 only
         penalty("商丘市汇晨商贸有限责任公司", org=A[8:17], n=4),  # 组织机构代码 only
-        penalty("永城市恒达建材有限公司", uscc="N/A", lr="王伟", idn=WANG1, n=5),  # missing
+        # no code and a typo in the name: the legal representative's number corroborates
+        penalty("永城市恒达建才有限公司", uscc="N/A", lr="王伟", idn=WANG1, n=5),
         penalty("张三", cat="自然人", idn=ZHANG, n=6),
         # A mistyped code for a name nobody has: a new subject, never a merge.
         penalty("睢县无名五金有限公司", uscc=mistype(HB2), n=7),
@@ -190,14 +192,16 @@ def test_gbk_penalties_with_missing_mistyped_and_legacy_codes(
     f = "admin_penalties:admin_penalties_g.csv"
     assert mention(store, f"{f}:1") == (a, {"method": "key", "key": f"uscc:{A}"})
     got, match = mention(store, f"{f}:2")
-    assert got == b and match["method"] == "fuzzy" and match["features"]["uscc_typo"] == 1.0
+    assert got == b and match["method"] == "exact_name"
     # The typo is reported, and the real subject does not take it as a key.
     assert f"uscc:{mistype(B)}" not in store.get_subjects([b])[b].keys
     assert any("uscc_check_mismatch" in w for w in store.get_records([f"{f}:2"])[f"{f}:2"].warnings)
     assert mention(store, f"{f}:3") == (a, {"method": "bridge", "key": f"reg_no:{A_REG}"})
     assert mention(store, f"{f}:4") == (a, {"method": "bridge", "key": f"org_code:{A[8:17]}"})
     got, match = mention(store, f"{f}:5")
-    assert got == b and match["features"]["legal_representative_id"] == 1.0
+    assert got == b and match["method"] == "fuzzy"
+    assert match["features"]["legal_representative_id"] == 1.0
+    assert "legal_representative_id" in match["corroborated"]
     # The enterprise row with its representative's ID number stays an organisation.
     assert store.get_subjects([got])[got].type == "organisation"
     assert mention(store, f"{f}:6") == (
@@ -323,9 +327,9 @@ def test_subject_card_explains_every_record(
     card = subject_card(store, get_subject(store, A_REG))
     methods = {r["id"]: r["match"]["method"] for r in card["records"]}
     assert methods["registry:registry_1.csv:1"] == "new"
-    assert methods["admin_penalties:admin_penalties_c.csv:1"] == "fuzzy"
+    assert methods["admin_penalties:admin_penalties_c.csv:1"] == "exact_name"
     assert methods["admin_penalties:admin_penalties_c.csv:2"] == "bridge"
-    fuzzy = next(r for r in card["records"] if r["match"]["method"] == "fuzzy")
-    assert fuzzy["role"] == "subject" and fuzzy["match"]["features"]["name"] > 0.9
+    by_name = next(r for r in card["records"] if r["match"]["method"] == "exact_name")
+    assert by_name["role"] == "subject" and by_name["match"]["name"] == "汇晨商贸有限公司"
     names = {n["name"]: n["sources"] for n in card["names"]}
     assert "admin_penalties:admin_penalties_c.csv:1" in names["汇晨商贸有限公司"]

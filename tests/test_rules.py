@@ -86,7 +86,9 @@ def test_rules_carry_the_spec_details() -> None:
     tax = book.rule("major_tax_violation")
     lr = next(r for r in tax.implicated if r.role == "legal_representative")
     assert lr.time == "event"
-    assert next(r for r in tax.implicated if r.role == "finance_officer").listing_party
+    assert lr.named_party == "legal_representative"
+    fo = next(r for r in tax.implicated if r.role == "finance_officer")
+    assert (fo.named_party, fo.unnamed) == ("finance_officer", "review")
     sv = book.rule("serious_violation_list").implicated[0]
     assert sv.duration_years == 3 and sv.measures == ("officer_disqualification",)
     sap = book.rule("severe_admin_penalty")

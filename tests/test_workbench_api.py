@@ -23,7 +23,23 @@ from api.cli import main
 from api.keys import KeyStore
 from api.server import JSONErrorH11Protocol
 from graph.errors import Unauthorized
-from graph.propagate.engine import measures_many
+from graph.evidence.roles import (
+    ANOTHER_HOLDER,
+    CONFLICT,
+    DATED,
+    KNOWN,
+    NAMED_IN_RECORD,
+    NO_EVIDENCE,
+    NOT_HOLDING,
+    SNAPSHOT,
+    UNKNOWN,
+)
+from graph.propagate.engine import (
+    RECORD_NAMES_ANOTHER,
+    ROLE_TIME_UNKNOWN,
+    TITLE_ONLY,
+    measures_many,
+)
 from graph.risk import assess
 from graph.rules import rulebook
 from graph.settings import Settings
@@ -75,6 +91,12 @@ def test_model_labels_every_code_for_every_role(
     for code, zh in (("birth_year", "出生年份"), ("directly_responsible", "直接责任人员")):
         assert zh in (vocab["attributes"].get(code), vocab["roles"].get(code))
     assert vocab["values"]["sex"] == {"female": "女", "male": "男"}
+    # why a review instead of a punishment, and how each hop's role time was known
+    assert {ROLE_TIME_UNKNOWN, RECORD_NAMES_ANOTHER, TITLE_ONLY} <= set(vocab["review_reasons"])
+    assert {KNOWN, UNKNOWN, NOT_HOLDING} <= set(vocab["role_time_states"])
+    assert {DATED, SNAPSHOT, NAMED_IN_RECORD, CONFLICT, NO_EVIDENCE, ANOTHER_HOLDER} <= set(
+        vocab["role_time_sources"]
+    )
     assert set(vocab["risk"]) == {"listed", "implicated", "review", "clear"}
     # commendations and licences are not punitive: the page colours them apart
     assert vocab["listing_kinds"]["red_list"]["punitive"] is False

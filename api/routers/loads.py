@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Principal, get_settings, get_store, require
 from graph.errors import InvalidInput
+from graph.propagate.status import parse_as_of
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader
@@ -45,10 +46,18 @@ async def post_load(
     request: Request,
     file: UploadFile,
     kind: str | None = Query(None, description="feed kind, e.g. registry", max_length=40),
+    snapshot_date: str | None = Query(
+        None,
+        max_length=10,
+        description="the day a snapshot file (registry, officers, shareholders) was "
+        "extracted, when it has no 数据日期 column (default: today)",
+        examples=["2024-05-31"],
+    ),
     store: GraphStore = Depends(get_store),  # noqa: B008
     settings: Settings = Depends(get_settings),  # noqa: B008
     _: Principal = Depends(require("load")),  # noqa: B008
 ) -> dict[str, Any]:
+    day = parse_as_of(snapshot_date, "snapshot_date") if snapshot_date else None
     name = _UNSAFE.sub("_", Path(file.filename or "").name).strip("._")
     if not name:
         raise InvalidInput("the uploaded file has no usable name")
@@ -58,5 +67,5 @@ async def post_load(
         with path.open("wb") as fh:
             while chunk := await file.read(1 << 20):
                 fh.write(chunk)
-        report = await run_in_threadpool(loader.load, path, kind)
+        report = await run_in_threadpool(loader.load, path, kind, day)
     return report.to_dict()

@@ -21,7 +21,13 @@ from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
 from graph.propagate.changes import time_changes
 from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
-from graph.propagate.status import REPAIR_KIND, listing_status, min_repair_date, parse_as_of
+from graph.propagate.status import (
+    REPAIR_KIND,
+    listing_status,
+    min_repair_date,
+    parse_as_of,
+    repair_book,
+)
 from graph.risk import assess
 from graph.rules import rulebook
 from graph.settings import Settings
@@ -75,17 +81,28 @@ MEASURE_EXAMPLE = {
 
 
 def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
-    """The measures as dicts, each path hop and listing naming its subjects
-    (``from_name``, ``to_name``, ``subject_name``): one batched look-up for all."""
+    """The measures as dicts, the listing naming its subject (``subject_name``) and
+    every path hop its two subjects (``from_name``, ``to_name``; the engine names
+    them, this fills any it left out): one batched look-up for all."""
     out = [m.to_dict() for m in found]
     ids = {m["listing"].get("subject") for m in out}
-    ids |= {h[end] for m in out for h in m.get("path") or [] for end in ("from", "to")}
+    ids |= {
+        h[end]
+        for m in out
+        for h in m.get("path") or []
+        for end in ("from", "to")
+        if not h.get(f"{end}_name")
+    }
     ids.discard(None)
     names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
     for m in out:
         m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
         m["path"] = [
-            {**h, "from_name": names.get(h["from"]), "to_name": names.get(h["to"])}
+            {
+                **h,
+                "from_name": h.get("from_name") or names.get(h["from"]),
+                "to_name": h.get("to_name") or names.get(h["to"]),
+            }
             for h in m.get("path") or []
         ]
     return out
@@ -322,6 +339,15 @@ class RepairRequest(BaseModel):
         description="the original decision's number or a listing id",
     )
     decided: str = Field(..., max_length=10, description="修复决定日期, ISO date")
+    subject: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "the subject repaired (key or subject id); required when the number lists "
+            "several subjects (joint debtors under one 案号): the others stay listed"
+        ),
+    )
     department: str | None = Field(None, max_length=200, description="修复机关")
     note: str | None = Field(None, max_length=2000)
 
@@ -358,6 +384,18 @@ def post_repairs(
         targets = [x for x in store.listings_by_number([ref]) if x.kind != REPAIR_KIND]
     if not targets:
         raise NotFound("no listing has this number or id", listing=ref)
+    if body.subject is not None:
+        who = get_subject(store, body.subject.strip())
+        targets = [t for t in targets if t.subject_id == who.id]
+        if not targets:
+            raise NotFound("the subject has no listing with this number or id", listing=ref)
+    elif len({t.subject_id for t in targets}) > 1:
+        # joint debtors: a repair ends the listing of the subject it names only
+        raise InvalidInput(
+            "several subjects are listed under this number; name the subject repaired",
+            listing=ref,
+            subjects=sorted({t.subject_id for t in targets}),
+        )
     for t in targets:
         if t.start and decided < t.start:
             raise InvalidInput(
@@ -398,9 +436,10 @@ def post_repairs(
         )
     )
     today = parse_as_of(None)
+    book = repair_book(store, [*targets, *repairs])
     return {
         "repairs": [listing_view(r, listing_status(r, today, [])) for r in repairs],
-        "listings": [listing_view(t, listing_status(t, today, repairs)) for t in targets],
+        "listings": [listing_view(t, book.status(t, today)) for t in targets],
         "subjects": touched,
     }
 

@@ -377,12 +377,15 @@ function pathChain(path) {
     const rel = label('relation_types', p.relation);
     const role = p.role && p.role !== p.relation ? roleLabel(p.role) : '';
     const title = p.title && p.title !== rel ? p.title : '';
+    // how the role's time was known on the day the rule reads it (dated, snapshot, named…)
+    const time = p.time ? `${label('role_time_states', p.time.state)} · ${label('role_time_sources', p.time.source)}` : '';
     items.push(
       h(
         'li',
         { class: 'chain-link', title: `记录 ${(p.records || []).join(', ')}${p.read_at ? `；按 ${p.read_at} 判断` : ''}` },
         h('span', { class: 'rel' }, `${rel}${title ? `·${title}` : ''}${role && role !== rel ? `（${role}）` : ''}`),
         h('span', { class: 'muted small' }, dates(p.valid_from, p.valid_to)),
+        time ? h('span', { class: 'muted small', testid: 'hop-time' }, time) : null,
       ),
       h('li', { class: 'chain-node' }, subjectLink(p.to, p.to_name)),
     );
@@ -429,6 +432,7 @@ function renderMeasures(data) {
             h('span', { testid: 'measure-rule', 'data-rule': m.rule, class: 'rule', title: m.rule }, label('rules', m.rule)),
             h('span', { class: 'badge', title: m.direct ? 'direct: own listing' : 'propagated through a related party' }, m.direct ? '直接' : '关联传导'),
             m.role ? h('span', { class: 'badge', title: m.role }, `角色：${roleLabel(m.role)}`) : null,
+            m.reason ? h('span', { class: 'badge flag-text', title: m.reason, testid: 'measure-reason' }, label('review_reasons', m.reason)) : null,
           ),
           h(
             'div',

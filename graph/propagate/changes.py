@@ -159,11 +159,10 @@ def _implicated(
         for lst, _rule, role in entries:
             if not _props_match(role.listing_props, lst.props):
                 continue
-            if role.listing_party:
-                party = (lst.props.get("parties") or {}).get(role.listing_party)
+            if role.named_party:
+                party = (lst.props.get("parties") or {}).get(role.named_party)
                 if isinstance(party, str):
                     out.implicated.add(party)
-                continue
             rel_types.update(role.relations)
             if "actual_controller" in role.relations and role.inferred_measures:
                 controlled.add(lst.subject_id)

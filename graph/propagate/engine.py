@@ -37,12 +37,21 @@ from typing import Any
 
 from graph.control import Control, controlled_by
 from graph.errors import ConfigError
+from graph.evidence.identity import same_person_name
+from graph.evidence.roles import KNOWN, NAMED_IN_RECORD, NOT_HOLDING, RoleBook, RoleReading
 from graph.model import PERSON, Listing, Relation, Subject
-from graph.propagate.status import REPAIR_KIND, ListingStatus, add_years, listing_status
+from graph.propagate.status import REPAIR_KIND, ListingStatus, add_years, repair_book
 from graph.rules import Role, Rule, RuleBook, rulebook, title_parts
 from graph.store.base import GraphStore
 
 RED_LIST = "red_list"
+REVIEW_MEASURE = "related_party_review"
+# why a party gets related_party_review instead of the rule's measures
+ROLE_TIME_UNKNOWN = "role_time_unknown"
+RECORD_NAMES_ANOTHER = "record_names_another"
+TITLE_ONLY = "title_only"
+# relation properties an investigator needs on a hop
+HOP_PROPS = ("title", "share", "basis", "amount", "creditor", "method")
 
 
 @dataclass
@@ -102,7 +111,13 @@ def listing_view(lst: Listing, status: ListingStatus) -> dict[str, Any]:
 
 
 def hop_view(
-    rel: Relation, listed: str, party: str, role: str, read_at: str | None
+    rel: Relation,
+    listed: str,
+    party: str,
+    role: str,
+    read_at: str | None,
+    reading: RoleReading | None = None,
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     hop: dict[str, Any] = {
         "from": listed,
@@ -115,7 +130,14 @@ def hop_view(
         "read_at": read_at,
         "records": list(rel.record_ids),
     }
-    for k in ("title", "share", "basis", "amount", "creditor", "method"):
+    if names is not None:
+        hop["from_name"] = names.get(listed)
+        hop["to_name"] = names.get(party)
+    if reading is not None:
+        # how the role's time was known on read_at: dated interval, snapshot,
+        # named in the record (graph/evidence/roles.py)
+        hop["time"] = reading.to_dict()
+    for k in HOP_PROPS:
         if rel.props.get(k) is not None:
             hop[k] = rel.props[k]
     return hop
@@ -168,6 +190,14 @@ class _Context:
             for end in {rel.source, rel.target}:
                 if end in wanted:
                     self.rels[end].append(rel)
+        # Whether a role held on a day depends on every relation of that role
+        # into the organisation (a later snapshot naming someone else ends it),
+        # so the reader gets them all, in any time: one call.
+        orgs = sorted({rel.target for rels in self.rels.values() for rel in rels})
+        family = {r.id: r for rels in self.rels.values() for r in rels}
+        if orgs:
+            family.update((r.id, r) for r in store.relations_of(orgs, rel_types, None, "in"))
+        self.roles = RoleBook(family.values())
         self.controls: dict[str, list[Control]] = (
             controlled_by(store, self.ids, as_of, threshold, control_depth) if self.ids else {}
         )
@@ -175,12 +205,12 @@ class _Context:
             {
                 k
                 for r in book.rules
-                if any(role.listing_party for role in r.implicated)
+                if any(role.named_party for role in r.implicated)
                 for k in r.kinds
             }
         )
-        # Parties named in a listing (the finance officer of a tax decision) are
-        # not edges; the store indexes them, so one look-up finds their listings.
+        # Parties a listing names by key (the finance officer of a tax decision)
+        # need no edge; the store indexes them, so one look-up finds their listings.
         self.named_in: dict[str, list[Listing]] = {}
         if party_kinds and self.ids:
             for lst in store.listings_naming(self.ids, party_kinds):
@@ -193,6 +223,8 @@ class _Context:
         extra = sorted(related - set(self.subjects))
         if extra:
             self.subjects.update(store.get_subjects(extra))
+        # names on every hop, so that a path reads as a chain of names
+        self.names: dict[str, str] = {i: s.name for i, s in self.subjects.items()}
         everyone = sorted(set(self.ids) | related)
         self.listings: dict[str, list[Listing]] = {}
         all_listings: dict[str, Listing] = {}
@@ -202,26 +234,13 @@ class _Context:
         for ls in self.named_in.values():
             for lst in ls:
                 all_listings.setdefault(lst.id, lst)
-        numbers = sorted(
-            {lst.number for lst in all_listings.values() if lst.number and lst.kind != REPAIR_KIND}
-        )
-        repairs = [lst for lst in all_listings.values() if lst.kind == REPAIR_KIND]
-        if numbers:
-            repairs += store.listings_by_number(numbers, [REPAIR_KIND])
-        self.repairs: dict[str, list[Listing]] = {}
-        for r in {r.id: r for r in repairs}.values():
-            for key in (f"n:{r.number}" if r.number else None, *(r.props.get("repairs") or [])):
-                if key:
-                    self.repairs.setdefault(key, []).append(r)
+        self.repairs = repair_book(store, all_listings.values())
         self._status: dict[str, ListingStatus] = {}
 
     def status(self, lst: Listing) -> ListingStatus:
         st = self._status.get(lst.id)
         if st is None:
-            cands = self.repairs.get(lst.id, []) + (
-                self.repairs.get(f"n:{lst.number}", []) if lst.number else []
-            )
-            st = listing_status(lst, self.as_of, cands, self.book)
+            st = self.repairs.status(lst, self.as_of, self.book)
             self._status[lst.id] = st
         return st
 
@@ -256,7 +275,7 @@ class _Collector:
             measure=measure,
             label=spec.label,
             punitive=spec.punitive,
-            basis=rule.basis,
+            basis=rule.basis_for(lst.props),
             direct=not path,
             listing=listing_view(lst, self.ctx.status(lst)),
             path=path,
@@ -323,12 +342,20 @@ def _subject_measures(ctx: _Context, sid: str, col: _Collector) -> None:
                     )
 
 
+def _named(role: Role, lst: Listing) -> tuple[str | None, str | None]:
+    """The person the listing record names in the role: (subject id by key, name)."""
+    if role.named_party is None:
+        return None, None
+    sid = (lst.props.get("parties") or {}).get(role.named_party)
+    name = lst.props.get(f"{role.named_party}_name")
+    return (sid if isinstance(sid, str) else None), (str(name) if name else None)
+
+
 def _propagated(ctx: _Context, sid: str, col: _Collector) -> None:
     for rule in ctx.book.rules:
         for role in rule.implicated:
-            if role.listing_party:
-                _named_party(ctx, sid, rule, role, col)
-                continue
+            if role.named_party:
+                _named_by_key(ctx, sid, rule, role, col)
             for rel in ctx.rels[sid]:
                 if not _role_holds(role, rel):
                     continue
@@ -336,31 +363,72 @@ def _propagated(ctx: _Context, sid: str, col: _Collector) -> None:
                 if party_end != sid:
                     continue
                 listed = rel.other(sid)
-                measures = role.inferred_measures if _is_inferred(rel) else role.measures
-                if not measures:
+                inferred = _is_inferred(rel)
+                if inferred and not role.inferred_measures:
                     continue
                 for lst in ctx.active_listings(listed):
                     if not _triggers(rule, lst, ctx.subjects.get(listed)):
                         continue
                     if not _props_match(role.listing_props, lst.props):
                         continue
-                    read_at = ctx.as_of if role.time == "now" else lst.start
-                    if not rel.active(read_at):
-                        continue
-                    until = ctx.status(lst).until
-                    if role.time == "now":
-                        # the implication lasts while the role does, too
-                        until = _earliest(until, rel.valid_to)
-                    if role.duration_years and lst.start:
-                        stop = add_years(lst.start, role.duration_years)
-                        if stop <= ctx.as_of:
-                            continue
-                        until = _earliest(until, stop)
-                    path = [hop_view(rel, listed, sid, role.role, read_at)]
-                    for m in measures:
-                        col.add(rule, m, lst, path, role.role, until)
+                    _through_relation(ctx, sid, rule, role, rel, lst, col)
             if "actual_controller" in role.relations and role.inferred_measures:
                 _inferred_control(ctx, sid, rule, role, col)
+
+
+def _through_relation(
+    ctx: _Context, sid: str, rule: Rule, role: Role, rel: Relation, lst: Listing, col: _Collector
+) -> None:
+    """One relation puts ``sid`` in the role towards the listed subject: what the
+    evidence on the day the rule reads gives it."""
+    listed = rel.other(sid)
+    read_at = ctx.as_of if role.time == "now" else lst.start
+    if read_at is None:
+        return
+    reading = ctx.roles.read(
+        rel.type, rel.source, rel.target, read_at, accept=lambda r: _role_holds(role, r)
+    )
+    if reading.state == NOT_HOLDING:
+        return
+    named_id, named_name = _named(role, lst)
+    reason: str | None = None
+    if named_id is not None:
+        if named_id == sid:
+            return  # the record names him by key: _named_by_key gives his measures
+        reason = RECORD_NAMES_ANOTHER
+    elif named_name is not None:
+        subject = ctx.subjects.get(sid)
+        if subject is None or not same_person_name(named_name, subject.names):
+            reason = RECORD_NAMES_ANOTHER
+        else:
+            # The record names him by name and the graph puts him in the role at
+            # this organisation: the record dates the role, the relation tells who.
+            reading = RoleReading(
+                KNOWN, NAMED_IN_RECORD, {"name": named_name, "graph": reading.to_dict()}
+            )
+    elif role.named_party is not None and role.unnamed == "review":
+        reason = TITLE_ONLY
+    elif not reading.known:
+        reason = ROLE_TIME_UNKNOWN
+    until = ctx.status(lst).until
+    if role.time == "now":
+        # the implication lasts while the role does, too
+        until = _earliest(
+            until, reading.detail.get("known_until") or reading.detail.get("valid_to")
+        )
+    if role.duration_years and lst.start:
+        stop = add_years(lst.start, role.duration_years)
+        if stop <= ctx.as_of:
+            return
+        until = _earliest(until, stop)
+    hop = hop_view(rel, listed, sid, role.role, read_at, reading, ctx.names)
+    if reason is not None:
+        hop["reason"] = reason
+        col.add(rule, REVIEW_MEASURE, lst, [hop], role.role, until, {"reason": reason})
+        return
+    measures = role.inferred_measures if _is_inferred(rel) else role.measures
+    for m in measures:
+        col.add(rule, m, lst, [hop], role.role, until)
 
 
 def _inferred_control(ctx: _Context, sid: str, rule: Rule, role: Role, col: _Collector) -> None:
@@ -374,7 +442,7 @@ def _inferred_control(ctx: _Context, sid: str, rule: Rule, role: Role, col: _Col
             # chain, and every chain that adds to the share is listed as evidence
             chains = [
                 [
-                    hop_view(rel, rel.target, rel.source, "shareholder", ctx.as_of)
+                    hop_view(rel, rel.target, rel.source, "shareholder", ctx.as_of, None, ctx.names)
                     for rel in reversed(chain)
                 ]
                 for chain in sorted(control.chains, key=_chain_order)
@@ -398,25 +466,30 @@ def _chain_order(chain: list[Relation]) -> tuple[float, list[str]]:
     return (-product, [r.id for r in chain])
 
 
-def _named_party(ctx: _Context, sid: str, rule: Rule, role: Role, col: _Collector) -> None:
-    assert role.listing_party is not None
+def _named_by_key(ctx: _Context, sid: str, rule: Rule, role: Role, col: _Collector) -> None:
+    """Listings whose record names ``sid`` by ID number in the role: he is the one
+    implicated, whatever the graph says (rules.md)."""
     for lst in ctx.named_in.get(sid, []):
-        if (lst.props.get("parties") or {}).get(role.listing_party) != sid:
+        if _named(role, lst)[0] != sid:
             continue
         if not ctx.status(lst).active or not _triggers(rule, lst, ctx.subjects.get(lst.subject_id)):
             continue
         if not _props_match(role.listing_props, lst.props):
             continue
+        read_at = ctx.as_of if role.time == "now" else lst.start
         hop = {
             "from": lst.subject_id,
+            "from_name": ctx.names.get(lst.subject_id),
             "to": sid,
+            "to_name": ctx.names.get(sid),
             "relation": "named_in_listing",
             "relation_id": None,
             "role": role.role,
             "valid_from": lst.start,
             "valid_to": None,
-            "read_at": lst.start,
+            "read_at": read_at,
             "records": list(lst.record_ids),
+            "time": {"state": KNOWN, "source": NAMED_IN_RECORD, "records": list(lst.record_ids)},
         }
         until = ctx.status(lst).until
         if role.duration_years and lst.start:
@@ -484,18 +557,12 @@ def listings_with_status(
     """A subject's listings (repair decisions included) with their status on ``as_of``."""
     book = book or rulebook()
     own = store.listings_of([subject_id])
-    numbers = sorted({x.number for x in own if x.number and x.kind != REPAIR_KIND})
-    repairs = [x for x in own if x.kind == REPAIR_KIND]
-    if numbers:
-        known = {x.id for x in repairs}
-        repairs += [
-            r for r in store.listings_by_number(numbers, [REPAIR_KIND]) if r.id not in known
-        ]
+    repairs = repair_book(store, own)
     out = []
     for lst in own:
         if lst.kind == REPAIR_KIND:
             view = listing_view(lst, ListingStatus("decision", until=None))
         else:
-            view = listing_view(lst, listing_status(lst, as_of, repairs, book))
+            view = listing_view(lst, repairs.status(lst, as_of, book))
         out.append(view)
     return out

@@ -2,26 +2,34 @@
 
 A listing holds from its start until the first of: its removal date
 (``end``), a credit repair decided for it, its publicity end (公示截止期,
-the last day shown), or the maximum publicity period ``rules.yaml`` gives its
-kind and severity. Dates are ISO strings; every end here is exclusive (the
-first day the listing no longer holds), like ``Relation.valid_to``.
+the last day shown) or penalty validity (处罚有效期, likewise), or the maximum
+publicity period ``rules.yaml`` gives its kind and severity. A listing without
+a start date is never active (rules.md: "never active forever"). Dates are
+ISO strings; every end here is exclusive (the first day the listing no longer
+holds), like ``Relation.valid_to``. Date arithmetic saturates at 9999-12-31
+instead of overflowing: a date the loaders accept never makes an answer fail.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from graph.model import Listing
 from graph.rules import RuleBook, rulebook
+from graph.store.base import GraphStore
 
 ACTIVE = "active"
 PENDING = "pending"
 REMOVED = "removed"
 REPAIRED = "repaired"
 EXPIRED = "expired"
+UNDATED = "undated"
 REPAIR_KIND = "credit_repairs"
+# inclusive end dates a listing may carry (the last day shown or in force)
+INCLUSIVE_ENDS = (("publicity_end", "publicity end (公示截止期)"), ("valid_until", "处罚有效期"))
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,23 @@ class ListingStatus:
 
 def add_years(iso: str, years: int) -> str:
     d = date.fromisoformat(iso)
+    year = d.year + years
+    if year > date.max.year:
+        return date.max.isoformat()
+    if year < date.min.year:
+        return date.min.isoformat()
     try:
-        return d.replace(year=d.year + years).isoformat()
+        return d.replace(year=year).isoformat()
     except ValueError:  # 29 February in a common year: the period ends on 1 March
-        return date(d.year + years, 3, 1).isoformat()
+        return date(year, 3, 1).isoformat()
 
 
 def add_months(iso: str, months: int) -> str:
     d = date.fromisoformat(iso)
     total = d.month - 1 + months
     year, month = d.year + total // 12, total % 12 + 1
+    if year > date.max.year:
+        return date.max.isoformat()
     day = d.day
     while True:
         try:
@@ -66,19 +81,23 @@ def add_months(iso: str, months: int) -> str:
 
 
 def next_day(iso: str) -> str:
-    return (date.fromisoformat(iso) + timedelta(days=1)).isoformat()
+    d = date.fromisoformat(iso)
+    return iso if d == date.max else (d + timedelta(days=1)).isoformat()
 
 
-def repairs_of(listing: Listing, repairs: list[Listing]) -> list[Listing]:
-    """Repair decisions that name this listing: by its number, or (API repairs of a
-    listing without a number) by its id."""
+def repairs_of(listing: Listing, repairs: list[Listing], sole: bool = False) -> list[Listing]:
+    """Repair decisions that end this listing: one naming it by id (an API repair),
+    or one under its number about the same subject. Joint debtors share a 案号:
+    a repair for one of them leaves the others listed (rules.md). ``sole``: the
+    listing is the only one under its number, so a repair under that number
+    whose subject could not be identified still names it."""
     out = []
     for r in repairs:
         if r.kind != REPAIR_KIND or r.id == listing.id:
             continue
-        by_number = listing.number is not None and r.number == listing.number
         by_id = listing.id in (r.props.get("repairs") or [])
-        if by_number or by_id:
+        by_number = listing.number is not None and r.number == listing.number
+        if by_id or (by_number and (r.subject_id == listing.subject_id or sole)):
             out.append(r)
     return out
 
@@ -97,10 +116,16 @@ def _max_years(listing: Listing, book: RuleBook) -> tuple[int | None, bool]:
 
 
 def listing_status(
-    listing: Listing, as_of: str, repairs: list[Listing], book: RuleBook | None = None
+    listing: Listing,
+    as_of: str,
+    repairs: list[Listing],
+    book: RuleBook | None = None,
+    sole: bool = False,
 ) -> ListingStatus:
     book = book or rulebook()
-    if listing.start is not None and listing.start > as_of:
+    if listing.start is None:
+        return ListingStatus(UNDATED, reason="no start date: never active")
+    if listing.start > as_of:
         return ListingStatus(PENDING, reason="starts after as_of")
     years, not_published = _max_years(listing, book)
     if not_published:
@@ -109,12 +134,13 @@ def listing_status(
     ends: list[tuple[str, str, str, str | None]] = []
     if listing.end:
         ends.append((listing.end, REMOVED, "removal date", None))
-    for r in repairs_of(listing, repairs):
+    for r in repairs_of(listing, repairs, sole):
         if r.start:
             ends.append((r.start, REPAIRED, "credit repair decision", r.id))
-    publicity_end = listing.props.get("publicity_end")
-    if isinstance(publicity_end, str) and publicity_end:
-        ends.append((next_day(publicity_end), EXPIRED, "publicity end (公示截止期)", None))
+    for prop, label in INCLUSIVE_ENDS:
+        value = listing.props.get(prop)
+        if isinstance(value, str) and value:
+            ends.append((next_day(value), EXPIRED, label, None))
     if years and listing.start:
         ends.append((add_years(listing.start, years), EXPIRED, f"{years}-year period", None))
     ends.sort()
@@ -127,6 +153,40 @@ def listing_status(
     return ListingStatus(ACTIVE, until=future[0][0] if future else None)
 
 
+class RepairBook:
+    """Repair decisions, and how many listings share each number, for statuses."""
+
+    def __init__(self, listings: Iterable[Listing]) -> None:
+        self._repairs: dict[str, list[Listing]] = {}
+        listed: dict[str, set[str]] = {}
+        for x in {x.id: x for x in listings}.values():
+            if x.kind != REPAIR_KIND:
+                if x.number:
+                    listed.setdefault(x.number, set()).add(x.id)
+                continue
+            for key in (f"n:{x.number}" if x.number else None, *(x.props.get("repairs") or [])):
+                if key:
+                    self._repairs.setdefault(key, []).append(x)
+        self._sole = {n for n, ids in listed.items() if len(ids) == 1}
+
+    def candidates(self, lst: Listing) -> list[Listing]:
+        by_number = self._repairs.get(f"n:{lst.number}", []) if lst.number else []
+        return self._repairs.get(lst.id, []) + by_number
+
+    def status(self, lst: Listing, as_of: str, book: RuleBook | None = None) -> ListingStatus:
+        sole = lst.number is not None and lst.number in self._sole
+        return listing_status(lst, as_of, self.candidates(lst), book, sole)
+
+
+def repair_book(store: GraphStore, listings: Iterable[Listing]) -> RepairBook:
+    """Everything the statuses of ``listings`` depend on, in one store call: the
+    repairs and the other listings under their numbers."""
+    known = list(listings)
+    numbers = sorted({x.number for x in known if x.number and x.kind != REPAIR_KIND})
+    more = store.listings_by_number(numbers) if numbers else []
+    return RepairBook(known + more)
+
+
 def natural_end(listing: Listing, book: RuleBook | None = None) -> str | None:
     """The first day the listing no longer holds by itself (removal, publicity end or
     maximum period; repairs aside), when known. ``listing_status`` reads the same ends."""
@@ -135,9 +195,10 @@ def natural_end(listing: Listing, book: RuleBook | None = None) -> str | None:
     if not_published:
         return listing.start
     ends = [listing.end] if listing.end else []
-    publicity_end = listing.props.get("publicity_end")
-    if isinstance(publicity_end, str) and publicity_end:
-        ends.append(next_day(publicity_end))
+    for prop, _label in INCLUSIVE_ENDS:
+        value = listing.props.get(prop)
+        if isinstance(value, str) and value:
+            ends.append(next_day(value))
     if years and listing.start:
         ends.append(add_years(listing.start, years))
     return min(ends) if ends else None

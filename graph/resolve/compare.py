@@ -49,6 +49,8 @@ class CandidateInfo:
     usccs: list[str] = field(default_factory=list)
     legal_rep_names: list[str] = field(default_factory=list)
     legal_rep_ids: list[str] = field(default_factory=list)
+    reg_nos: list[str] = field(default_factory=list)
+    org_codes: list[str] = field(default_factory=list)
     is_branch: bool = False
 
 
@@ -63,6 +65,9 @@ class PartyEvidence:
     legal_rep_id: str | None = None
     # a USCC whose check characters fail: probably a typo of the real one
     suspect_uscc: str | None = None
+    # valid older keys the record carries (a bridge that found nobody)
+    reg_nos: list[str] = field(default_factory=list)
+    org_codes: list[str] = field(default_factory=list)
     is_branch: bool = False
 
 
@@ -140,7 +145,26 @@ def conflict(party: PartyEvidence, cand: CandidateInfo) -> str | None:
         and min(uscc_distance(party.suspect_uscc, u) for u in cand.usccs) > 1
     ):
         return "different_uscc"
+    # Two valid keys of one kind that differ are two subjects (睢县远水纺织 with
+    # one registration number is not 睢县泰水纺织 with another): not a review pair.
+    if party.reg_nos and cand.reg_nos and not set(party.reg_nos) & set(cand.reg_nos):
+        return "different_reg_no"
+    if party.org_codes and cand.org_codes and not set(party.org_codes) & set(cand.org_codes):
+        return "different_org_code"
     return None
+
+
+# Features that corroborate a close name: the record and the subject agree on
+# something besides the name (rules.md: region, legal representative, former name).
+_AGREEING = ("region", "legal_representative", "legal_representative_id", "uscc_typo")
+
+
+def corroboration(features: dict[str, Any], merge_at: float) -> list[str]:
+    """The features of a scored pair that corroborate the name, in a fixed order."""
+    out = [f for f in _AGREEING if features.get(f) == 1.0]
+    if float(features.get("former_name") or 0.0) >= merge_at:
+        out.append("former_name")
+    return out
 
 
 def score_bound(party: PartyEvidence, cand: CandidateInfo) -> float:

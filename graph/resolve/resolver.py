@@ -9,13 +9,18 @@ Order of evidence, strongest first:
 3. a bridge: an organisation code or registration number already carried by
    one subject (a USCC carries its organisation code, positions 9–17; registry
    rows carrying both a 注册号 and a USCC put both on the subject);
-4. for organisations with no usable key, a fuzzy name match inside blocks,
-   with the former names, region, legal representative and a mistyped USCC
-   as corroboration; thresholds decide merge, review or a new subject.
+4. for organisations with no usable key: the exact normalised full name when
+   exactly one subject holds it; else a fuzzy name match inside blocks, which
+   merges only when the former names, region, legal representative or a
+   mistyped USCC corroborate it and the score clears the merge threshold. A
+   close name alone is a review candidate, never a merge (rules.md: a
+   name-only match punishes no one until confirmed).
 
-Hard rules, whatever the score: a branch is never its head office; two
-different USCCs are never one subject; a person is never merged by name
-alone (a masked ID number plus a name is a review candidate, not a key).
+Hard rules, whatever the score or code: a branch is never its head office,
+even when a record carries the head office's code; two different USCCs (or
+two different valid registration numbers or organisation codes) are never one
+subject, and not a review pair either; a person is never merged by name alone
+(a masked ID number plus a name is a review candidate, not a key).
 
 The resolver keeps its blocking index between loads (incremental loads match
 against everything loaded before); a new process rebuilds it from the store,
@@ -29,12 +34,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.evidence.identity import EXACT_NAME, NAME_ONLY
+from graph.identifiers import masked_matches
 from graph.model import PERSON, Subject, subject_id_for_key, subject_id_for_record
 from graph.resolve.compare import (
     CandidateInfo,
     PartyEvidence,
     conflict,
     core,
+    corroboration,
+    prefix_conflict,
     score,
     score_bound,
     uscc_distance,
@@ -68,6 +77,8 @@ class _OrgIndex:
     info: dict[str, CandidateInfo] = field(default_factory=dict)
     grams: dict[str, set[str]] = field(default_factory=dict)
     exact: dict[str, set[str]] = field(default_factory=dict)
+    # the name without its region prefix (商丘市X有限公司 and X有限公司)
+    cores: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, info: CandidateInfo) -> None:
         old = self.info.get(info.id)
@@ -88,6 +99,7 @@ class _OrgIndex:
                 continue
             seen.add(n)
             self.exact.setdefault(n, set()).add(info.id)
+            self.cores.setdefault(core(n), set()).add(info.id)
             for g in _bigrams(core(n)):
                 self.grams.setdefault(g, set()).add(info.id)
 
@@ -97,8 +109,23 @@ class _OrgIndex:
             return
         for n in info.norm_names + info.former_norm_names:
             self.exact.get(n, set()).discard(sid)
+            self.cores.get(core(n), set()).discard(sid)
             for g in _bigrams(core(n)):
                 self.grams.get(g, set()).discard(sid)
+
+    def same_name(self, norm: str) -> list[str]:
+        """Subjects bearing this normalised name, a region prefix present or absent
+        on either side (identifiers.md) but never two different prefixes."""
+        out = set(self.exact.get(norm, ()))
+        base = core(norm)
+        for sid in self.cores.get(base, ()):
+            info = self.info.get(sid)
+            if info is not None and any(
+                core(n) == base and not prefix_conflict(norm, n)
+                for n in info.norm_names + info.former_norm_names
+            ):
+                out.add(sid)
+        return sorted(out)
 
     def candidates(self, norms: list[str]) -> list[str]:
         exact: list[str] = []
@@ -159,6 +186,8 @@ class Resolver:
             has_full_key=bool(uscc),
             region=uscc[0][2:8] if uscc else subj.attrs.get("region"),
             usccs=list(uscc),
+            reg_nos=subj.key_values("reg_no"),
+            org_codes=subj.key_values("org_code"),
             is_branch=bool(subj.attrs.get("is_branch")),
         )
 
@@ -247,8 +276,14 @@ class Resolver:
         if trusted:
             key = trusted[0]
             found = self._lookup([key]).get(key, [])
-            if found:
+            if found and not self._branch_mismatch(party, found[0]):
                 return Resolution(found[0], False, {"method": "key", "key": key})
+            if found:
+                # A branch's row with its head office's code (or the other way
+                # round): the code says which enterprise, the name that this
+                # party is not it. The name decides; the code stays off it.
+                own = subject_id_for_record(party.record_id, party.role)
+                return self._by_name(party, own, [key])
             # A subject known so far only by a bridge key (an organisation code
             # from a court record) gains its full key here.
             bridged = self._bridge(party, only_keyless=True)
@@ -278,7 +313,14 @@ class Resolver:
             return Resolution(survivor, False, {"method": "judgement", "merged": new_id})
         if party.type == PERSON:
             return self._person_without_key(party, new_id)
-        return self._fuzzy(party, new_id)
+        return self._by_name(party, new_id, [])
+
+    def _branch_mismatch(self, party: Party, sid: str) -> bool:
+        """A branch is never its head office (nor a head office its branch)."""
+        if party.type == PERSON:
+            return False
+        info = self._org_index().info.get(sid)
+        return info is not None and info.is_branch != party.is_branch
 
     def _bridge(self, party: Party, only_keyless: bool) -> Resolution | None:
         keys = party.bridge_keys
@@ -288,7 +330,7 @@ class Resolver:
         suspect = party.suspect_usccs
         withheld = [f"uscc:{u}" for u in suspect]
         for key in keys:
-            ids = found.get(key, [])
+            ids = [i for i in found.get(key, []) if not self._branch_mismatch(party, i)]
             if not ids:
                 continue
             if only_keyless or suspect:
@@ -348,7 +390,7 @@ class Resolver:
         context = party.context.get("organisation_ids") or []
         for subj in people:
             for full in subj.key_values("id_number"):
-                if not _masked_agrees(masked, full):
+                if not masked_matches(masked, full):
                     continue
                 features: dict[str, Any] = {"name": 1.0, "masked_id": 1.0}
                 s = 0.8
@@ -370,11 +412,14 @@ class Resolver:
             legal_rep_name=party.context.get("legal_rep_name"),
             legal_rep_id=party.context.get("legal_rep_id"),
             suspect_uscc=suspect[0] if suspect else None,
+            reg_nos=[i.value for i in party.identifiers if i.kind == "reg_no"],
+            org_codes=[i.value for i in party.identifiers if i.kind == "org_code"],
             is_branch=party.is_branch,
         )
 
-    def _fuzzy(self, party: Party, new_id: str) -> Resolution:
+    def _by_name(self, party: Party, new_id: str, withheld: list[str]) -> Resolution:
         suspect = party.suspect_usccs
+        withheld = withheld + [f"uscc:{u}" for u in suspect]
         new_match: dict[str, Any] = {"method": "new"}
         if suspect:
             new_match["key"] = f"uscc:{suspect[0]}"
@@ -382,17 +427,30 @@ class Resolver:
             return Resolution(new_id, True, {**new_match, "reason": "no name and no key"})
         index = self._org_index()
         evidence = self._evidence(party)
+
+        def admissible(cid: str) -> bool:
+            info = index.info.get(cid)
+            return (
+                cid != new_id
+                and info is not None
+                and conflict(evidence, info) is None
+                and pair_id(new_id, cid) not in self._rejections
+            )
+
+        exact = [c for c in index.same_name(party.norm_name) if admissible(c)]
+        if len(exact) == 1:
+            # the exact normalised full name, and nobody else bears it
+            exact_match = {"method": EXACT_NAME, "name": party.norm_name}
+            return Resolution(exact[0], False, exact_match, withheld_keys=withheld)
         cand_ids = [
-            c for c in index.candidates([party.norm_name, *party.former_names]) if c != new_id
+            c
+            for c in index.candidates([party.norm_name, *party.former_names])
+            if admissible(c)
         ]
         lr = self._legal_reps(cand_ids[: TOP_CANDIDATES * 4]) if cand_ids else {}
         scored: list[tuple[float, str, dict[str, Any]]] = []
         for cid in cand_ids:
-            info = index.info.get(cid)
-            if info is None:
-                continue
-            if conflict(evidence, info) is not None or pair_id(new_id, cid) in self._rejections:
-                continue
+            info = index.info[cid]
             if score_bound(evidence, info) < self.review_at:
                 # Could not even be a review candidate: the result is the same
                 # as scoring it and dropping it below.
@@ -407,17 +465,25 @@ class Resolver:
             return Resolution(new_id, True, new_match)
         best_score, best_id, features = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
-        # A clear winner above the merge threshold merges; a near tie goes to review.
-        if best_score >= self.merge_at and best_score - runner_up >= MIN_MARGIN:
-            match = {"method": "fuzzy", "score": round(best_score, 4), "features": features}
+        backing = corroboration(features, self.merge_at)
+        # A clear, corroborated winner above the merge threshold merges; a near
+        # tie, or a close name with nothing else agreeing, goes to review.
+        if best_score >= self.merge_at and best_score - runner_up >= MIN_MARGIN and backing:
+            match: dict[str, Any] = {
+                "method": "fuzzy",
+                "score": round(best_score, 4),
+                "features": features,
+                "corroborated": backing,
+            }
             if runner_up:
                 match["runner_up"] = round(runner_up, 4)
-            return Resolution(best_id, False, match, withheld_keys=[f"uscc:{u}" for u in suspect])
+            return Resolution(best_id, False, match, withheld_keys=withheld)
         review = [
             {"candidate": cid, "score": round(s, 4), "features": f}
             for s, cid, f in scored[:TOP_CANDIDATES]
         ]
-        return Resolution(new_id, True, {**new_match, "reason": "uncertain match"}, review)
+        reason = NAME_ONLY if best_score >= self.merge_at and not backing else "uncertain match"
+        return Resolution(new_id, True, {**new_match, "reason": reason}, review)
 
     def _legal_reps(self, ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
         """Names and ID numbers of everyone recorded as each subject's legal
@@ -435,7 +501,3 @@ class Resolver:
         return out
 
 
-def _masked_agrees(masked: str, full: str) -> bool:
-    if len(masked) != len(full):
-        return False
-    return all(m == "*" or m == f for m, f in zip(masked.upper(), full.upper(), strict=True))

@@ -1,0 +1,209 @@
+"""The role-time reader (graph/evidence/roles.py) against rules.md, "Roles in time".
+
+Pure functions over relations: no store. The stores' part (that a relation's
+time evidence survives a round trip and reloads) is in the contract suite and
+the loader tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.evidence.roles import (
+    KNOWN,
+    NOT_HOLDING,
+    UNKNOWN,
+    RoleBook,
+    display_interval,
+)
+from graph.model import Relation
+
+LR = "legal_representative"
+
+
+def snap(party: str, org: str, *seen: tuple[str, str | None], rtype: str = LR) -> Relation:
+    """A relation shown by registry snapshots: (file date, 核准日期) pairs."""
+    return Relation(
+        id=f"R-{rtype}-{party}-{org}",
+        type=rtype,
+        source=party,
+        target=org,
+        props={
+            "seen": [
+                {"on": on, "since": since, "record": f"registry:reg_{on}.csv:1"}
+                for on, since in seen
+            ]
+        },
+    )
+
+
+def dated(
+    party: str,
+    org: str,
+    start: str | None,
+    end: str | None,
+    rtype: str = "officer",
+    seen: str | None = None,
+    **props: Any,
+) -> Relation:
+    p: dict[str, Any] = {"held": {"from": start, "to": end}, **props}
+    if seen:
+        p["seen"] = [{"on": seen, "since": start, "record": f"officers:off_{seen}.csv:1"}]
+    return Relation(
+        id=f"R-{rtype}-{party}-{org}-{start}-{props.get('title', '')}",
+        type=rtype,
+        source=party,
+        target=org,
+        props=p,
+    )
+
+
+def state(book: RoleBook, party: str, day: str, rtype: str = LR, org: str = "O") -> str:
+    return book.read(rtype, party, "O" if org == "O" else org, day).state
+
+
+def test_one_snapshot_is_known_from_its_approval_date_and_unknown_before() -> None:
+    book = RoleBook([snap("B", "O", ("2024-05-31", "2022-03-01"))])
+    assert state(book, "B", "2021-12-31") == UNKNOWN
+    reading = book.read(LR, "B", "O", "2022-03-01")
+    assert reading.state == KNOWN and reading.source == "snapshot"
+    assert reading.detail["known_from"] == "2022-03-01"
+    # goes on holding until a later snapshot names someone else
+    assert state(book, "B", "2030-01-01") == KNOWN
+
+
+def test_without_approval_date_the_file_date_starts_what_is_known() -> None:
+    book = RoleBook([snap("B", "O", ("2024-05-31", None))])
+    assert state(book, "B", "2024-05-30") == UNKNOWN
+    assert state(book, "B", "2024-05-31") == KNOWN
+
+
+def test_a_later_snapshot_naming_another_ends_the_earlier_with_an_unknown_window() -> None:
+    # A seen on f1 = 2023-01-31; B seen on 2024-05-31 with 核准日期 a2 = 2023-06-15
+    a = snap("A", "O", ("2023-01-31", "2019-01-01"))
+    b = snap("B", "O", ("2024-05-31", "2023-06-15"))
+    book = RoleBook([a, b])
+    assert state(book, "A", "2020-01-01") == KNOWN
+    # known until min(f1, a2) = f1
+    assert state(book, "A", "2023-01-30") == KNOWN
+    assert state(book, "A", "2023-01-31") == UNKNOWN
+    assert state(book, "A", "2023-06-14") == UNKNOWN
+    # known not to hold from a2
+    assert state(book, "A", "2023-06-15") == NOT_HOLDING
+    # B: before a2 someone else was known to hold it, then the window, then B
+    assert state(book, "B", "2020-01-01") == NOT_HOLDING
+    assert state(book, "B", "2023-03-01") == UNKNOWN
+    assert state(book, "B", "2023-06-15") == KNOWN
+    assert display_interval(a, [a, b]) == ("2019-01-01", "2023-06-15")
+    assert display_interval(b, [a, b]) == ("2023-06-15", None)
+
+
+def test_an_approval_before_the_earlier_file_date_closes_the_window() -> None:
+    # the later row says the change was approved before the earlier file was taken
+    a = snap("A", "O", ("2023-08-31", "2019-01-01"))
+    b = snap("B", "O", ("2024-05-31", "2023-06-15"))
+    book = RoleBook([a, b])
+    assert state(book, "A", "2023-06-14") == KNOWN
+    assert state(book, "A", "2023-06-15") == NOT_HOLDING
+    assert state(book, "B", "2023-06-15") == KNOWN
+
+
+def test_the_order_snapshots_were_loaded_in_does_not_matter() -> None:
+    a = snap("A", "O", ("2023-01-31", "2019-01-01"))
+    b = snap("B", "O", ("2024-05-31", "2023-06-15"))
+    forward, backward = RoleBook([a, b]), RoleBook([b, a])
+    for day in ("2019-06-01", "2023-02-01", "2023-07-01", "2025-01-01"):
+        for party in ("A", "B"):
+            assert state(forward, party, day) == state(backward, party, day)
+
+
+def test_a_holder_who_returns_holds_twice_and_not_in_between() -> None:
+    a = snap("A", "O", ("2020-12-31", "2018-01-01"), ("2024-12-31", "2024-03-01"))
+    b = snap("B", "O", ("2022-12-31", "2021-06-01"))
+    book = RoleBook([a, b])
+    assert state(book, "A", "2019-01-01") == KNOWN
+    assert state(book, "A", "2022-01-01") == NOT_HOLDING
+    assert state(book, "B", "2022-01-01") == KNOWN
+    assert state(book, "A", "2023-06-01") == UNKNOWN  # between B's last sighting and a3
+    assert state(book, "A", "2024-06-01") == KNOWN
+    assert state(book, "B", "2024-06-01") == NOT_HOLDING
+
+
+def test_a_stated_interval_is_known_inside_and_known_not_to_hold_outside() -> None:
+    book = RoleBook([dated("P", "O", "2018-03-01", "2020-03-01", title="经理")])
+    assert state(book, "P", "2018-02-28", "officer") == NOT_HOLDING
+    assert state(book, "P", "2018-03-01", "officer") == KNOWN
+    assert state(book, "P", "2020-02-29", "officer") == KNOWN
+    # 离任日期 is the first day the role no longer holds
+    assert state(book, "P", "2020-03-01", "officer") == NOT_HOLDING
+
+
+def test_an_interval_without_a_start_is_unknown_until_its_end() -> None:
+    book = RoleBook([dated("P", "O", None, "2020-03-01", title="经理")])
+    reading = book.read("officer", "P", "O", "2019-01-01")
+    assert reading.state == UNKNOWN and reading.source == "no_evidence"
+    assert state(book, "P", "2020-03-01", "officer") == NOT_HOLDING
+
+
+def test_a_later_officers_snapshot_without_an_open_ended_officer_ends_the_role() -> None:
+    p = dated("P", "O", "2015-01-01", None, seen="2020-12-31", title="经理")
+    q = dated("Q", "O", "2021-03-01", None, seen="2022-12-31", title="经理")
+    book = RoleBook([p, q])
+    assert state(book, "P", "2020-06-01", "officer") == KNOWN
+    # officers are many at a time: only the later file's date dates the change
+    assert state(book, "P", "2021-06-01", "officer") == UNKNOWN
+    assert state(book, "P", "2022-12-31", "officer") == NOT_HOLDING
+    assert state(book, "Q", "2022-01-01", "officer") == KNOWN
+
+
+def test_a_dated_successor_ends_an_open_ended_legal_representative_on_his_first_day() -> None:
+    a = dated("A", "O", "2015-01-01", None, rtype=LR, seen="2024-01-31", title="法定代表人")
+    b = dated("B", "O", "2021-07-01", None, rtype=LR, seen="2024-01-31", title="法定代表人")
+    book = RoleBook([a, b])
+    assert state(book, "A", "2021-06-30") == KNOWN
+    assert state(book, "A", "2021-07-01") == NOT_HOLDING
+    assert state(book, "B", "2021-07-01") == KNOWN
+
+
+def test_two_holders_known_on_one_day_is_a_contradiction_read_as_unknown() -> None:
+    a = dated("A", "O", "2015-01-01", "2022-01-01", rtype=LR)
+    b = snap("B", "O", ("2024-05-31", "2020-01-01"))
+    book = RoleBook([a, b])
+    reading = book.read(LR, "A", "O", "2021-01-01")
+    assert reading.state == UNKNOWN and reading.source == "conflict"
+    assert state(book, "B", "2021-01-01") == UNKNOWN
+    assert state(book, "B", "2022-01-01") == KNOWN
+
+
+def test_sources_about_one_party_that_disagree_give_unknown() -> None:
+    # registry snapshot says P holds it since 2019; an officers row says P only
+    # took office in 2021: in 2020 one source says yes, the other no
+    reg = snap("P", "O", ("2024-05-31", "2019-01-01"))
+    off = dated("P", "O", "2021-01-01", None, rtype=LR, title="法定代表人")
+    book = RoleBook([reg, off])
+    reading = book.read(LR, "P", "O", "2020-01-01")
+    assert reading.state == UNKNOWN and reading.source == "conflict"
+    assert state(book, "P", "2022-01-01") == KNOWN
+
+
+def test_a_party_with_no_relation_does_not_hold_the_role() -> None:
+    book = RoleBook([snap("A", "O", ("2024-05-31", None))])
+    assert state(book, "Z", "2025-01-01") == NOT_HOLDING
+
+
+def test_holders_lists_everyone_the_evidence_may_put_in_the_role() -> None:
+    a = snap("A", "O", ("2023-01-31", "2019-01-01"))
+    b = snap("B", "O", ("2024-05-31", "2023-06-15"))
+    book = RoleBook([a, b])
+    assert set(book.holders(LR, "O", "2023-03-01")) == {"A", "B"}
+    assert set(book.holders(LR, "O", "2020-01-01")) == {"A"}
+    assert set(book.holders(LR, "O", "2024-01-01")) == {"B"}
+
+
+def test_legacy_relations_read_their_valid_dates_as_stated() -> None:
+    rel = Relation("R1", LR, "A", "O", valid_from="2015-01-01", valid_to=None)
+    book = RoleBook([rel])
+    assert state(book, "A", "2014-12-31") == NOT_HOLDING
+    assert state(book, "A", "2016-01-01") == KNOWN
+    undated = Relation("R2", LR, "A", "O2")
+    assert RoleBook([undated]).read(LR, "A", "O2", "2016-01-01").state == UNKNOWN
