@@ -132,6 +132,8 @@ function showKeyStatus() {
 async function withVocabulary() {
   if (!getKey()) return;
   await loadVocabulary();
+  // the type filter names the types as the model does, like every other label
+  for (const option of $('search-type').options) if (option.value) option.textContent = label('subject_types', option.value);
   bindRelationFilter();
   legend($('graph-legend'));
 }
