@@ -7,9 +7,9 @@ from listings alone, so that the graph shows what the rules decide:
 - ``listed``: a punitive measure comes from the subject's own active listing;
 - ``implicated``: a punitive measure reaches it through a related party;
 - ``review``: no punitive measure, but a flag that is not a punishment
-  (``related_party_review``, ``guarantee_risk_alert``) or a pending review
-  signal passed in by the caller (e.g. a listing waiting for identity
-  confirmation, which a check answers with ``review``);
+  (``related_party_review``, ``guarantee_risk_alert``) or a listing that may
+  be about the subject and waits for a reviewer (graph/evidence/identity.py,
+  which a check answers with ``review`` too);
 - ``clear``: nothing of the above. A commendation (守信红名单) alone is clear.
 """
 
@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from graph.evidence.identity import pending_identity
 from graph.propagate.engine import Measure, measures_many
 from graph.store.base import GraphStore
 
@@ -63,7 +64,10 @@ def assess_many(
     pending_review: Collection[str] = (),
 ) -> dict[str, Risk]:
     """subject id -> its risk on ``as_of``, for a whole graph view at once: one
-    ``measures_many`` call, so a constant number of store round trips."""
+    ``measures_many`` and one ``pending_identity`` call, so a constant number of
+    store round trips. ``pending_review`` adds subjects the caller knows wait on
+    a review."""
     ids = sorted(set(subject_ids))
     found = measures_many(store, ids, as_of, threshold=threshold, control_depth=control_depth)
-    return {sid: assess(found.get(sid, []), pending_review=sid in pending_review) for sid in ids}
+    waiting = set(pending_identity(store, ids, as_of)) | set(pending_review)
+    return {sid: assess(found.get(sid, []), pending_review=sid in waiting) for sid in ids}

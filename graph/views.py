@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.checks import pending_view
+from graph.evidence.identity import pending_identity
 from graph.model import Listing, Relation, SourceRecord, Subject
+from graph.propagate.status import parse_as_of
 from graph.store.base import GraphStore
 
 
@@ -63,7 +66,7 @@ def record_mentions(rec: SourceRecord, subject_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def subject_card(store: GraphStore, subject: Subject) -> dict[str, Any]:
+def subject_card(store: GraphStore, subject: Subject, as_of: str | None = None) -> dict[str, Any]:
     """Everything known about a subject and where each piece came from."""
     records = store.records_of(subject.id)
     mentions = [m for rec in records for m in record_mentions(rec, subject.id)]
@@ -78,10 +81,14 @@ def subject_card(store: GraphStore, subject: Subject) -> dict[str, Any]:
         for j in store.list_docs("judgements").values()
         if subject.id in (j.get("survivor"), j.get("subject"), j.get("new_subject"))
     ]
+    # listings that may be about this subject, waiting on a reviewer's word
+    day = as_of or parse_as_of(None)
+    waiting = pending_identity(store, [subject.id], day).get(subject.id, [])
     return {
         **subject_summary(subject),
         "names": [{"name": n, "sources": src} for n, src in name_sources.items()],
         "attributes": dict(subject.attrs),
+        "pending_identity": [pending_view(item, lst) for item, lst in waiting],
         "records": mentions,
         "judgements": sorted(judged, key=lambda j: (j.get("at") or "", j.get("id") or "")),
     }

@@ -290,25 +290,27 @@ _PERCENT = re.compile(r"([+-]?(?:\d+(?:\.\d+)?|\.\d+))(%?)")
 def parse_percent(value: object) -> float | None:
     """A share as a fraction 0..1.
 
-    A bare number up to 1 is already a fraction (so "1" is 100%); above 1 it is
-    a percentage ("51" is 51%). XLSX percent cells arrive as fractions.
+    A bare number is a percentage ("1" is 1%, "51" is 51%: rules.md, Shares).
+    An XLSX cell formatted as a percentage arrives as a fraction (0.51): a
+    number cell below 1 that is not whole is read that way.
     """
     if is_empty(value):
         return None
     if isinstance(value, bool):
         raise ValueError("not a percentage: a boolean")
     if isinstance(value, int | float):
-        number, explicit = float(value), False
+        number = float(value)
     elif isinstance(value, str):
         match = _PERCENT.fullmatch(_nfkc(value).replace(" ", ""))
         if not match:
             raise ValueError(f"not a percentage: {value[:40]!r}")
-        number, explicit = float(match[1]), bool(match[2])
+        number = float(match[1])
     else:
         raise ValueError(f"not a percentage: {type(value).__name__}")
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"not a share: {number!r}")
-    fraction = number / 100 if explicit or number > 1 else number
+    is_cell_fraction = not isinstance(value, str) and 0 < number < 1
+    fraction = number if is_cell_fraction else number / 100
     if fraction > 1:
         raise ValueError(f"share above 100%: {number:g}")
     return fraction

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from graph.errors import FeedError
+from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY, PENDING
 from graph.evidence.roles import display_interval
 from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
 from graph.model import (
@@ -342,6 +343,8 @@ class FileLoader:
         subjects: dict[str, Subject] = {}
         touched: set[str] = set()
         reviews: dict[str, dict[str, Any]] = {}
+        # candidate subject -> listings that may be about it, waiting for a reviewer
+        waiting_on: dict[str, list[dict[str, Any]]] = {}
         warning_reasons: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         matched: Counter[str] = Counter()
@@ -416,8 +419,13 @@ class FileLoader:
                 matched[method] += 1
                 if method == "new" and not m.match.get("key"):
                     report.unresolved += 1
+                waiting = self._waiting_listing(mapping, record, m)
                 for cand in m.match.pop("_review", []):
                     pid = pair_id(m.subject_id, cand["candidate"])
+                    if waiting is not None:
+                        waiting_on.setdefault(cand["candidate"], []).append(
+                            {"pair": pid, **waiting, "reason": _pending_reason(m.match)}
+                        )
                     reviews[pid] = {
                         "a": m.subject_id,
                         "b": cand["candidate"],
@@ -432,6 +440,8 @@ class FileLoader:
             batch.records.append(record)
 
         self._reconcile_relations(batch)
+        if waiting_on:
+            self._note_pending(batch, waiting_on)
         if reviews:
             known = self.store.get_docs(REVIEW, reviews)
             for pid, body in sorted(reviews.items()):
@@ -712,6 +722,31 @@ class FileLoader:
             record_ids=[rid],
         )
 
+    @staticmethod
+    def _waiting_listing(
+        mapping: FeedMapping, record: SourceRecord, mention: Mention
+    ) -> dict[str, Any] | None:
+        """The punitive listing a record asserts about the party it could not
+        attach, if any: its candidates must not be reported clear meanwhile."""
+        spec = mapping.listing
+        if spec is None or mention.role != spec.subject:
+            return None
+        if not model().listing_kinds[spec.kind].get("punitive"):
+            return None
+        listings = (record.cleaned.get("asserts") or {}).get("listings") or []
+        if not listings:
+            return None
+        return {"listing": listings[0], "record": record.id, "kind": spec.kind}
+
+    def _note_pending(self, batch: Batch, pending: dict[str, list[dict[str, Any]]]) -> None:
+        known = self.store.get_docs(PENDING, sorted(pending))
+        for sid, items in sorted(pending.items()):
+            have = list((known.get(sid) or {}).get("items") or [])
+            seen = {(i.get("pair"), i.get("listing")) for i in have}
+            fresh = [i for i in items if (i["pair"], i["listing"]) not in seen]
+            if fresh:
+                batch.docs.append((PENDING, sid, {"items": have + fresh}))
+
     def _row_date(self, row: _Row) -> str:
         """The day a snapshot row was seen: its 数据日期, the date given to the
         load, or the load date."""
@@ -875,6 +910,14 @@ def _fits(ident: Identifier, ptype: str | None) -> bool:
     if ptype == ORGANISATION:
         return ident.kind in ("uscc", "org_code", "reg_no")
     return True
+
+
+def _pending_reason(match: dict[str, Any]) -> str:
+    if match.get("masked"):
+        return MASKED_ID_AGREES
+    if match.get("ambiguous_bridge"):
+        return AMBIGUOUS_BRIDGE
+    return NAME_ONLY if match.get("reason") == NAME_ONLY else "uncertain_match"
 
 
 def _records_of(rel: Relation) -> set[str]:

@@ -48,6 +48,8 @@ _T = TypeVar("_T")
 
 FEED_FILES: dict[str, tuple[str, str]] = {
     "registry": ("registry_2026.xlsx", "xlsx"),
+    # an older registry snapshot (数据日期 2023-12-31): legal representatives then
+    "registry_2023": ("registry_2023.csv", "csv-utf8"),
     "shareholders": ("shareholders_2026.csv", "csv-utf8-bom"),
     "officers": ("officers_2026.csv", "csv-utf8"),
     "dishonest_debtors": ("dishonest_debtors_2026.csv", "csv-utf8-bom"),
@@ -62,6 +64,9 @@ FEED_FILES: dict[str, tuple[str, str]] = {
     "credit_repairs": ("credit_repairs_2026.csv", "csv-utf8"),
 }
 
+# Files that are another snapshot of a feed kind: file key -> feed kind.
+FEED_KINDS = {"registry_2023": "registry"}
+
 # Column names exactly as feeds.md has them, except the registry, which uses
 # the synonyms (法人代表, 注册日期, 注册资金) that 市场监管 exports commonly carry,
 # so that the loaders' synonym mapping is exercised by the sample city.
@@ -70,7 +75,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     for kind, columns in {
         "registry": "企业名称 统一社会信用代码 注册号 组织机构代码 企业类型 法人代表 "
         "法定代表人证件类型 法定代表人证件号码 注册日期 登记状态 注册资金 住所 登记机关 曾用名 "
-        "隶属企业名称 隶属企业统一社会信用代码",
+        "隶属企业名称 隶属企业统一社会信用代码 核准日期 数据日期",
         "shareholders": "企业名称 统一社会信用代码 股东名称 股东类型 证件类型 证件号码 "
         "认缴出资额(万元) 出资比例 出资日期",
         "officers": "企业名称 统一社会信用代码 姓名 证件类型 证件号码 职务 任职日期 离任日期",
@@ -514,10 +519,10 @@ class _TruthWriter:
 
 
 class _FeedFile:
-    def __init__(self, out_dir: Path, kind: str, truth: _TruthWriter) -> None:
-        self.kind = kind
-        self.file_name, self.fmt = FEED_FILES[kind]
-        self.header = HEADERS[kind]
+    def __init__(self, out_dir: Path, key: str, truth: _TruthWriter) -> None:
+        self.kind = FEED_KINDS.get(key, key)
+        self.file_name, self.fmt = FEED_FILES[key]
+        self.header = HEADERS[self.kind]
         self.path = out_dir / self.file_name
         self.rows = 0
         self._columns = frozenset(self.header)
@@ -626,6 +631,8 @@ class _City:
     def __init__(self, out_dir: Path, enterprises: int, seed: int, today: date) -> None:
         self.rng = random.Random(seed)
         self.today = today
+        # the day the older registry snapshot was extracted
+        self.old_snapshot = date(today.year - 3, 12, 31)
         self.enterprises = enterprises
         self.truth = _TruthWriter(out_dir / "truth.json")
         self.feeds = {kind: _FeedFile(out_dir, kind, self.truth) for kind in FEED_FILES}
@@ -1039,7 +1046,26 @@ class _City:
             row["隶属企业名称"] = ent.head.name
             row["隶属企业统一社会信用代码"] = ent.head.uscc
             roles["head_office"] = ent.head.uscc
+        row["核准日期"] = self._approved(ent, self.today)
+        row["数据日期"] = self.today
         record = self.feeds["registry"].write(row, roles)
+        snap = self.old_snapshot
+        if ent.est <= snap:
+            # The same enterprise as the older extract showed it: its legal
+            # representative then, its latest approved change by then.
+            holder = ent.rep_at(snap)
+            old_row = {
+                **row,
+                "企业名称": ent.name_at(snap),
+                "法人代表": holder.name,
+                "法定代表人证件号码": self._id(holder),
+                "曾用名": ent.former_name if ent.renamed and ent.renamed <= snap else "",
+                "核准日期": self._approved(ent, snap),
+                "数据日期": snap,
+            }
+            self.feeds["registry_2023"].write(
+                old_row, {**roles, "legal_representative": holder.pid}
+            )
         if ent.head is not None:
             self._expect(
                 "branch", {"branch": ent.uscc, "head_office": ent.head.uscc, "record": record}
@@ -1064,6 +1090,18 @@ class _City:
                     "changed_on": changed.isoformat() if changed else None,
                 },
             )
+
+    def _approved(self, ent: _Ent, when: date) -> date:
+        """核准日期 of a snapshot on ``when``: the latest approved change by then.
+        Sometimes a change other than the legal representative's (an address, the
+        capital) came later, so the date says less than it seems to."""
+        changes = [ent.est, *(start for _, start, _ in ent.reps if start <= when)]
+        if ent.renamed and ent.renamed <= when:
+            changes.append(ent.renamed)
+        latest = max(changes)
+        if self.rng.random() < 0.3 and (when - latest).days > 30:
+            return _rand_date(self.rng, latest, when - timedelta(days=1))
+        return latest
 
     def _write_shareholders(self, ent: _Ent) -> None:
         rng = self.rng

@@ -159,12 +159,16 @@ def test_parse_amount_empty() -> None:
         ("51%", 0.51),
         ("51.5 %", 0.515),
         ("５１％", 0.51),
-        ("0.51", 0.51),
+        # a bare number is a percentage (rules.md, Shares): "1" is 1%
+        ("0.51", 0.0051),
         ("51", 0.51),
+        ("1", 0.01),
+        (1, 0.01),
+        # an XLSX percentage cell arrives as a fraction
         (0.51, 0.51),
         (51, 0.51),
         ("100%", 1.0),
-        ("1", 1.0),
+        ("100", 1.0),
         ("0", 0.0),
     ],
 )

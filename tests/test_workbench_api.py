@@ -237,3 +237,47 @@ def test_the_page_note_says_where_to_go_and_how(tmp_path: Path) -> None:
     text = page_note("http://127.0.0.1:8000", "cl_0000_x", False, str(tmp_path / "k"))
     assert "open http://127.0.0.1:8000/ and paste the key" in text
     assert "reused" in text and "--data-urlencode 'q=商丘'" in text and "cl_0000_x" in text
+
+
+def test_a_listing_waiting_on_identity_marks_the_candidate_review(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    """A masked ID number agreeing with one person: no measure yet, but his node
+    and his card say `review`, as his credit check does, until a reviewer decides."""
+    from graph.resolve.judgements import judge
+    from loaders.pipeline import FileLoader
+    from tests.test_uncertain_evidence import DING, O2, reg, write
+
+    loader = FileLoader(store, settings)
+    loader.load(
+        write(
+            tmp_path / "registry_2024.csv",
+            [reg("睢县宏达纺织有限公司", O2, "丁", DING, "2015-01-01", "2024-05-31")],
+        )
+    )
+    masked = DING[:10] + "****" + DING[14:]
+    loader.load(
+        write(
+            tmp_path / "dishonest_debtors_5.csv",
+            [
+                {
+                    "案号": "(2024)豫14执10号",
+                    "被执行人姓名/名称": "丁",
+                    "身份证号码/组织机构代码": masked,
+                    "发布时间": "2024-02-01",
+                }
+            ],
+        )
+    )
+    hdr = h(settings, "investigator")
+    with TestClient(create_app(settings, store=store)) as c:
+        body = c.get(f"/subjects/{DING}/measures", params={"as_of": AS_OF}, headers=hdr).json()
+        assert body["measures"] == [] and body["pending"]
+        assert body["risk"]["level"] == "review"
+        hood = c.get(f"/subjects/{O2}/neighbors", params={"as_of": AS_OF}, headers=hdr).json()
+        ding = next(n for n in hood["nodes"] if n["type"] == "person")
+        assert ding["risk"] == "review" and hood["center"]["risk"] == "clear"
+        a, b = body["pending"][0]["pair"].split("|")
+        judge(store, {"kind": "reject", "a": a, "b": b}, by="reviewer-1")
+        body = c.get(f"/subjects/{DING}/measures", params={"as_of": AS_OF}, headers=hdr).json()
+        assert body["risk"]["level"] == "clear"

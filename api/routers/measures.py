@@ -14,8 +14,10 @@ from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 from api.deps import Principal, get_settings, get_store, require
 from api.params import SUBJECT_KEY
 from api.routers.search import check_page, resolve_names
+from graph.checks import decide, pending_view
 from graph.control import controllers_of
 from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from graph.evidence.identity import pending_identity
 from graph.lookup import candidate_keys, get_subject
 from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
@@ -155,12 +157,16 @@ def get_measures(
     day = parse_as_of(as_of)
     subject = get_subject(store, key)
     found = _measures_for(store, [subject.id], day, settings).get(subject.id, [])
+    waiting = pending_identity(store, [subject.id], day).get(subject.id, [])
     return {
         "subject": subject_summary(subject),
         "as_of": day,
-        # listed / implicated / review / clear, and the distinct measures behind it
-        "risk": assess(found).to_dict(),
+        # listed / implicated / review / clear, and the distinct measures behind it; a
+        # listing waiting on identity makes it review at least (as a check answers)
+        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
         "measures": named_measures(store, found),
+        # listings that may be about this subject, waiting on a reviewer (no measure yet)
+        "pending": [pending_view(item, lst) for item, lst in waiting],
     }
 
 
@@ -247,10 +253,12 @@ def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
     description=(
         "Up to `max_batch` subjects, as keys or names. Per subject: `restricted` when a "
         "measure the scenario names restricts it (rules.yaml `scenarios`), `review` when only "
-        "review flags apply (related-party review, guarantee alert…) or when a name is "
-        "ambiguous or unknown, else `clear`. A well-formed key nobody has is `clear` with "
-        "`found: false` (no records on the platform). All subjects are answered together "
-        "with a fixed number of store round trips."
+        "review flags apply (related-party review, guarantee alert…), when a listing may be "
+        "about the subject but waits for a reviewer (`pending`: a masked ID number or a close "
+        "name agrees with it), or when a name is ambiguous or unknown, else `clear`. A "
+        "well-formed key nobody has is `clear` with `found: false` (no records on the "
+        "platform). All subjects are answered together with a fixed number of store round "
+        "trips."
     ),
 )
 def post_checks(
@@ -272,6 +280,8 @@ def post_checks(
     resolved = _resolve(store, inputs)
     ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
     by_subject = _measures_for(store, ids, day, settings)
+    # listings that may be about a subject but wait for a reviewer: never clear
+    waiting = pending_identity(store, ids, day)
     subjects: dict[str, Subject] = store.get_subjects(ids) if ids else {}
     results = []
     for index, text in enumerate(body.subjects):
@@ -306,20 +316,14 @@ def post_checks(
             results.append(entry)
             continue
         sid = r["ids"][0]
-        ms = by_subject.get(sid, [])
-        restrictions = [
-            m
-            for m in ms
-            if m.measure in scenario.restrict or (scenario.restrict_punitive and m.punitive)
-        ]
-        flags = [m for m in ms if m not in restrictions and m.measure in scenario.review]
-        result = "restricted" if restrictions else "review" if flags else "clear"
+        outcome = decide(scenario, by_subject.get(sid, []), waiting.get(sid, []))
         entry.update(
             subject=subject_summary(subjects[sid]) if sid in subjects else {"id": sid},
-            result=result,
-            reasons=sorted({f"{m.rule}:{m.measure}" for m in restrictions + flags}),
-            restrictions=[m.to_dict() for m in restrictions],
-            flags=[m.to_dict() for m in flags],
+            result=outcome.result,
+            reasons=outcome.reasons,
+            restrictions=[m.to_dict() for m in outcome.restrictions],
+            flags=[m.to_dict() for m in outcome.flags],
+            pending=outcome.pending,
         )
         results.append(entry)
     counts = {

@@ -59,11 +59,13 @@ def same_person_name(name: str, names: Iterable[str]) -> bool:
 
 
 def pending_identity(
-    store: GraphStore, subject_ids: Iterable[str]
+    store: GraphStore, subject_ids: Iterable[str], as_of: str
 ) -> dict[str, list[tuple[dict[str, Any], Listing]]]:
     """subject id -> (pending item, listing) for listings that may be about the
     subject but wait for a reviewer: the pair is still open and the listing
-    still stored. Three store calls whatever the number of subjects."""
+    stored and active on ``as_of``. Four store calls whatever the number of
+    subjects."""
+    from graph.propagate.status import repair_book
     ids = sorted(set(subject_ids))
     docs = store.get_docs(PENDING, ids) if ids else {}
     if not docs:
@@ -78,6 +80,7 @@ def pending_identity(
     )
     reviews = store.get_docs(REVIEW, pairs) if pairs else {}
     listings = store.get_listings(listing_ids) if listing_ids else {}
+    statuses = repair_book(store, listings.values())
     out: dict[str, list[tuple[dict[str, Any], Listing]]] = {}
     for sid, its in items.items():
         for item in its:
@@ -87,5 +90,7 @@ def pending_identity(
                 continue
             if lst.subject_id == sid:
                 continue  # confirmed: the listing is the subject's own now
+            if not statuses.status(lst, as_of).active:
+                continue
             out.setdefault(sid, []).append((item, lst))
     return out

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -376,6 +377,8 @@ class Resolver:
         if masked and party.name:
             review = self._masked_candidates(party, masked[0])
         match: dict[str, Any] = {"method": "new", "reason": "person without a full ID number"}
+        if masked:
+            match["masked"] = masked[0]
         return Resolution(new_id, True, match, review)
 
     def _masked_candidates(self, party: Party, masked: str) -> list[dict[str, Any]]:
@@ -403,8 +406,9 @@ class Resolver:
                 out.append({"candidate": subj.id, "score": s, "features": features})
         return out
 
-    def _evidence(self, party: Party) -> PartyEvidence:
+    def _evidence(self, party: Party, withheld: AbstractSet[str] = frozenset()) -> PartyEvidence:
         suspect = party.suspect_usccs
+        kept = [i for i in party.identifiers if i.key not in withheld]
         return PartyEvidence(
             norm_name=party.norm_name or "",
             former_norm_names=list(party.former_names),
@@ -412,8 +416,8 @@ class Resolver:
             legal_rep_name=party.context.get("legal_rep_name"),
             legal_rep_id=party.context.get("legal_rep_id"),
             suspect_uscc=suspect[0] if suspect else None,
-            reg_nos=[i.value for i in party.identifiers if i.kind == "reg_no"],
-            org_codes=[i.value for i in party.identifiers if i.kind == "org_code"],
+            reg_nos=[i.value for i in kept if i.kind == "reg_no"],
+            org_codes=[i.value for i in kept if i.kind == "org_code"],
             is_branch=party.is_branch,
         )
 
@@ -426,7 +430,14 @@ class Resolver:
         if not party.norm_name:
             return Resolution(new_id, True, {**new_match, "reason": "no name and no key"})
         index = self._org_index()
-        evidence = self._evidence(party)
+        # A code that names the head office on a branch's row (or the other way
+        # round) says nothing about which subject this is.
+        withheld = withheld + [
+            k
+            for k, ids in self._lookup(party.bridge_keys).items()
+            if any(self._branch_mismatch(party, i) for i in ids)
+        ]
+        evidence = self._evidence(party, set(withheld))
 
         def admissible(cid: str) -> bool:
             info = index.info.get(cid)

@@ -1,0 +1,424 @@
+# ruff: noqa: E501  (feed rows are kept one per line, as in the files they stand for)
+"""rules.md, "When the data does not say: uncertain evidence never punishes":
+one test (or more) per bullet, through real feed files, on both stores.
+
+The little city: 鑫源 (O1) had 甲 as legal representative in the 2022 registry
+snapshot (核准日期 2019-01-01) and 乙 in the 2024 one (核准日期 2023-06-15).
+Between 甲's last sighting (2022-12-31) and 乙's approval the change may have
+happened on any day: neither is known to hold the role then.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import KeyStore
+from graph.lookup import get_subject
+from graph.propagate.engine import Measure, measures
+from graph.settings import Settings
+from graph.store.base import GraphStore
+from loaders.pipeline import QUARANTINE, REVIEW, FileLoader
+from tests.test_resolution import make_id, make_uscc
+
+AS_OF = "2024-06-01"
+O1 = make_uscc("411403", "MA61XY01")
+O2 = make_uscc("411422", "MA62HD02")  # 宏达
+O3 = make_uscc("411400", "MA63JT03")  # 金泰 head office
+O3B = make_uscc("411422", "MA64JT04")  # 金泰 睢县分公司
+JIA = make_id("411403", "19700101", "111")
+YI = make_id("411403", "19800202", "222")
+BING = make_id("411403", "19900303", "333")
+DING = make_id("411422", "19620808", "444")
+ZHOU = make_id("411425", "19850505", "555")
+
+
+def write(path: Path, rows: list[dict[str, str]]) -> Path:
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows([[r.get(h, "") for h in header] for r in rows])
+    return path
+
+
+def reg(name: str, uscc: str, lr: str, lr_id: str, approved: str, data_date: str, **more: str) -> dict[str, str]:
+    return {"企业名称": name, "统一社会信用代码": uscc, "法定代表人": lr, "法定代表人证件号码": lr_id,
+            "核准日期": approved, "数据日期": data_date, **more}  # fmt: skip
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def loader(store: GraphStore, settings: Settings, tmp_path: Path) -> FileLoader:
+    ld = FileLoader(store, settings)
+    ld.load(write(tmp_path / "registry_2024.csv", [
+        reg("商丘市鑫源商贸有限公司", O1, "乙", YI, "2023-06-15", "2024-05-31"),
+        reg("睢县宏达纺织有限公司", O2, "丁", DING, "2015-01-01", "2024-05-31"),
+        reg("商丘市金泰建材有限公司", O3, "周", ZHOU, "2016-01-01", "2024-05-31"),
+        reg("商丘市金泰建材有限公司睢县分公司", O3B, "周", ZHOU, "2016-01-01", "2024-05-31",
+            隶属企业名称="商丘市金泰建材有限公司", 隶属企业统一社会信用代码=O3),
+    ]))  # fmt: skip
+    # the older snapshot arrives later: the order of files must not matter
+    ld.load(write(tmp_path / "registry_2022.csv", [
+        reg("商丘市鑫源商贸有限公司", O1, "甲", JIA, "2019-01-01", "2022-12-31"),
+    ]))  # fmt: skip
+    return ld
+
+
+def sid(store: GraphStore, key: str) -> str:
+    return get_subject(store, key).id
+
+
+def on(store: GraphStore, key: str, as_of: str = AS_OF) -> list[Measure]:
+    return measures(store, sid(store, key), as_of)
+
+
+def by_listing(ms: list[Measure], number: str | None = None, start: str | None = None) -> list[tuple[str, str | None]]:
+    return sorted(
+        (m.measure, m.extra.get("reason"))
+        for m in ms
+        if (number is None or m.listing["number"] == number)
+        and (start is None or m.listing["dates"]["start"] == start)
+    )
+
+
+# -- Roles in time -------------------------------------------------------------------
+
+
+def test_a_later_snapshot_ends_the_earlier_legal_representative(store: GraphStore, loader: FileLoader) -> None:
+    o1 = sid(store, O1)
+    lrs = {store.get_subjects([r.source])[r.source].name: (r.valid_from, r.valid_to)
+           for r in store.relations_of([o1], ["legal_representative"], direction="in")}  # fmt: skip
+    # 甲 from his row's 核准日期 until 乙's; 乙 from then on
+    assert lrs == {"甲": ("2019-01-01", "2023-06-15"), "乙": ("2023-06-15", None)}
+    # and at today's date (a "now" rule) only 乙 holds it
+    from graph.evidence.roles import RoleBook
+
+    book = RoleBook(store.relations_of([o1], ["legal_representative"], direction="in"))
+    assert set(book.holders("legal_representative", o1, AS_OF)) == {sid(store, YI)}
+
+
+EVENT_FEEDS = {
+    # feed kind: (file, row builder for a listing of O1 on a date)
+    "tax_violations": lambda d: {"纳税人名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "案件性质": "偷税", "公布日期": d},
+    "serious_violations": lambda d: {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "列入事由": "提交虚假材料", "列入日期": d, "作出决定机关": "商丘市市场监督管理局"},
+    "admin_penalties": lambda d: {"行政相对人名称": "商丘市鑫源商贸有限公司", "行政相对人类别": "法人及非法人组织", "行政相对人代码_1(统一社会信用代码)": O1,
+                                  "行政处罚决定书文号": f"商应急罚〔{d[:4]}〕{d[5:7]}{d[8:]}号", "违法行为类型": "安全生产",
+                                  "处罚决定日期": d, "处罚机关": "商丘市应急管理局", "失信严重程度": "严重"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(EVENT_FEEDS))
+def test_event_time_rules_read_the_legal_representative_at_the_event(
+    store: GraphStore, loader: FileLoader, tmp_path: Path, kind: str
+) -> None:
+    """A successor gets nothing for a violation decided before his term; the
+    predecessor is implicated when his term is known, and both are only
+    reviewed (role_time_unknown) when the change window covers the date."""
+    row = EVENT_FEEDS[kind]
+    loader.load(write(tmp_path / f"{kind}_1.csv", [row("2021-09-01"), row("2023-03-01"), row("2024-01-10")]))
+    jia, yi = on(store, JIA), on(store, YI)
+    punish = {"tax_violations": ["exit_restriction", "officer_disqualification"],
+              "serious_violations": ["officer_disqualification"],
+              "admin_penalties": ["enhanced_supervision"]}[kind]  # fmt: skip
+    # before the change: 甲, known from the 2022 snapshot
+    assert by_listing(jia, start="2021-09-01") == [(m, None) for m in punish]
+    assert by_listing(yi, start="2021-09-01") == []
+    # inside the window: nobody is known to hold it, both are looked at
+    assert by_listing(jia, start="2023-03-01") == [("related_party_review", "role_time_unknown")]
+    assert by_listing(yi, start="2023-03-01") == [("related_party_review", "role_time_unknown")]
+    # after the change was approved: 乙 only
+    assert by_listing(jia, start="2024-01-10") == []
+    assert by_listing(yi, start="2024-01-10") == [(m, None) for m in punish]
+    # every punitive measure's path says how the role's time was known
+    for m in jia + yi:
+        if m.punitive:
+            (hop,) = m.path
+            assert hop["time"]["state"] == "known" and hop["time"]["source"] == "snapshot"
+            assert hop["from_name"] == "商丘市鑫源商贸有限公司"
+
+
+def test_a_role_before_the_only_snapshot_is_unknown(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    # 丁 is seen only in the 2024 snapshot, approved 2015-01-01: a 2014 violation is before that
+    loader.load(write(tmp_path / "tax_violations_2.csv", [
+        {"纳税人名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "公布日期": "2014-12-01"},
+        {"纳税人名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "公布日期": "2023-12-01"},
+    ]))  # fmt: skip
+    ding = on(store, DING, "2016-06-01")
+    assert by_listing(ding, start="2014-12-01") == [("related_party_review", "role_time_unknown")]
+    assert by_listing(on(store, DING), start="2023-12-01") == [
+        ("exit_restriction", None), ("officer_disqualification", None)
+    ]
+
+
+def test_dishonest_debtor_reads_the_role_now(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "dishonest_debtors_1.csv", [
+        {"案号": "(2022)豫14执100号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17], "发布时间": "2022-01-10"},
+    ]))  # fmt: skip
+    # listed in 甲's term for two years, read on each day: who holds the role then
+    assert by_listing(on(store, YI, "2022-06-01")) == []
+    assert by_listing(on(store, JIA, "2022-06-01")) == [("consumption_restriction", None)]
+    assert by_listing(on(store, YI, "2023-01-05")) == [("related_party_review", "role_time_unknown")]
+    assert by_listing(on(store, YI, "2023-06-15")) == [("consumption_restriction", None)]
+    assert by_listing(on(store, JIA, "2023-06-15")) == []
+
+
+# -- The record names the responsible person -------------------------------------------
+
+
+def test_the_person_a_tax_record_names_is_the_one_implicated(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "tax_violations_3.csv", [
+        {"纳税人名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "公布日期": "2021-09-01",
+         "法定代表人或者负责人姓名": "丙", "法定代表人或者负责人证件号码": BING,
+         "负有直接责任的财务负责人姓名": "戊", "负有直接责任的财务负责人证件号码": ZHOU},
+    ]))  # fmt: skip
+    # the record names 丙 by ID number: he is implicated, though the graph shows 甲
+    assert by_listing(on(store, BING)) == [("exit_restriction", None), ("officer_disqualification", None)]
+    (m, _) = on(store, BING)
+    assert m.path[0]["relation"] == "named_in_listing"
+    assert m.path[0]["time"]["source"] == "named_in_record"
+    # 甲 held the role by the graph at that date: a reviewer looks, nobody punishes him
+    assert by_listing(on(store, JIA)) == [("related_party_review", "record_names_another")]
+    # the finance officer named by number is implicated too
+    assert ("exit_restriction", None) in by_listing(on(store, ZHOU))
+
+
+def test_a_record_naming_the_legal_representative_by_name_alone(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "serious_violations_2.csv", [
+        # names 甲 by name: the graph says who 甲 is at this organisation
+        {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "法定代表人": "甲", "列入日期": "2023-03-01"},
+    ]))  # fmt: skip
+    # 2023-03-01 is in the change window: the record settles who held the role
+    assert by_listing(on(store, JIA)) == [("officer_disqualification", None)]
+    (m,) = on(store, JIA)
+    assert m.path[0]["time"]["source"] == "named_in_record"
+    assert by_listing(on(store, YI)) == [("related_party_review", "record_names_another")]
+
+
+def test_a_title_alone_never_punishes(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "officers_1.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "甲", "证件号码": JIA, "职务": "财务负责人", "任职日期": "2018-01-01"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_2.csv", [
+        {"案号": "(2024)豫14执7号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    got = [(m.rule, m.measure, m.role, m.extra.get("reason")) for m in on(store, JIA) if m.listing["number"] == "(2024)豫14执7号"]
+    assert got == [("dishonest_debtor", "related_party_review", "directly_responsible", "title_only")]
+
+
+# -- Who the subject is ---------------------------------------------------------------
+
+
+def test_an_organisations_penalty_never_lands_on_its_legal_representative(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "admin_penalties_2.csv", [
+        # no category, no code; the legal representative's number in 证件号码
+        {"行政相对人名称": "商丘市鑫源商贸有限公司", "法定代表人": "乙", "证件号码": YI, "行政处罚决定书文号": "商市监罚〔2024〕9号",
+         "违法行为类型": "安全生产", "处罚决定日期": "2024-03-01", "失信严重程度": "严重失信"},
+    ]))  # fmt: skip
+    o1, yi = sid(store, O1), sid(store, YI)
+    (lst,) = [x for x in store.listings_of([o1]) if x.number == "商市监罚〔2024〕9号"]
+    assert lst.props["parties"] == {"legal_representative": yi}
+    assert store.listings_of([yi]) == []
+    assert store.get_subjects([yi])[yi].name == "乙"
+    # 严重失信 is 严重: the company is punished directly, 乙 as its named legal representative
+    assert ("enhanced_supervision", None) in by_listing(on(store, O1))
+    assert by_listing(on(store, YI)) == [("enhanced_supervision", None)]
+    assert all(not m.direct for m in on(store, YI))
+
+
+def test_a_close_name_alone_lists_nobody_and_the_candidate_is_reviewed(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    loader.load(write(tmp_path / "dishonest_debtors_3.csv", [
+        {"案号": "(2024)豫14执8号", "被执行人姓名/名称": "睢县宏运纺织有限公司", "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    o2 = sid(store, O2)
+    assert on(store, O2) == []
+    assert any(o2 in (d["a"], d["b"]) for d in store.list_docs(REVIEW).values())
+    body = check(store, settings, [O2])
+    assert body["result"] == "review" and body["restrictions"] == []
+    assert [p["listing"]["number"] for p in body["pending"]] == ["(2024)豫14执8号"]
+
+
+def test_a_branch_row_with_its_head_offices_code_is_not_the_head_office(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    loader.load(write(tmp_path / "dishonest_debtors_4.csv", [
+        {"案号": "(2024)豫14执9号", "被执行人姓名/名称": "商丘市金泰建材有限公司睢县分公司", "身份证号码/组织机构代码": O3[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    assert on(store, O3) == []
+    assert {m.measure for m in on(store, O3B)} >= {"procurement_exclusion"}
+
+
+def check(store: GraphStore, settings: Settings, subjects: list[str]) -> dict[str, Any]:
+    with TestClient(create_app(settings, store=store)) as c:
+        key = KeyStore(settings.data_dir).create("engine")[1]
+        r = c.post("/checks", json={"scenario": "procurement", "subjects": subjects, "as_of": AS_OF},
+                   headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()["results"][0]
+        return result
+
+
+# -- Masked ID numbers ----------------------------------------------------------------
+
+
+def test_a_masked_id_agreeing_with_one_person_makes_his_check_review(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    masked = DING[:10] + "****" + DING[14:]
+    loader.load(write(tmp_path / "dishonest_debtors_5.csv", [
+        {"案号": "(2024)豫14执10号", "被执行人姓名/名称": "丁", "身份证号码/组织机构代码": masked, "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    ding = sid(store, DING)
+    assert on(store, DING) == []  # no measure until a reviewer confirms
+    body = check(store, settings, [DING])
+    assert body["result"] == "review"
+    assert body["pending"][0]["reason"] == "masked_id_agrees"
+    assert body["pending"][0]["listing"]["number"] == "(2024)豫14执10号"
+    from graph.views import subject_card
+
+    card = subject_card(store, store.get_subjects([ding])[ding], AS_OF)
+    assert [p["listing"]["number"] for p in card["pending_identity"]] == ["(2024)豫14执10号"]
+    # a reviewer rejects the pair: the check is clear again
+    pair = body["pending"][0]["pair"]
+    from graph.resolve.judgements import judge
+
+    a, b = pair.split("|")
+    judge(store, {"kind": "reject", "a": a, "b": b}, by="reviewer-1")
+    assert check(store, settings, [DING])["result"] == "clear"
+
+
+# -- Dates ----------------------------------------------------------------------------
+
+
+def test_a_listing_without_a_start_date_is_quarantined(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    rep = loader.load(write(tmp_path / "dishonest_debtors_6.csv", [
+        {"案号": "(2024)豫14执11号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17]},
+        {"案号": "(2024)豫14执12号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17], "发布时间": "9999-12-31"},
+    ]))  # fmt: skip
+    assert (rep.loaded, rep.quarantined) == (0, 2)
+    q = store.list_docs(QUARANTINE)
+    assert {d["reason"] for d in q.values()} == {"no_start_date"}
+    assert {d["column"] for d in q.values()} == {"发布时间"}
+    assert on(store, O1) == []
+
+
+def test_placeholder_dates_are_no_date_with_a_warning(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    rep = loader.load(write(tmp_path / "abnormal_operations_1.csv", [
+        {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "列入日期": "2024-01-02", "移出日期": "0000-00-00"},
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "列入日期": "2024-01-02", "移出日期": "1900-01-01"},
+    ]))  # fmt: skip
+    assert rep.loaded == 2 and rep.warning_reasons == {"placeholder_date": 2}
+    for key in (O1, O2):
+        assert by_listing(on(store, key, "2030-01-01")) == [("enhanced_supervision", None)]
+
+
+def test_end_dates_are_the_last_day_that_holds(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "guarantees_1.csv", [
+        {"借款人名称": "商丘市鑫源商贸有限公司", "借款人证件类型": "统一社会信用代码", "借款人证件号码": O1,
+         "担保人名称": "睢县宏达纺织有限公司", "担保人证件类型": "统一社会信用代码", "担保人证件号码": O2,
+         "担保起始日期": "2023-01-01", "担保到期日期": "2024-06-30"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "loan_defaults_1.csv", [
+        {"借款人名称": "商丘市鑫源商贸有限公司", "借款人证件类型": "统一社会信用代码", "借款人证件号码": O1, "违约日期": "2024-03-01"},
+    ]))  # fmt: skip
+    assert by_listing(on(store, O2, "2024-06-30")) == [("guarantee_risk_alert", None)]
+    assert by_listing(on(store, O2, "2024-07-01")) == []
+    loader.load(write(tmp_path / "admin_penalties_3.csv", [
+        {"行政相对人名称": "商丘市鑫源商贸有限公司", "行政相对人代码_1(统一社会信用代码)": O1, "行政处罚决定书文号": "商市监罚〔2024〕10号",
+         "处罚决定日期": "2024-01-10", "公示截止期": "2024-12-31", "失信严重程度": "一般"},
+    ]))  # fmt: skip
+    got = [m for m in on(store, O1, "2024-12-31") if m.listing["number"] == "商市监罚〔2024〕10号"]
+    assert got == []  # 一般 gives no measure; the listing's status is what counts
+    from graph.propagate.engine import listings_with_status
+
+    views = {v["number"]: v for v in listings_with_status(store, sid(store, O1), "2024-12-31")}
+    assert views["商市监罚〔2024〕10号"]["dates"]["status"] == "active"
+    views = {v["number"]: v for v in listings_with_status(store, sid(store, O1), "2025-01-01")}
+    assert views["商市监罚〔2024〕10号"]["dates"]["status"] == "expired"
+
+
+def test_an_end_before_its_start_is_quarantined(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    rep = loader.load(write(tmp_path / "guarantees_2.csv", [
+        {"借款人名称": "商丘市鑫源商贸有限公司", "借款人证件号码": O1, "担保人名称": "睢县宏达纺织有限公司", "担保人证件号码": O2,
+         "担保起始日期": "2024-01-01", "担保到期日期": "2023-06-30"},
+    ]))  # fmt: skip
+    assert (rep.loaded, rep.quarantined, rep.reasons) == (0, 1, {"end_before_start": 1})
+    (q,) = store.list_docs(QUARANTINE).values()
+    assert q["column"] == "担保到期日期" and q["file"] == "guarantees_2.csv" and q["row"] == 1
+
+
+# -- Serious violations, severity words, repairs, shares ---------------------------------
+
+
+def test_severity_words_are_read_as_the_rules_three(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "admin_penalties_4.csv", [
+        {"行政相对人名称": "睢县宏达纺织有限公司", "行政相对人代码_1(统一社会信用代码)": O2, "行政处罚决定书文号": "睢市监罚〔2024〕1号",
+         "违法行为类型": "食品药品", "处罚决定日期": "2024-01-10", "失信严重程度": "严重失信"},
+    ]))  # fmt: skip
+    ms = on(store, O2)
+    assert {m.measure for m in ms} == {"enhanced_supervision", "procurement_exclusion"}
+    # the basis follows the violation type
+    assert all("食品药品" in m.basis and "安全生产" not in m.basis for m in ms)
+
+
+def test_a_repair_for_one_joint_debtor_leaves_the_other_listed(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "dishonest_debtors_7.csv", [
+        {"案号": "(2023)豫14执50号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17], "发布时间": "2023-09-01"},
+        {"案号": "(2023)豫14执50号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2023-09-01"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "credit_repairs_1.csv", [
+        {"主体名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "原决定文号": "(2023)豫14执50号", "修复决定日期": "2024-03-01"},
+    ]))  # fmt: skip
+    assert by_listing(on(store, O2), "(2023)豫14执50号") == []
+    assert ("procurement_exclusion", None) in by_listing(on(store, O1), "(2023)豫14执50号")
+
+
+def test_a_bare_share_is_a_percentage(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    loader.load(write(tmp_path / "shareholders_1.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "股东名称": "商丘市鑫源商贸有限公司", "股东类型": "企业法人",
+         "证件号码": O1, "出资比例": "1", "出资日期": "2030-12-31"},
+    ]))  # fmt: skip
+    (rel,) = store.relations_of([sid(store, O2)], ["shareholder"], direction="in")
+    assert rel.props["share"] == pytest.approx(0.01)
+    # 出资日期 is when the contribution is due, not when the holding began
+    assert rel.props["contribution_due"] == "2030-12-31" and rel.valid_from != "2030-12-31"
+
+
+def test_two_roles_give_two_readings(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
+    # 乙 guarantees 鑫源's loan and is its legal representative
+    loader.load(write(tmp_path / "guarantees_3.csv", [
+        {"借款人名称": "商丘市鑫源商贸有限公司", "借款人证件号码": O1, "担保人名称": "乙", "担保人证件类型": "身份证", "担保人证件号码": YI,
+         "担保起始日期": "2023-01-01", "担保到期日期": "2026-12-31"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_8.csv", [
+        {"案号": "(2024)豫14执60号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    got = {(m.rule, m.measure, m.role) for m in on(store, YI)}
+    assert got == {("dishonest_debtor", "consumption_restriction", "legal_representative"),
+                   ("loan_default_guarantee", "guarantee_risk_alert", "guarantor")}  # fmt: skip
+
+
+def test_an_empty_legal_representative_cell_in_a_later_snapshot_is_no_change(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    loader.load(write(tmp_path / "registry_2025.csv", [
+        reg("商丘市鑫源商贸有限公司", O1, "", "", "2024-09-01", "2025-01-31"),
+    ]))  # fmt: skip
+    assert by_listing(on(store, YI, "2025-06-01")) == []  # nothing listed, but:
+    from graph.evidence.roles import RoleBook
+
+    o1 = sid(store, O1)
+    book = RoleBook(store.relations_of([o1], ["legal_representative"], direction="in"))
+    assert book.read("legal_representative", sid(store, YI), o1, "2025-06-01").known
+
