@@ -108,27 +108,19 @@ PLACEHOLDER_DATES = frozenset({date(9999, 12, 31), date(1900, 1, 1)})
 _PLACEHOLDER_TEXT = re.compile(r"0{4}[-/.年]?0{1,2}[-/.月]?0{1,2}日?")
 
 
-def is_placeholder_date(value: object) -> bool:
-    """9999-12-31, 1900-01-01 and 0000-00-00 in any of the accepted spellings."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value in PLACEHOLDER_DATES
-    if isinstance(value, str):
-        text = "".join(_nfkc(value).split())
-        if _PLACEHOLDER_TEXT.fullmatch(text):
-            return True
-        try:
-            parsed = parse_date(text)
-        except ValueError:
-            return False
-        return parsed in PLACEHOLDER_DATES
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return parse_date(value) in PLACEHOLDER_DATES
-        except ValueError:
-            return False
-    return False
+def parse_date_cell(value: object) -> tuple[date | None, bool]:
+    """(date, is a placeholder): 9999-12-31, 1900-01-01 and 0000-00-00 in any of
+    the accepted spellings are no date (rules.md, Dates), said so. Other bad
+    dates raise ValueError as ``parse_date`` does."""
+    try:
+        parsed = parse_date(value)
+    except ValueError:
+        if isinstance(value, str) and _PLACEHOLDER_TEXT.fullmatch("".join(_nfkc(value).split())):
+            return None, True
+        raise
+    if parsed in PLACEHOLDER_DATES:
+        return None, True
+    return parsed, False
 
 
 def parse_date(value: object) -> date | None:

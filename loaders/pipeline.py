@@ -45,11 +45,10 @@ from graph.store.base import Batch, GraphStore
 from loaders.clean import (
     is_branch_name,
     is_empty,
-    is_placeholder_date,
     looks_like_organisation,
     normalise_name,
     parse_amount,
-    parse_date,
+    parse_date_cell,
     parse_percent,
 )
 from loaders.mapping import (
@@ -218,12 +217,6 @@ def _clean_row(plan: _Plan, number: int, cells: list[object], json_cells: list[o
                 raise _RowError(column_header, "required_value_missing", raw)
             continue
         try:
-            if col.type == "date" and is_placeholder_date(raw):
-                # 9999-12-31, 1900-01-01, 0000-00-00: no date, said so
-                warnings.append(f"{name}:placeholder_date")
-                if col.required:
-                    raise _RowError(column_header, "required_value_missing: placeholder date", raw)
-                continue
             if col.type in ("name", "text"):
                 text = str(raw).strip()
                 fields[name] = col.values.get(text, text)
@@ -231,7 +224,15 @@ def _clean_row(plan: _Plan, number: int, cells: list[object], json_cells: list[o
                 parts = str(raw).replace("；", ";").replace("，", ";").replace("、", ";")
                 fields[name] = [p.strip() for p in parts.split(";") if p.strip()]
             elif col.type == "date":
-                d = parse_date(raw)
+                d, placeholder = parse_date_cell(raw)
+                if placeholder:
+                    # 9999-12-31, 1900-01-01, 0000-00-00: no date, said so
+                    warnings.append(f"{name}:placeholder_date")
+                    if col.required:
+                        raise _RowError(
+                            column_header, "required_value_missing: placeholder date", raw
+                        )
+                    continue
                 fields[name] = d.isoformat() if d else None
             elif col.type == "amount":
                 fields[name] = parse_amount(raw)
@@ -829,12 +830,12 @@ class FileLoader:
         for d in deleted:
             family.pop(d, None)
         family.update(rewrite)
+        wanted = {(r.type, r.target) for r in touched}
         by_org: dict[tuple[str, str], list[Relation]] = {}
         for r in family.values():
-            by_org.setdefault((r.type, r.target), []).append(r)
-        for (rtype, target), rels in by_org.items():
-            if not any(r.type == rtype and r.target == target for r in touched):
-                continue
+            if (r.type, r.target) in wanted:
+                by_org.setdefault((r.type, r.target), []).append(r)
+        for rels in by_org.values():
             for r in rels:
                 if "seen" not in r.props:
                     continue

@@ -63,3 +63,21 @@ def test_refused_file_is_a_json_422(client: TestClient, settings: Settings) -> N
     body = r.json()["error"]
     assert body["code"] == "feed_refused"
     assert body["details"]["file"] == "registry_x.csv"
+
+
+def test_the_upload_names_the_day_a_snapshot_was_taken(
+    client: TestClient, settings: Settings, store: GraphStore
+) -> None:
+    body = (
+        "企业名称,统一社会信用代码,法定代表人,法定代表人证件号码\n"
+        "商丘市华通建材有限公司,91411403MA9GKJ1F86,王伟,411425198001011231\n"
+    ).encode()
+    files = {"file": ("registry_2024.csv", body, "text/csv")}
+    admin = auth(settings, "admin")
+    r = client.post("/loads", files=files, params={"snapshot_date": "2024-05-31"}, headers=admin)
+    assert r.status_code == 200, r.text
+    (rel,) = list(store.iter_relations(["legal_representative"]))
+    assert rel.props["seen"][0]["on"] == "2024-05-31"
+    assert rel.valid_from == "2024-05-31"  # known from the file date, with no 核准日期
+    bad = client.post("/loads", files=files, params={"snapshot_date": "31/05/2024"}, headers=admin)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_input"

@@ -77,3 +77,28 @@ def test_refused_file_reported_and_exit_code_non_zero(
     feed.write_bytes(b"")
     assert main(["load", str(feed)]) == 1
     assert "refused" in capsys.readouterr().out
+
+
+def test_load_takes_the_snapshot_date_of_a_file_without_one(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "registry_2024.csv"
+    path.write_text(
+        "企业名称,统一社会信用代码,法定代表人,法定代表人证件号码\n"
+        "商丘市华通建材有限公司,91411403MA9GKJ1F86,王伟,411425198001011231\n",
+        encoding="utf-8",
+    )
+    assert main(["load", str(path), "--snapshot-date", "2024-05-31", "--json"]) == 0
+    from graph.store import open_store
+
+    store = open_store(get_settings())
+    try:
+        (rel,) = list(store.iter_relations(["legal_representative"]))
+    finally:
+        store.close()
+    assert rel.props["seen"] == [
+        {"on": "2024-05-31", "since": None, "record": "registry:registry_2024.csv:1"}
+    ]
+    capsys.readouterr()
+    assert main(["load", str(path), "--snapshot-date", "2024-13-01"]) != 0
+    assert "snapshot-date" in capsys.readouterr().err

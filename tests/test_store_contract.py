@@ -353,6 +353,50 @@ def test_get_relations_and_delete(store: GraphStore) -> None:
     assert store.counts()["relations"] == 3
 
 
+def test_relation_time_evidence_round_trips(store: GraphStore) -> None:
+    """What sources say of a relation's time (snapshot sightings, a stated
+    interval) comes back as written, and the role reader gives the same
+    answer on both stores."""
+    from graph.evidence.roles import RoleBook
+
+    base_graph(store)
+    seen = [
+        {"on": "2022-12-31", "since": "2019-01-01", "record": "registry:r22.csv:1"},
+        {"on": "2024-05-31", "since": None, "record": "registry:r24.csv:1"},
+    ]
+    store.write(
+        Batch(
+            relations=[
+                rel(
+                    "R-8",
+                    "legal_representative",
+                    "P-L",
+                    "S-B",
+                    "registry:r22.csv:1",
+                    "registry:r24.csv:1",
+                    seen=seen,
+                ),
+                rel(
+                    "R-9",
+                    "officer",
+                    "P-Z",
+                    "S-B",
+                    "officers:o.csv:1",
+                    title="经理",
+                    held={"from": "2020-01-01", "to": "2021-01-01"},
+                ),
+            ]
+        )
+    )
+    got = store.get_relations(["R-8", "R-9"])
+    assert got["R-8"].props["seen"] == seen
+    assert got["R-9"].props["held"] == {"from": "2020-01-01", "to": "2021-01-01"}
+    book = RoleBook(store.relations_of(["S-B"], ["legal_representative", "officer"], None, "in"))
+    assert book.read("legal_representative", "P-L", "S-B", "2018-12-31").state == "unknown"
+    assert book.read("legal_representative", "P-L", "S-B", "2019-01-01").state == "known"
+    assert book.read("officer", "P-Z", "S-B", "2021-01-01").state == "not_holding"
+
+
 def test_self_loop_relation(store: GraphStore) -> None:
     base_graph(store)
     store.write(Batch(relations=[rel("R-7", "guarantees", "S-A", "S-A", "rec-2")]))

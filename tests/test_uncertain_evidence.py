@@ -194,14 +194,18 @@ def test_the_person_a_tax_record_names_is_the_one_implicated(store: GraphStore, 
 
 def test_a_record_naming_the_legal_representative_by_name_alone(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
     loader.load(write(tmp_path / "serious_violations_2.csv", [
-        # names 甲 by name: the graph says who 甲 is at this organisation
+        # names 甲 by name, on a day the graph knows 甲 held the role
+        {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "法定代表人": "甲", "列入日期": "2022-03-01"},
+        # and by name in the change window: a name is no identity, the graph does not know
         {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "法定代表人": "甲", "列入日期": "2023-03-01"},
     ]))  # fmt: skip
-    # 2023-03-01 is in the change window: the record settles who held the role
-    assert by_listing(on(store, JIA)) == [("officer_disqualification", None)]
-    (m,) = on(store, JIA)
+    assert by_listing(on(store, JIA), start="2022-03-01") == [("officer_disqualification", None)]
+    (m,) = [m for m in on(store, JIA) if m.listing["dates"]["start"] == "2022-03-01"]
     assert m.path[0]["time"]["source"] == "named_in_record"
-    assert by_listing(on(store, YI)) == [("related_party_review", "record_names_another")]
+    assert m.path[0]["time"]["graph"]["state"] == "known"
+    assert by_listing(on(store, JIA), start="2023-03-01") == [("related_party_review", "role_time_unknown")]
+    # 乙, whom the record does not name, is only looked at
+    assert by_listing(on(store, YI), start="2023-03-01") == [("related_party_review", "record_names_another")]
 
 
 def test_a_title_alone_never_punishes(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:

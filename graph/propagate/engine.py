@@ -400,9 +400,12 @@ def _through_relation(
         subject = ctx.subjects.get(sid)
         if subject is None or not same_person_name(named_name, subject.names):
             reason = RECORD_NAMES_ANOTHER
+        elif not reading.known:
+            # A name is not an identity: another 王伟 may have held the role in
+            # the window the graph cannot see into. Only the graph's own
+            # knowledge of the day, agreeing with the name, may punish.
+            reason = ROLE_TIME_UNKNOWN
         else:
-            # The record names him by name and the graph puts him in the role at
-            # this organisation: the record dates the role, the relation tells who.
             reading = RoleReading(
                 KNOWN, NAMED_IN_RECORD, {"name": named_name, "graph": reading.to_dict()}
             )

@@ -1,0 +1,134 @@
+# ruff: noqa: E501  (feed rows are kept one per line, as in the files they stand for)
+"""Conditions that decide who is merged or punished, each pinned by a test that
+fails when the condition is turned around (found by hand and by mutation
+testing, `make mutation`), on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import KeyStore
+from graph.lookup import get_subject
+from graph.settings import Settings
+from graph.store.base import GraphStore
+from loaders.pipeline import QUARANTINE, FileLoader
+from tests.test_resolution import make_reg_no, make_uscc
+from tests.test_uncertain_evidence import write
+
+HEAD = make_uscc("411400", "MA81HY01")
+BRANCH = make_uscc("411422", "MA82HY02")
+U1 = make_uscc("411403", "MA83AA03")
+U2 = make_uscc("411403", "MA84BB04")
+R1 = make_reg_no("411403", "00000088")
+
+
+@pytest.fixture
+def loader(store: GraphStore, tmp_path: Path) -> FileLoader:
+    return FileLoader(store, Settings(data_dir=tmp_path / "data"))
+
+
+def test_a_keyless_head_office_row_never_joins_its_registered_branch(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    # only the branch is registered; the head office appears by name alone
+    loader.load(write(tmp_path / "registry_1.csv", [
+        {"企业名称": "商丘市宏远机械有限公司睢县分公司", "统一社会信用代码": BRANCH, "隶属企业名称": "商丘市宏远机械有限公司"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_1.csv", [
+        {"案号": "(2024)豫14执1号", "被执行人姓名/名称": "商丘市宏远机械有限公司", "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    branch = get_subject(store, BRANCH).id
+    assert store.listings_of([branch]) == []
+    (lst,) = store.iter_listings(["dishonest_debtors"])
+    assert lst.subject_id != branch
+
+
+def test_a_record_with_its_own_uscc_never_joins_another_uscc_through_a_bridge(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    loader.load(write(tmp_path / "registry_1.csv", [
+        {"企业名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1, "注册号": R1},
+    ]))  # fmt: skip
+    # another enterprise's row carries U1's old registration number by mistake
+    loader.load(write(tmp_path / "admin_penalties_1.csv", [
+        {"行政相对人名称": "商丘市乙商贸有限公司", "行政相对人代码_1(统一社会信用代码)": U2, "行政相对人代码_2(工商注册号)": R1,
+         "行政处罚决定书文号": "商市监罚〔2024〕1号", "处罚决定日期": "2024-03-01", "失信严重程度": "一般"},
+    ]))  # fmt: skip
+    u1 = get_subject(store, U1).id
+    assert store.listings_of([u1]) == []
+    assert get_subject(store, U2).id != u1
+
+
+def test_a_corrected_row_leaves_the_quarantine_on_reload(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    path = tmp_path / "abnormal_operations_1.csv"
+    row = {"企业名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1, "列入日期": "2024-02-30"}
+    rep = loader.load(write(path, [row]))
+    assert rep.quarantined == 1 and list(store.list_docs(QUARANTINE)) == [
+        "abnormal_operations:abnormal_operations_1.csv:1"
+    ]
+    rep = loader.load(write(path, [{**row, "列入日期": "2024-02-28"}]))
+    assert (rep.loaded, rep.quarantined) == (1, 0)
+    assert store.list_docs(QUARANTINE) == {}
+
+
+@pytest.fixture
+def client(store: GraphStore, loader: FileLoader, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    loader.load(write(tmp_path / "registry_1.csv", [
+        {"企业名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1},
+    ]))  # fmt: skip
+    # two listings without a document number
+    loader.load(write(tmp_path / "tax_violations_1.csv", [
+        {"纳税人名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1, "公布日期": "2023-01-10"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "abnormal_operations_1.csv", [
+        {"企业名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1, "列入日期": "2023-02-10"},
+    ]))  # fmt: skip
+    settings = Settings(data_dir=tmp_path / "data")
+    with TestClient(create_app(settings, store=store)) as c:
+        yield c, {"Authorization": f"Bearer {KeyStore(settings.data_dir).create('investigator')[1]}"}
+
+
+def test_a_repair_of_one_unnumbered_listing_leaves_the_others_listed(
+    client: tuple[TestClient, dict[str, str]], store: GraphStore
+) -> None:
+    c, h = client
+    u1 = get_subject(store, U1).id
+    tax = next(x for x in store.listings_of([u1]) if x.kind == "tax_violations")
+    r = c.post("/repairs", json={"listing": tax.id, "decided": "2024-03-01"}, headers=h)
+    assert r.status_code == 200, r.text
+    listings = c.get(f"/subjects/{U1}/listings", params={"as_of": "2024-06-01"}, headers=h).json()
+    status = {x["feed"]: x["dates"]["status"] for x in listings["listings"] if x["feed"] != "credit_repairs"}
+    assert status == {"tax_violations": "repaired", "abnormal_operations": "active"}
+    measures = c.get(f"/subjects/{U1}/measures", params={"as_of": "2024-06-01"}, headers=h).json()
+    # /measures agrees with /listings: the abnormal-operations listing still counts
+    assert {(m["rule"], m["measure"]) for m in measures["measures"]} == {
+        ("abnormal_operations", "enhanced_supervision")
+    }
+
+
+@pytest.mark.parametrize(
+    ("party_branch", "candidate_branch"), [(True, False), (False, True)]
+)
+def test_a_branch_and_its_head_office_are_never_one_subject_either_way(
+    party_branch: bool, candidate_branch: bool
+) -> None:
+    from graph.resolve.compare import CandidateInfo, PartyEvidence, conflict
+
+    head, branch = "商丘市宏远机械有限公司", "商丘市宏远机械有限公司睢县分公司"
+    party = PartyEvidence(norm_name=branch if party_branch else head, is_branch=party_branch)
+    cand = CandidateInfo(
+        id="S-1",
+        type="organisation",
+        # the candidate bears both names (a former name, a record merged earlier):
+        # only the branch rule keeps them apart
+        norm_names=[head, branch],
+        is_branch=candidate_branch,
+    )
+    assert conflict(party, cand) == "branch_vs_head_office"
