@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 PERMISSIONS: dict[str, frozenset[str]] = {
+    # the vocabulary and its labels (GET /model): every role reads answers that use it
+    "model": frozenset({"admin", "investigator", "analyst", "engine"}),
     # read the graph: subjects, search, neighbours, paths, listings, records
     "read": frozenset({"admin", "investigator", "analyst"}),
     # what the punishment engine needs

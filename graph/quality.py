@@ -4,21 +4,27 @@ and wrong, computed from what was loaded.
 Per department and feed: records, share with a valid key, invalid codes (from
 record warnings), records naming a subject with conflicting codes (重错码),
 unresolved records, and for the 双公示 feeds how many working days passed from
-the decision to its arrival here (target: 7).
+the decision (处罚/许可决定日期) to its publication (公示日期; target: 7 working
+days). A record without a publication date is counted as such, not measured:
+the date it was loaded here says nothing about when the department published
+it (a historical load would make every record late).
 
-Working days are Monday–Friday: statutory holidays and 调休 working weekends
-are not modelled (no maintained calendar package is a dependency yet), which
-flatters a department by at most the holidays in the period.
+Working days are those of the State Council's calendar: statutory holidays are
+off and 调休 weekends are working days, as the ``chinesecalendar`` package
+knows them. Outside the years it knows (it is released for each new year's
+calendar), days fall back to Monday–Friday, and the report says which years
+were counted that way (``calendar.weekday_only_years``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from statistics import median
 from typing import Any
 
-import numpy as np
+import chinese_calendar
 from rapidfuzz import fuzz
 
 from graph.model import SourceRecord
@@ -28,8 +34,11 @@ from loaders.mapping import mappings
 
 LOADS = "loads"
 TARGET_WORKING_DAYS = 7
-# 双公示 feeds and the field holding their decision date.
-PUBLICITY_FEEDS = {"admin_penalties": "decided", "admin_licenses": "decided"}
+# 双公示 feeds: the fields holding the decision date and the publication date.
+PUBLICITY_FEEDS = {
+    "admin_penalties": ("decided", "published"),
+    "admin_licenses": ("decided", "published"),
+}
 # Fields that name the deciding department on a record, when the feed has one.
 DEPARTMENT_FIELDS = ("authority", "source_unit", "court")
 # Names of one USCC this unlike are two enterprises sharing a code.
@@ -88,8 +97,61 @@ def _unresolved(rec: SourceRecord) -> bool:
     return any(m.match.get("method") == "new" and not m.match.get("key") for m in rec.mentions)
 
 
+@cache
+def is_working_day(day: date) -> bool:
+    """A working day of the official calendar (holidays off, 调休 weekends on);
+    Monday–Friday in a year the calendar package does not know."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def calendar_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 def working_days(start: date, end: date) -> int:
-    return int(np.busday_count(start, end)) if end >= start else -int(np.busday_count(end, start))
+    """Working days from ``start`` up to ``end`` (``start`` counted, ``end`` not):
+    published the day after a Friday decision is 1; negative if ``end`` is earlier."""
+    if end < start:
+        return -working_days(end, start)
+    return sum(is_working_day(start + timedelta(days=i)) for i in range((end - start).days))
+
+
+def publicity_facts(store: GraphStore) -> list[dict[str, Any]]:
+    """One row per 双公示 record (penalties, licences), for charts over time:
+    feed, department, decision and publication dates, working days between
+    them (None when unpublished) and whether its subject carried a valid key."""
+    out: list[dict[str, Any]] = []
+    for rec in iter_records(store):
+        fields = PUBLICITY_FEEDS.get(rec.feed)
+        if not fields:
+            continue
+        values = rec.cleaned.get("fields") or {}
+        decided, published = values.get(fields[0]), values.get(fields[1])
+        if not decided:
+            continue
+        delay = (
+            working_days(date.fromisoformat(decided), date.fromisoformat(published))
+            if published
+            else None
+        )
+        out.append(
+            {
+                "feed": rec.feed,
+                "department": _department(rec),
+                "decided": decided,
+                "published": published,
+                "working_days": delay,
+                "valid_key": _has_valid_key(rec),
+            }
+        )
+    return out
 
 
 def conflicting_codes(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
@@ -129,6 +191,8 @@ def quality_report(store: GraphStore, today: date | None = None) -> dict[str, An
     conflicted |= {s for c in conflicts["name_with_several_usccs"] for s in c["subjects"]}
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     delays: dict[tuple[str, str], list[int]] = defaultdict(list)
+    unpublished: dict[tuple[str, str], int] = defaultdict(int)
+    years: set[int] = set()
     for rec in iter_records(store):
         key = (rec.feed, _department(rec))
         g = groups.setdefault(
@@ -154,16 +218,23 @@ def quality_report(store: GraphStore, today: date | None = None) -> dict[str, An
         if any(m.subject_id in conflicted for m in rec.mentions):
             g["conflicting_codes"] += 1
         g["unresolved"] += _unresolved(rec)
-        field = PUBLICITY_FEEDS.get(rec.feed)
-        decided = (rec.cleaned.get("fields") or {}).get(field) if field else None
-        if decided:
-            loaded = datetime.fromisoformat(rec.loaded_at).date()
-            delays[key].append(working_days(date.fromisoformat(decided), loaded))
+        fields = PUBLICITY_FEEDS.get(rec.feed)
+        if fields:
+            values = rec.cleaned.get("fields") or {}
+            decided, published = values.get(fields[0]), values.get(fields[1])
+            if decided and published:
+                start, end = date.fromisoformat(decided), date.fromisoformat(published)
+                delays[key].append(working_days(start, end))
+                years.update(range(min(start, end).year, max(start, end).year + 1))
+            elif decided:
+                unpublished[key] += 1
     out: list[dict[str, Any]] = []
     for key, g in sorted(groups.items()):
         g["valid_key_share"] = round(g["valid_key"] / g["records"], 4) if g["records"] else None
         g["invalid_reasons"] = dict(sorted(g["invalid_reasons"].items()))
         d = delays.get(key)
+        if key[0] in PUBLICITY_FEEDS:
+            g["without_publication_date"] = unpublished.get(key, 0)
         if d:
             within = sum(1 for x in d if x <= TARGET_WORKING_DAYS)
             g["timeliness"] = {
@@ -177,6 +248,11 @@ def quality_report(store: GraphStore, today: date | None = None) -> dict[str, An
     return {
         "generated_at": (datetime.now(UTC) if today is None else today).isoformat(),
         "target_working_days": TARGET_WORKING_DAYS,
+        "timeliness": "working days from decision to publication (公示日期)",
+        "calendar": {
+            "source": "chinesecalendar (statutory holidays and 调休 working days)",
+            "weekday_only_years": sorted(y for y in years if not calendar_covers(y)),
+        },
         "departments": out,
         "conflicting_codes": conflicts,
     }

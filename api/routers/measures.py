@@ -33,6 +33,7 @@ from graph.propagate.status import (
     parse_as_of,
     repair_book,
 )
+from graph.risk import assess
 from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
@@ -84,6 +85,34 @@ MEASURE_EXAMPLE = {
 }
 
 
+def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
+    """The measures as dicts, the listing naming its subject (``subject_name``) and
+    every path hop its two subjects (``from_name``, ``to_name``; the engine names
+    them, this fills any it left out): one batched look-up for all."""
+    out = [m.to_dict() for m in found]
+    ids = {m["listing"].get("subject") for m in out}
+    ids |= {
+        h[end]
+        for m in out
+        for h in m.get("path") or []
+        for end in ("from", "to")
+        if not h.get(f"{end}_name")
+    }
+    ids.discard(None)
+    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
+    for m in out:
+        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
+        m["path"] = [
+            {
+                **h,
+                "from_name": h.get("from_name") or names.get(h["from"]),
+                "to_name": h.get("to_name") or names.get(h["to"]),
+            }
+            for h in m.get("path") or []
+        ]
+    return out
+
+
 def _measures_for(
     store: GraphStore, ids: list[str], as_of: str, settings: Settings
 ) -> dict[str, list[Measure]]:
@@ -102,8 +131,10 @@ def _measures_for(
     description=(
         "Direct measures (the subject's own active listings) and propagated ones (a related "
         "party's listing, through a role a rule names). Each carries the rule, the measure, "
-        "the legal basis, the listing (feed, number, department, dates, status, records) and "
-        "the path of hops from the listed subject to this one."
+        "the legal basis, the listing (feed, number, department, dates, status, records, the "
+        "listed subject's name) and the path of hops from the listed subject to this one, "
+        "each hop naming its subjects. `risk` sums them up: `level` (listed, implicated, "
+        "review, clear) and the distinct punitive and review measures."
     ),
     responses={
         200: {
@@ -134,7 +165,10 @@ def get_measures(
     return {
         "subject": subject_summary(subject),
         "as_of": day,
-        "measures": [m.to_dict() for m in found],
+        # listed / implicated / review / clear, and the distinct measures behind it; a
+        # listing waiting on identity makes it review at least (as a check answers)
+        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
+        "measures": named_measures(store, found),
         # listings that may be about this subject, waiting on a reviewer (no measure yet)
         "pending": [pending_view(item, lst) for item, lst in waiting],
     }
