@@ -43,12 +43,23 @@ class Principal:
 
 
 class MaskingJSONResponse(JSONResponse):
-    """Masks ID numbers in every payload unless the caller's role may see them."""
+    """Masks ID numbers in every payload unless the caller's role may see them, and
+    leaves out the fields that tell a birth date or sex (graph.privacy)."""
+
+    # False for answers that describe fields rather than hold anyone's data
+    personal_fields = True
 
     def render(self, content: Any) -> bytes:
         if not _see_id_numbers.get():
-            content = mask_payload(content)
+            content = mask_payload(content, personal=self.personal_fields)
         return super().render(content)
+
+
+class VocabularyJSONResponse(MaskingJSONResponse):
+    """For the vocabulary (``GET /model``): its keys are field names such as
+    ``birth_year`` with their labels, not a person's birth year."""
+
+    personal_fields = False
 
 
 def get_store(request: Request) -> GraphStore:

@@ -86,8 +86,10 @@ def _is_id_field(name: str) -> bool:
     return any(w in low for w in _ID_FIELD_WORDS)
 
 
-def mask_payload(obj: Any, _id_field: bool = False) -> Any:
-    """Return a copy of a JSON-like payload with every ID number masked."""
+def mask_payload(obj: Any, _id_field: bool = False, *, personal: bool = True) -> Any:
+    """Return a copy of a JSON-like payload with every ID number masked and (unless
+    ``personal`` is False: a vocabulary, whose keys name fields but hold no one's
+    data) every personal field left out."""
     if isinstance(obj, str):
         if obj.startswith("id_number:"):
             return "id_number:" + mask_id(obj[len("id_number:") :])
@@ -97,13 +99,13 @@ def mask_payload(obj: Any, _id_field: bool = False) -> Any:
     if isinstance(obj, dict):
         return {
             (mask_text(k) if isinstance(k, str) else k): mask_payload(
-                v, _id_field or (isinstance(k, str) and _is_id_field(k))
+                v, _id_field or (isinstance(k, str) and _is_id_field(k)), personal=personal
             )
             for k, v in obj.items()
-            if not _is_personal_field(k)
+            if not (personal and _is_personal_field(k))
         }
     if isinstance(obj, list | tuple):
-        return [mask_payload(v, _id_field) for v in obj]
+        return [mask_payload(v, _id_field, personal=personal) for v in obj]
     return obj
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.deps import Principal, require
+from api.deps import Principal, VocabularyJSONResponse, require
 from graph.vocabulary import vocabulary
 from loaders.mapping import mappings
 
@@ -27,6 +27,7 @@ router = APIRouter(tags=["model"])
         "labels, from graph/model.yaml, graph/rules.yaml, graph/labels.yaml and the feed "
         "mappings. Any valid key may read it."
     ),
+    response_class=VocabularyJSONResponse,
 )
 def get_model(_: Principal = Depends(require("model"))) -> dict[str, Any]:  # noqa: B008
     return {
