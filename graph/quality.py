@@ -27,12 +27,12 @@ from typing import Any
 import chinese_calendar
 from rapidfuzz import fuzz
 
+from graph.docs import LOADS
 from graph.model import SourceRecord
 from graph.resolve.compare import core
 from graph.store.base import GraphStore
 from loaders.mapping import mappings
 
-LOADS = "loads"
 TARGET_WORKING_DAYS = 7
 # 双公示 feeds: the fields holding the decision date and the publication date.
 PUBLICITY_FEEDS = {

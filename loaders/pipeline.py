@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, record_id
 from graph.errors import FeedError
-from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY, PENDING
+from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY
 from graph.evidence.roles import display_interval
 from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
 from graph.model import (
@@ -38,19 +39,12 @@ from graph.model import (
     model,
     stable_id,
 )
+from graph.names import is_branch_name, looks_like_organisation, normalise_name
 from graph.resolve.party import Party, Resolution
 from graph.resolve.resolver import Resolver, pair_id
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
-from loaders.clean import (
-    is_branch_name,
-    is_empty,
-    looks_like_organisation,
-    normalise_name,
-    parse_amount,
-    parse_date_cell,
-    parse_percent,
-)
+from loaders.clean import is_empty, parse_amount, parse_date_cell, parse_percent
 from loaders.mapping import (
     Column,
     FeedMapping,
@@ -60,11 +54,6 @@ from loaders.mapping import (
     mappings,
 )
 from loaders.readers import Table, read_table
-
-QUARANTINE = "quarantine"
-REVIEW = "review"
-LOADS = "loads"
-CHANGES = "changes"
 
 _process_lock = threading.Lock()
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -336,7 +325,7 @@ class FileLoader:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._file_date = snapshot_date or city_today()
         self._withdrawn: dict[str, set[str]] = {}
-        record_ids = [f"{kind}:{name}:{i}" for i in range(1, len(table.rows) + 1)]
+        record_ids = [record_id(kind, name, i) for i in range(1, len(table.rows) + 1)]
         existing = self.store.get_records(record_ids)
         quarantined_before = self.store.get_docs(QUARANTINE, record_ids)
         self.resolver.begin()
