@@ -77,6 +77,9 @@ class LoadReport:
     unresolved: int = 0
     encoding: str | None = None
     format: str | None = None
+    # the feed's name and department, so that reports need no feed mapping
+    label: str | None = None
+    department: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -321,7 +324,14 @@ class FileLoader:
         self._mapping = mapping
         table = read_table(path, max_cell_chars=self.settings.max_cell_chars)
         index = mapping.match_header(table.header, name)
-        report = LoadReport(file=name, kind=kind, encoding=table.encoding, format=table.format)
+        report = LoadReport(
+            file=name,
+            kind=kind,
+            encoding=table.encoding,
+            format=table.format,
+            label=mapping.label,
+            department=mapping.department,
+        )
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._file_date = snapshot_date or city_today()
         self._withdrawn: dict[str, set[str]] = {}
@@ -561,7 +571,13 @@ class FileLoader:
             loaded_at=now,
             digest=digest,
             values=row.values,
-            cleaned={"fields": row.fields, "parties": parties_out, "asserts": asserts},
+            cleaned={
+                "fields": row.fields,
+                "parties": parties_out,
+                "asserts": asserts,
+                # the department the record speaks for (graph/quality.py)
+                "department": self._department(mapping, row),
+            },
             warnings=row.warnings,
             mentions=mentions,
             version=(old.version + 1) if old is not None else 1,
@@ -737,6 +753,11 @@ class FileLoader:
             if fresh:
                 batch.docs.append((PENDING, sid, {"items": have + fresh}))
 
+    @staticmethod
+    def _department(mapping: FeedMapping, row: _Row) -> str | None:
+        column = mapping.listing.department if mapping.listing is not None else None
+        return (row.fields.get(column) if column else None) or mapping.department
+
     def _row_date(self, row: _Row) -> str:
         """The day a snapshot row was seen: its 数据日期, the date given to the
         load, or the load date."""
@@ -858,13 +879,12 @@ class FileLoader:
         named = {r: resolved[r].subject_id for r in spec.parties if r in resolved}
         if named:
             props["parties"] = named
-        department = row.fields.get(spec.department) if spec.department else None
         return Listing(
             id=stable_id("L", rid),
             kind=spec.kind,
             subject_id=subject.subject_id,
             number=row.fields.get(spec.number) if spec.number else None,
-            department=department or mapping.department,
+            department=self._department(mapping, row),
             start=start,
             end=end,
             props=props,
