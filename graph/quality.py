@@ -1,5 +1,8 @@
 """Department data quality (数据质量): what each department's feed gets right
-and wrong, computed from what was loaded.
+and wrong, computed from what was loaded. One module for the API (GET
+/quality), the CLI (``creditlink quality``) and the data-quality notebook, with
+one meaning of "department" (``department_of``) and of "valid key"
+(``has_valid_key``).
 
 Per department and feed: records, share with a valid key, invalid codes (from
 record warnings), records naming a subject with conflicting codes (重错码),
@@ -25,14 +28,14 @@ from statistics import median
 from typing import Any
 
 import chinese_calendar
+import pandas as pd
 from rapidfuzz import fuzz
 
-from graph.model import SourceRecord
+from graph.docs import LOADS, QUARANTINE, record_id
+from graph.model import SourceRecord, model
 from graph.resolve.compare import core
 from graph.store.base import GraphStore
-from loaders.mapping import mappings
 
-LOADS = "loads"
 TARGET_WORKING_DAYS = 7
 # 双公示 feeds: the fields holding the decision date and the publication date.
 PUBLICITY_FEEDS = {
@@ -43,22 +46,31 @@ PUBLICITY_FEEDS = {
 DEPARTMENT_FIELDS = ("authority", "source_unit", "court")
 # Names of one USCC this unlike are two enterprises sharing a code.
 UNRELATED_NAMES = 0.6
-_KEY_KINDS = ("uscc", "id_number")
+UNKNOWN_DEPARTMENT = "(unknown)"
 _BATCH = 2000
 
 
-def record_ids(store: GraphStore) -> list[str]:
-    """Every loaded record id, from the load history (the store has no scan of
-    records, and every record id is ``<kind>:<file>:<row>``)."""
-    rows: dict[tuple[str, str], int] = {}
+def _loads(store: GraphStore) -> dict[tuple[str, str], dict[str, Any]]:
+    """(feed kind, file) -> its latest load report."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
     for doc in store.list_docs(LOADS).values():
         key = (str(doc.get("kind")), str(doc.get("file")))
-        rows[key] = max(rows.get(key, 0), int(doc.get("rows_read") or 0))
-    return [f"{k}:{f}:{i}" for (k, f), n in sorted(rows.items()) for i in range(1, n + 1)]
+        if key not in latest or str(doc.get("at")) >= str(latest[key].get("at")):
+            latest[key] = doc
+    return latest
 
 
-def iter_records(store: GraphStore) -> list[SourceRecord]:
-    ids = record_ids(store)
+def record_ids(store: GraphStore) -> list[str]:
+    """Every record id a load has read, from the load history (the store has no
+    scan of records, and every record id is ``<kind>:<file>:<row>``)."""
+    return [
+        record_id(kind, file, i)
+        for (kind, file), doc in sorted(_loads(store).items())
+        for i in range(1, int(doc.get("rows_read") or 0) + 1)
+    ]
+
+
+def _fetch(store: GraphStore, ids: list[str]) -> list[SourceRecord]:
     out: list[SourceRecord] = []
     for i in range(0, len(ids), _BATCH):
         found = store.get_records(ids[i : i + _BATCH])
@@ -66,13 +78,20 @@ def iter_records(store: GraphStore) -> list[SourceRecord]:
     return out
 
 
-def _department(rec: SourceRecord) -> str:
+def iter_records(store: GraphStore) -> list[SourceRecord]:
+    """Every loaded record (quarantined rows have none)."""
+    return _fetch(store, record_ids(store))
+
+
+def department_of(rec: SourceRecord) -> str:
+    """The department a record speaks for: the deciding department its row
+    names (处罚机关, 数据来源单位, 执行法院), else the feed's own department, which
+    the loader keeps on the record."""
     fields = rec.cleaned.get("fields") or {}
     for name in DEPARTMENT_FIELDS:
         if fields.get(name):
             return str(fields[name])
-    mapping = mappings().get(rec.feed)
-    return (mapping.department if mapping else None) or "(unknown)"
+    return str(rec.cleaned.get("department") or UNKNOWN_DEPARTMENT)
 
 
 def _primary_party(rec: SourceRecord) -> dict[str, Any]:
@@ -86,11 +105,21 @@ def _is_invalid(warning: str) -> bool:
     return ":invalid_" in warning or "check_mismatch" in warning
 
 
-def _has_valid_key(rec: SourceRecord) -> bool:
-    keys = _primary_party(rec).get("keys") or []
-    if not any(str(k).split(":", 1)[0] in _KEY_KINDS for k in keys):
+def has_valid_key(rec: SourceRecord) -> bool:
+    """The party the record is about carried a valid full key (USCC for an
+    organisation, 18-digit ID number for a person) and no code on the row was
+    invalid."""
+    party = _primary_party(rec)
+    full = set(model().full_keys(str(party.get("type") or "organisation")))
+    if not any(str(k).split(":", 1)[0] in full for k in party.get("keys") or []):
         return False
     return not any(_is_invalid(w) for w in rec.warnings)
+
+
+def warning_reason(warning: str) -> str:
+    """``"uscc:invalid_uscc:bad_check"`` -> ``"invalid_uscc"`` (the load report's grouping)."""
+    parts = warning.split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def _unresolved(rec: SourceRecord) -> bool:
@@ -144,11 +173,11 @@ def publicity_facts(store: GraphStore) -> list[dict[str, Any]]:
         out.append(
             {
                 "feed": rec.feed,
-                "department": _department(rec),
+                "department": department_of(rec),
                 "decided": decided,
                 "published": published,
                 "working_days": delay,
-                "valid_key": _has_valid_key(rec),
+                "valid_key": has_valid_key(rec),
             }
         )
     return out
@@ -194,7 +223,7 @@ def quality_report(store: GraphStore, today: date | None = None) -> dict[str, An
     unpublished: dict[tuple[str, str], int] = defaultdict(int)
     years: set[int] = set()
     for rec in iter_records(store):
-        key = (rec.feed, _department(rec))
+        key = (rec.feed, department_of(rec))
         g = groups.setdefault(
             key,
             {
@@ -209,7 +238,7 @@ def quality_report(store: GraphStore, today: date | None = None) -> dict[str, An
             },
         )
         g["records"] += 1
-        g["valid_key"] += _has_valid_key(rec)
+        g["valid_key"] += has_valid_key(rec)
         bad = [w for w in rec.warnings if _is_invalid(w)]
         if bad:
             g["invalid_codes"] += 1
@@ -256,3 +285,115 @@ def quality_report(store: GraphStore, today: date | None = None) -> dict[str, An
         "departments": out,
         "conflicting_codes": conflicts,
     }
+
+
+# -- the notebook's frames: the same definitions, as pandas tables --------------
+
+
+def quality_reasons(store: GraphStore) -> pd.DataFrame:
+    """Long form: one row per (feed, outcome, reason) with its count. ``outcome``
+    is ``quarantined`` (the row was not loaded) or ``warning`` (it was loaded with
+    a finding, e.g. an invalid code it was matched without)."""
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    for doc in store.list_docs(QUARANTINE).values():
+        counts[(str(doc.get("kind")), "quarantined", str(doc.get("reason", "")).split(":")[0])] += 1
+    for rec in iter_records(store):
+        for w in rec.warnings:
+            counts[(rec.feed, "warning", warning_reason(w))] += 1
+    return pd.DataFrame(
+        [(f, o, r, n) for (f, o, r), n in sorted(counts.items())],
+        columns=["feed", "outcome", "reason", "count"],
+    )
+
+
+SUMMARY_COLUMNS = [
+    "feed",
+    "label",
+    "department",
+    "rows",
+    "loaded",
+    "quarantined",
+    "quarantine_rate",
+    "warned",
+    "warnings",
+    "valid_key_share",
+    "quarantine_reasons",
+    "warning_reasons",
+]
+
+
+def quality_summary(store: GraphStore) -> pd.DataFrame:
+    """One row per feed: rows read (loaded + quarantined), loaded, quarantined,
+    records with a warning, and the share with a valid key (``has_valid_key``).
+    Reason columns hold ``{reason: count}``."""
+    labels = {kind: str(doc.get("label") or "") for (kind, _), doc in _loads(store).items()}
+    quarantine: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for doc in store.list_docs(QUARANTINE).values():
+        quarantine[str(doc.get("kind"))][str(doc.get("reason", "")).split(":")[0]] += 1
+    by_feed: dict[str, list[SourceRecord]] = defaultdict(list)
+    for rec in iter_records(store):
+        by_feed[rec.feed].append(rec)
+    rows: list[dict[str, Any]] = []
+    for feed in sorted(set(by_feed) | set(quarantine)):
+        records = by_feed.get(feed, [])
+        reasons: dict[str, int] = defaultdict(int)
+        for rec in records:
+            for w in rec.warnings:
+                reasons[warning_reason(w)] += 1
+        quarantined = sum(quarantine[feed].values())
+        total = len(records) + quarantined
+        departments = sorted({str(r.cleaned.get("department") or "") for r in records} - {""})
+        rows.append(
+            {
+                "feed": feed,
+                "label": labels.get(feed, ""),
+                "department": "、".join(departments),
+                "rows": total,
+                "loaded": len(records),
+                "quarantined": quarantined,
+                "quarantine_rate": quarantined / total if total else 0.0,
+                "warned": sum(1 for r in records if r.warnings),
+                "warnings": sum(reasons.values()),
+                "valid_key_share": (
+                    sum(has_valid_key(r) for r in records) / len(records) if records else 0.0
+                ),
+                "quarantine_reasons": dict(sorted(quarantine[feed].items())),
+                "warning_reasons": dict(sorted(reasons.items())),
+            }
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def quality_by_department(store: GraphStore) -> pd.DataFrame:
+    """Listings (penalties, licences, lists) per issuing department and feed:
+    ``no_number`` those of a kind that must carry a document number (model.yaml)
+    but do not, ``no_start`` those without a start date, and over the records
+    asserting them the ones with a warning and the share with a valid key."""
+    kinds = model().listing_kinds
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    ids: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for lst in store.iter_listings():
+        key = (lst.department or UNKNOWN_DEPARTMENT, lst.kind)
+        row = groups.setdefault(key, {"listings": 0, "no_number": 0, "no_start": 0})
+        row["listings"] += 1
+        row["no_number"] += int(bool(kinds.get(lst.kind, {}).get("number")) and not lst.number)
+        row["no_start"] += int(not lst.start)
+        ids[key].update(lst.record_ids)
+    rows: list[dict[str, Any]] = []
+    for key, counts in sorted(groups.items()):
+        records = _fetch(store, sorted(ids[key]))
+        rows.append(
+            {
+                "department": key[0],
+                "feed": key[1],
+                **counts,
+                "records": len(records),
+                "warned": sum(1 for r in records if r.warnings),
+                "valid_key_share": (
+                    sum(has_valid_key(r) for r in records) / len(records) if records else 0.0
+                ),
+            }
+        )
+    columns = ["department", "feed", "listings", "no_number", "no_start", "records", "warned",
+               "valid_key_share"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)

@@ -80,7 +80,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from loaders.pipeline import QUARANTINE
+    from graph.docs import QUARANTINE
 
     store = open_store(get_settings(), read_only=True)
     try:

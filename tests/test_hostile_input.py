@@ -24,11 +24,11 @@ from graph.identifiers import (
     uscc_check_char,
 )
 from graph.model import Subject
+from graph.names import normalise_name
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from loaders.clean import (
     excel_escape,
-    normalise_name,
     parse_amount,
     parse_date,
     parse_percent,

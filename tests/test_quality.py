@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from test_resolution import PENALTY, REGISTRY, A, B, mistype, penalty, registry_rows, write_csv
 
+from graph import quality
+from graph.model import Listing, Mention, SourceRecord
 from graph.quality import quality_report, working_days
 from graph.settings import Settings
-from graph.store.base import GraphStore
+from graph.store.base import Batch, GraphStore
 from loaders.pipeline import FileLoader
+from tests.graphs import org, person
 
 
 def test_working_days_skip_weekends() -> None:
@@ -64,3 +68,77 @@ def test_quality_report(store: GraphStore, tmp_path: Path) -> None:
     assert reg["records"] == 8 and reg["valid_key_share"] == 1.0
     unrelated = report["conflicting_codes"]["uscc_with_unrelated_names"]
     assert [c["usccs"] for c in unrelated] == [[A]]
+
+
+def test_quality_summary_per_feed(store: GraphStore) -> None:
+    a, p = org("Q-org", "质量公司"), person("Q-person", "赵六")
+
+    def record(row: int, parties: dict[str, Any], warnings: list[str]) -> SourceRecord:
+        return SourceRecord(
+            id=f"admin_penalties:p.csv:{row}",
+            feed="admin_penalties",
+            file="p.csv",
+            row=row,
+            loaded_at="2024-01-01T00:00:00+00:00",
+            digest=str(row),
+            cleaned={"parties": parties},
+            warnings=warnings,
+            mentions=[Mention(a.id, "subject")],
+        )
+
+    keyed = {"subject": {"type": "organisation", "keys": ["uscc:X"], "subject_id": a.id}}
+    weak = {"subject": {"type": "organisation", "keys": ["reg_no:Y"], "subject_id": a.id}}
+    store.write(
+        Batch(
+            subjects=[a, p],
+            records=[
+                record(1, keyed, []),
+                record(2, weak, ["uscc:invalid_uscc:bad_check", "id:converted_from_15"]),
+            ],
+            docs=[
+                (
+                    "quarantine",
+                    "admin_penalties:p.csv:3",
+                    {"kind": "admin_penalties", "row": 3, "reason": "bad_date: 2020-02-31"},
+                ),
+                (
+                    "loads",
+                    "t|p.csv",
+                    {"kind": "admin_penalties", "file": "p.csv", "rows_read": 3},
+                ),
+            ],
+        )
+    )
+    summary = quality.quality_summary(store).set_index("feed")
+    row = summary.loc["admin_penalties"]
+    assert (row["rows"], row["loaded"], row["quarantined"], row["warned"]) == (3, 2, 1, 1)
+    assert row["valid_key_share"] == 0.5
+    assert row["quarantine_reasons"] == {"bad_date": 1}
+    assert row["warning_reasons"] == {"converted_from_15": 1, "invalid_uscc": 1}
+    reasons = quality.quality_reasons(store)
+    assert sorted(map(tuple, reasons[["outcome", "reason", "count"]].values.tolist())) == [
+        ("quarantined", "bad_date", 1),
+        ("warning", "converted_from_15", 1),
+        ("warning", "invalid_uscc", 1),
+    ]
+
+
+def test_quality_by_department(store: GraphStore) -> None:
+    a = org("D-org", "部门公司")
+    store.write(
+        Batch(
+            subjects=[a],
+            listings=[
+                Listing(
+                    "L1", "admin_penalties", a.id, "商市监罚〔2024〕1号", "市场监管局", "2024-01-01"
+                ),
+                Listing("L2", "admin_penalties", a.id, None, "市场监管局", None),
+                Listing("L3", "admin_penalties", a.id, "商税罚〔2024〕2号", "税务局", "2024-02-01"),
+            ],
+        )
+    )
+    frame = quality.quality_by_department(store).set_index("department")
+    assert frame.loc["市场监管局", "listings"] == 2
+    assert frame.loc["市场监管局", "no_number"] == 1
+    assert frame.loc["市场监管局", "no_start"] == 1
+    assert frame.loc["税务局", "no_number"] == 0

@@ -19,6 +19,7 @@ from api.roles import allowed
 from api.routers.search import check_page, resolve_names
 from graph.checks import decide, pending_view
 from graph.control import controllers_of
+from graph.docs import CHANGES
 from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from graph.evidence.identity import pending_identity
 from graph.lookup import candidate_keys, get_subject
@@ -38,7 +39,6 @@ from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.views import subject_summary
-from loaders.pipeline import CHANGES
 
 router = APIRouter(tags=["measures"])
 

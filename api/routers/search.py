@@ -15,11 +15,11 @@ from api.deps import Principal, get_settings, get_store, require
 from api.limits import heavy
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import find_subject_ids
+from graph.names import normalise_name
 from graph.privacy import mask_error_payload
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from graph.views import subject_summary
-from loaders.clean import normalise_name
 
 router = APIRouter(tags=["search"])
 
