@@ -122,11 +122,16 @@ def test_a_second_writer_cannot_start_and_says_who_holds_the_store(
     served: tuple[LiveServer, dict[str, str]], tmp_path: Path
 ) -> None:
     server, _keys = served
-    second = LiveServer(server.env).start(wait=False)
-    assert second.proc is not None
-    assert second.proc.wait(60) == 2
-    assert f"pid {server.proc.pid}" in second.output()  # type: ignore[union-attr]
-    assert "Traceback" not in second.output()
+    second = LiveServer(server.env)
+    try:
+        second.start(wait=False)
+        assert second.proc is not None
+        assert second.proc.wait(60) == 2
+        assert f"pid {server.proc.pid}" in second.output()  # type: ignore[union-attr]
+        assert "Traceback" not in second.output()
+    finally:
+        second.kill()  # whatever happened, no server is left behind
+        second.__exit__()
     # and the first is unharmed
     assert httpx.get(server.url + "/health").status_code == 200
     report = cli(["quarantine", "--json"], server.env)
