@@ -32,6 +32,7 @@ from stdnum.cn import uscc as _stdnum_uscc
 from stdnum.iso7064 import mod_11_2, mod_11_10
 
 from graph.errors import InvalidInput
+from graph.model import model
 from graph.regions import is_known_region
 
 __all__ = [
@@ -59,8 +60,9 @@ __all__ = [
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
-KINDS = ("uscc", "org_code", "reg_no", "id_number", "id_masked")
-_FULL_KEY_KINDS = frozenset({"uscc", "id_number"})
+# The key kinds and which of them identify a subject on their own are model.yaml's.
+KINDS = tuple(model().key_kinds)
+_FULL_KEY_KINDS = frozenset(k for t in model().subject_types.values() for k in t.full_keys)
 
 # GB 32100-2015 appendix: registration authority (position 1) → entity types
 # (position 2) it may issue. An unlisted pair is reported, not rejected, because

@@ -27,7 +27,14 @@ from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, record_id
 from graph.errors import FeedError
 from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY
 from graph.evidence.roles import display_interval
-from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
+from graph.identifiers import (
+    Identifier,
+    InvalidIdentifier,
+    id_birth_date,
+    id_sex,
+    is_placeholder,
+    parse_identifier,
+)
 from graph.model import (
     ORGANISATION,
     PERSON,
@@ -277,13 +284,14 @@ def _party_type(
     declared = _type_from_words(row, spec.type_column)
     if declared is not None:
         return declared
-    if any(i.kind in ("uscc", "org_code", "reg_no") for i in idents):
+    of_key = {model().subject_type_of_key(i.kind) for i in idents}
+    if ORGANISATION in of_key:
         return ORGANISATION
     # An organisation's name (an organisational form) outweighs an ID number on
     # its row: that number is its legal representative's (rules.md).
     if name and looks_like_organisation(name):
         return ORGANISATION
-    if any(i.kind in ("id_number", "id_masked") for i in idents):
+    if PERSON in of_key:
         return PERSON
     declared = _type_from_words(row, spec.id_type_column)
     if declared is not None:
@@ -641,8 +649,8 @@ class FileLoader:
                 attrs.setdefault("region", ident.value[2:8])
             elif ident.kind == "id_number":
                 attrs.setdefault("region", ident.value[:6])
-                attrs.setdefault("birth_year", int(ident.value[6:10]))
-                attrs.setdefault("sex", "male" if int(ident.value[16]) % 2 else "female")
+                attrs.setdefault("birth_year", id_birth_date(ident.value).year)
+                attrs.setdefault("sex", id_sex(ident.value))
         if spec.primary:
             for attr, column in spec.attrs.items():
                 if row.fields.get(column) is not None:
@@ -698,8 +706,8 @@ class FileLoader:
         if rtype is None:
             return None
         props = {k: row.fields.get(v) for k, v in spec.props.items()}
-        if rtype == "actual_controller":
-            props["basis"] = "declared"
+        # what a record asserting this relation implies (a declared actual controller)
+        props.update(model().relation_types[rtype].record_props)
         valid_from = row.fields.get(spec.valid_from) if spec.valid_from else None
         valid_to = row.fields.get(spec.valid_to) if spec.valid_to else None
         if valid_to and spec.end_inclusive:
@@ -749,7 +757,7 @@ class FileLoader:
         spec = mapping.listing
         if spec is None or mention.role != spec.subject:
             return None
-        if not model().listing_kinds[spec.kind].get("punitive"):
+        if not model().listing_kinds[spec.kind].punitive:
             return None
         listings = (record.cleaned.get("asserts") or {}).get("listings") or []
         if not listings:
@@ -878,7 +886,7 @@ class FileLoader:
         end = row.fields.get(spec.end) if spec.end else None
         if end and spec.end_inclusive:
             end = day_after(end)
-        if start is None and model().listing_kinds[spec.kind].get("punitive"):
+        if start is None and model().listing_kinds[spec.kind].punitive:
             # never active for ever: without a date it can only wait (rules.md)
             raise _RowError(self._header(spec.start[0]), "no_start_date", None)
         if start and end and end <= start:
@@ -927,11 +935,8 @@ def _disambiguate(
 
 
 def _fits(ident: Identifier, ptype: str | None) -> bool:
-    if ptype == PERSON:
-        return ident.kind in ("id_number", "id_masked")
-    if ptype == ORGANISATION:
-        return ident.kind in ("uscc", "org_code", "reg_no")
-    return True
+    """Whether the identifier is a key of the party's subject type (model.yaml)."""
+    return ptype is None or ident.kind in model().subject_types[ptype].keys
 
 
 def xlsx_limits(settings: Settings) -> XlsxLimits:

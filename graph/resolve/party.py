@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.identifiers import Identifier
+from graph.model import model
 
 # A USCC with these warnings is kept (pilot-area codes fail the check and are
 # lawful) but not trusted as a key on its own: most such codes are typos.
@@ -50,7 +51,8 @@ class Party:
 
     @property
     def bridge_keys(self) -> list[str]:
-        keys = [i.key for i in self.identifiers if i.kind in ("org_code", "reg_no")]
+        kinds = model().key_kinds
+        keys = [i.key for i in self.identifiers if kinds[i.kind].bridge_to is not None]
         keys += [i.bridge_key for i in self.identifiers if i.bridge_key]
         return list(dict.fromkeys(keys))
 
