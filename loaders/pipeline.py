@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, record_id
+from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, pair_id, record_id
 from graph.errors import FeedError
 from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY
 from graph.evidence.roles import display_interval
@@ -48,7 +48,7 @@ from graph.model import (
 )
 from graph.names import is_branch_name, looks_like_organisation, normalise_name
 from graph.resolve.party import Party, Resolution
-from graph.resolve.resolver import Resolver, pair_id
+from graph.resolve.resolver import Resolver
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from loaders.clean import is_empty, parse_amount, parse_date_cell, parse_percent

@@ -24,7 +24,8 @@ subject, and not a review pair either; a person is never merged by name alone
 
 The resolver keeps its blocking index between loads (incremental loads match
 against everything loaded before); a new process rebuilds it from the store,
-and a judgement made elsewhere (``STATE`` doc) makes it rebuild.
+and a judgement made elsewhere (a new row of the judgements table) makes it
+rebuild.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.docs import ASSIGNMENTS, REJECTIONS, STATE
+from graph.docs import pair_id
 from graph.evidence.identity import EXACT_NAME, NAME_ONLY
 from graph.identifiers import masked_matches
 from graph.model import PERSON, Subject, subject_id_for_key, subject_id_for_record
@@ -51,6 +52,7 @@ from graph.resolve.compare import (
     uscc_distance,
 )
 from graph.resolve.party import Party, Resolution
+from graph.resolve.table import Assignment, JudgementTable
 from graph.settings import Settings
 from graph.store.base import GraphStore
 
@@ -58,10 +60,6 @@ MAX_BLOCK = 400
 TOP_CANDIDATES = 8
 # A merge needs a clear winner: a runner-up this close means a reviewer decides.
 MIN_MARGIN = 0.02
-
-
-def pair_id(a: str, b: str) -> str:
-    return "|".join(sorted((a, b)))
 
 
 def _bigrams(text: str) -> list[str]:
@@ -149,12 +147,12 @@ class Resolver:
         self.merge_at = settings.match_merge_threshold
         self.review_at = settings.match_review_threshold
         self._index: _OrgIndex | None = None
-        self._generation: Any = None
+        self._generation: tuple[int, str] | None = None
         # keys of subjects created in the current batch, not yet stored
         self._pending_keys: dict[str, str] = {}
         self._pending_ids: set[str] = set()
-        self._assignments: dict[str, dict[str, Any]] = {}
-        self._rejections: set[str] = set()
+        self._assignments: dict[str, Assignment] = {}
+        self._rejections: frozenset[str] = frozenset()
         # Keys looked up for the whole batch at once (``prefetch``): key ->
         # subject ids in the store, [] when absent. The store does not change
         # during a batch (it is written once, at the end).
@@ -199,13 +197,13 @@ class Resolver:
         self._pending_ids = set()
         self._prefetched = {}
         self._noted = {}
-        generation = self.store.get_docs(STATE, ["generation"]).get("generation")
-        if generation != self._generation:
+        table = JudgementTable.read(self.store)
+        if table.generation != self._generation:
             # A judgement (here or in another process) merged or split subjects.
-            self._generation = generation
+            self._generation = table.generation
             self._index = None
-        self._assignments = self.store.list_docs(ASSIGNMENTS)
-        self._rejections = set(self.store.list_docs(REJECTIONS))
+        self._assignments = table.assignments()
+        self._rejections = table.rejections()
 
     def note_subject(self, subj: Subject) -> None:
         """A subject the caller is about to store: make it findable in this batch."""
@@ -265,9 +263,9 @@ class Resolver:
     def resolve(self, party: Party) -> Resolution:
         assigned = self._assignments.get(f"{party.record_id}|{party.role}")
         if assigned is not None:
-            sid = assigned["subject_id"]
+            sid = assigned.subject_id
             target = self.store.resolve_ids([sid]).get(sid, sid)
-            match = {"method": "judgement", **{k: v for k, v in assigned.items() if k != "method"}}
+            match = {"method": "judgement", **assigned.match()}
             return Resolution(target, False, match)
 
         trusted = party.trusted_full_keys
