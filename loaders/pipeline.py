@@ -50,7 +50,7 @@ from graph.names import is_branch_name, looks_like_organisation, normalise_name
 from graph.resolve.party import Party, Resolution
 from graph.resolve.resolver import Resolver
 from graph.settings import Settings
-from graph.store.base import Batch, GraphStore
+from graph.store.base import Batch, GraphStore, apply_subject_upsert
 from loaders.clean import is_empty, parse_amount, parse_date_cell, parse_percent
 from loaders.mapping import (
     Column,
@@ -354,6 +354,7 @@ class FileLoader:
         )
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._file_date = snapshot_date or city_today()
+        self._created: set[str] = set()
         self._withdrawn: dict[str, set[str]] = {}
         record_ids = [record_id(kind, name, i) for i in range(1, len(table.rows) + 1)]
         existing = self.store.get_records(record_ids)
@@ -400,6 +401,8 @@ class FileLoader:
         )
 
         for number, rid, digest, old, q_old, cleaned in pending:
+            # review candidates of this row's parties (mention, candidates)
+            self._candidates: list[tuple[Mention, list[dict[str, Any]]]] = []
             try:
                 if isinstance(cleaned, _RowError):
                     raise cleaned
@@ -439,8 +442,9 @@ class FileLoader:
                 matched[method] += 1
                 if method == "new" and not m.match.get("key"):
                     report.unresolved += 1
+            for m, candidates in self._candidates:
                 waiting = self._waiting_listing(mapping, record, m)
-                for cand in m.match.pop("_review", []):
+                for cand in candidates:
                     pid = pair_id(m.subject_id, cand["candidate"])
                     if waiting is not None:
                         waiting_on.setdefault(cand["candidate"], []).append(
@@ -471,9 +475,7 @@ class FileLoader:
         report.reasons = dict(sorted(reasons.items()))
         report.warning_reasons = dict(sorted(warning_reasons.items()))
         report.matched = dict(sorted(matched.items()))
-        report.subjects_created = sum(1 for s in subjects.values() if s.attrs.get("_new"))
-        for s in subjects.values():
-            s.attrs.pop("_new", None)
+        report.subjects_created = len(self._created)
         batch.subjects = list(subjects.values())
         if touched:
             batch.docs.append(
@@ -544,10 +546,10 @@ class FileLoader:
             )
             res = self.resolver.resolve(party)
             resolved[role] = res
-            match = dict(res.match)
+            mention = Mention(res.subject_id, role, dict(res.match))
+            mentions.append(mention)
             if res.review:
-                match["_review"] = res.review
-            mentions.append(Mention(res.subject_id, role, match))
+                self._candidates.append((mention, res.review))
             parties_out[role] = {
                 "name": name,
                 "type": ptype,
@@ -638,7 +640,7 @@ class FileLoader:
             keys.extend(ident.store_keys)
         attrs: dict[str, Any] = {}
         if res.is_new:
-            attrs["_new"] = True
+            self._created.add(res.subject_id)
         if party.type == ORGANISATION and party.is_branch:
             attrs["is_branch"] = True
         if former:
@@ -671,19 +673,13 @@ class FileLoader:
         )
 
     def _add_subject(self, subjects: dict[str, Subject], subj: Subject) -> None:
+        # several rows of a file may name one subject: the store's own upsert
+        # semantics fold them before they are written
         cur = subjects.get(subj.id)
         if cur is None:
             subjects[subj.id] = subj
         else:
-            cur.keys = list(dict.fromkeys(cur.keys + subj.keys))
-            cur.names = list(dict.fromkeys(cur.names + subj.names))
-            cur.norm_names = list(dict.fromkeys(cur.norm_names + subj.norm_names))
-            new_flag = cur.attrs.get("_new")
-            cur.attrs.update(subj.attrs)
-            if new_flag:
-                cur.attrs["_new"] = True
-            cur.name = subj.name or cur.name
-            cur.status = subj.status or cur.status
+            apply_subject_upsert(cur, subj)
         self.resolver.note_subject(subjects[subj.id])
 
     def _relation(

@@ -266,14 +266,14 @@ class Resolver:
             sid = assigned.subject_id
             target = self.store.resolve_ids([sid]).get(sid, sid)
             match = {"method": "judgement", **assigned.match()}
-            return Resolution(target, False, match)
+            return Resolution.existing(target, match)
 
         trusted = party.trusted_full_keys
         if trusted:
             key = trusted[0]
             found = self._lookup([key]).get(key, [])
             if found and not self._branch_mismatch(party, found[0]):
-                return Resolution(found[0], False, {"method": "key", "key": key})
+                return Resolution.existing(found[0], {"method": "key", "key": key})
             if found:
                 # A branch's row with its head office's code (or the other way
                 # round): the code says which enterprise, the name that this
@@ -285,7 +285,7 @@ class Resolver:
             bridged = self._bridge(party, only_keyless=True)
             if bridged is not None:
                 return bridged
-            return Resolution(subject_id_for_key(key), True, {"method": "new", "key": key})
+            return Resolution.new(subject_id_for_key(key), {"method": "new", "key": key})
 
         suspect = party.suspect_usccs
         if suspect:
@@ -293,7 +293,7 @@ class Resolver:
             found = self._lookup([key]).get(key, [])
             if found:
                 match = {"method": "key", "key": key, "warning": "uscc_check_mismatch"}
-                return Resolution(found[0], False, match)
+                return Resolution.existing(found[0], match)
 
         bridged = self._bridge(party, only_keyless=False)
         if bridged is not None:
@@ -306,7 +306,7 @@ class Resolver:
         )
         survivor = self._redirected(new_id)
         if survivor is not None:
-            return Resolution(survivor, False, {"method": "judgement", "merged": new_id})
+            return Resolution.existing(survivor, {"method": "judgement", "merged": new_id})
         if party.type == PERSON:
             return self._person_without_key(party, new_id)
         return self._by_name(party, new_id, [])
@@ -347,9 +347,8 @@ class Resolver:
                         keep.append(i)
                 ids = keep
             if len(ids) == 1:
-                return Resolution(
-                    ids[0], False, {"method": "bridge", "key": key}, withheld_keys=withheld
-                )
+                bridged = {"method": "bridge", "key": key}
+                return Resolution.existing(ids[0], bridged, withheld_keys=withheld)
             if len(ids) > 1:
                 # One old code, several subjects: a reviewer decides.
                 new_id = (
@@ -363,7 +362,7 @@ class Resolver:
                 match = {"method": "new", "ambiguous_bridge": key}
                 if party.full_keys:
                     match["key"] = party.full_keys[0]
-                return Resolution(new_id, True, match, review)
+                return Resolution.new(new_id, match, review=review)
         return None
 
     def _person_without_key(self, party: Party, new_id: str) -> Resolution:
@@ -374,7 +373,7 @@ class Resolver:
         match: dict[str, Any] = {"method": "new", "reason": "person without a full ID number"}
         if masked:
             match["masked"] = masked[0]
-        return Resolution(new_id, True, match, review)
+        return Resolution.new(new_id, match, review=review)
 
     def _masked_candidates(self, party: Party, masked: str) -> list[dict[str, Any]]:
         """People with the same name whose ID agrees with the visible digits:
@@ -423,7 +422,7 @@ class Resolver:
         if suspect:
             new_match["key"] = f"uscc:{suspect[0]}"
         if not party.norm_name:
-            return Resolution(new_id, True, {**new_match, "reason": "no name and no key"})
+            return Resolution.new(new_id, {**new_match, "reason": "no name and no key"})
         index = self._org_index()
         # A code that names the head office on a branch's row (or the other way
         # round) says nothing about which subject this is.
@@ -447,7 +446,7 @@ class Resolver:
         if len(exact) == 1:
             # the exact normalised full name, and nobody else bears it
             exact_match = {"method": EXACT_NAME, "name": party.norm_name}
-            return Resolution(exact[0], False, exact_match, withheld_keys=withheld)
+            return Resolution.existing(exact[0], exact_match, withheld_keys=withheld)
         cand_ids = [
             c
             for c in index.candidates([party.norm_name, *party.former_names])
@@ -468,7 +467,7 @@ class Resolver:
                 scored.append((s, cid, features))
         scored.sort(key=lambda x: (-x[0], x[1]))
         if not scored:
-            return Resolution(new_id, True, new_match)
+            return Resolution.new(new_id, new_match)
         best_score, best_id, features = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         backing = corroboration(features, self.merge_at)
@@ -483,13 +482,13 @@ class Resolver:
             }
             if runner_up:
                 match["runner_up"] = round(runner_up, 4)
-            return Resolution(best_id, False, match, withheld_keys=withheld)
+            return Resolution.existing(best_id, match, withheld_keys=withheld)
         review = [
             {"candidate": cid, "score": round(s, 4), "features": f}
             for s, cid, f in scored[:TOP_CANDIDATES]
         ]
         reason = NAME_ONLY if best_score >= self.merge_at and not backing else "uncertain match"
-        return Resolution(new_id, True, {**new_match, "reason": reason}, review)
+        return Resolution.new(new_id, {**new_match, "reason": reason}, review=review)
 
     def _legal_reps(self, ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
         """Names and ID numbers of everyone recorded as each subject's legal
