@@ -82,7 +82,10 @@ def _close_review(store: GraphStore, a: str, b: str, status: str, jid: str) -> l
 
 
 def _rematched(
-    store: GraphStore, subject_id: str, record_roles: set[tuple[str, str]] | None, match: dict
+    store: GraphStore,
+    subject_id: str,
+    record_roles: set[tuple[str, str]] | None,
+    match: dict[str, Any],
 ) -> list[Any]:
     """Records whose mentions a judgement re-pointed, with the match saying so
     (the earlier match is kept under ``previous``)."""
@@ -123,9 +126,7 @@ def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None)
     survivor, merged = sorted((sa, sb), key=lambda s: (-len(s.keys), s.id))
     at = _now()
     jid = stable_id("J", "confirm", survivor.id, merged.id, at)
-    row = Judgement(
-        jid, "confirm", by, at, note, a=a, b=b, survivor=survivor.id, merged=merged.id
-    )
+    row = Judgement(jid, "confirm", by, at, note, a=a, b=b, survivor=survivor.id, merged=merged.id)
     match = {"method": "judgement", "judgement": jid, "kind": "confirm", "by": by, "at": at}
     records = _rematched(store, merged.id, None, match)
     docs = [_row(row)]
