@@ -76,7 +76,7 @@ def with_risk(summary: dict[str, Any], levels: dict[str, str]) -> dict[str, Any]
 
 def edge_view(rel: Relation) -> dict[str, Any]:
     spec = model().relation_types[rel.type]
-    return {**relation_view(rel), "role": rel.props.get("title") or spec["label"]}
+    return {**relation_view(rel), "role": rel.props.get("title") or spec.label}
 
 
 @router.get(
