@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -77,6 +78,11 @@ def test_split_undoes_a_wrong_merge_and_survives_reloads(
     assert report.new_versions == 1
     got, match = mention(store, f"{F}:2")
     assert got == new and match["method"] == "judgement"
+    assert (match["judgement"], match["by"], match["at"]) == (
+        body["id"],
+        "investigator-1",
+        body["at"],
+    )
     # The rejection keeps the scorer from merging the two again.
     assert store.get_subjects([a, new]).keys() == {a, new}
 
@@ -186,3 +192,420 @@ def test_cli_judge_review_and_quality(
         assert json.loads(capsys.readouterr().out)["total"] == 1
     finally:
         get_settings.cache_clear()
+
+
+# -- What a judgement may decide, and what it leaves behind --------------------------
+# A small store written directly: two registered enterprises, a keyless one that
+# a record named by a close name, a person, and one source record for the keyless
+# one that also names its legal representative.
+
+U_REG = "91411403MA45HC0100"
+U_OTHER = "91411481MA46HD0200"
+
+
+def _people_and_firms(store: GraphStore) -> None:
+    from graph.model import Mention, SourceRecord, Subject
+    from graph.store.base import Batch
+
+    subjects = [
+        Subject(
+            id="S-reg",
+            type="organisation",
+            name="商丘市汇晨商贸有限公司",
+            names=["商丘市汇晨商贸有限公司"],
+            keys=[f"uscc:{U_REG}", f"org_code:{U_REG[8:17]}"],
+        ),
+        Subject(
+            id="S-other",
+            type="organisation",
+            name="永城市恒达建材有限公司",
+            names=["永城市恒达建材有限公司"],
+            keys=[f"uscc:{U_OTHER}"],
+        ),
+        Subject(id="S-close", type="organisation", name="汇晨商贸公司", names=["汇晨商贸公司"]),
+        Subject(id="S-close-2", type="organisation", name="汇晨商贸", names=["汇晨商贸"]),
+        Subject(id="S-person", type="person", name="张三", names=["张三"]),
+    ]
+
+    def record(rid: str, parties: dict[str, Any], *mentions: Mention) -> SourceRecord:
+        feed, file, row = rid.split(":")
+        return SourceRecord(
+            id=rid,
+            feed=feed,
+            file=file,
+            row=int(row),
+            loaded_at="2025-01-01T00:00:00+00:00",
+            digest=rid,
+            cleaned={"parties": parties},
+            mentions=list(mentions),
+        )
+
+    code = f"org_code:{U_REG[8:17]}"
+    records = [
+        record(
+            "registry:r.csv:1",
+            {"subject": {"name": "商丘市汇晨商贸有限公司", "keys": [f"uscc:{U_REG}"]}},
+            Mention("S-reg", "subject", {"method": "key", "key": f"uscc:{U_REG}"}),
+        ),
+        record(
+            "admin_penalties:p.csv:1",
+            {
+                "subject": {
+                    "name": "汇晨商贸公司",
+                    "keys": ["reg_no:411400000000123", f"uscc:{U_REG}"],
+                },
+                "legal_representative": {"name": "张三", "keys": []},
+            },
+            Mention("S-close", "subject", {"method": "new", "reason": "name_only"}),
+            Mention("S-person", "legal_representative", {"method": "new"}),
+        ),
+        record(
+            "admin_penalties:p.csv:2",
+            {"subject": {"name": "汇晨商贸", "keys": []}},
+            Mention("S-close-2", "subject", {"method": "exact_name", "name": "汇晨商贸"}),
+        ),
+        # a court record that gave the registered enterprise's organisation code only
+        record(
+            "dishonest_debtors:d.csv:1",
+            {"subject": {"name": None, "keys": [code]}},
+            Mention("S-reg", "subject", {"method": "bridge", "key": code}),
+        ),
+    ]
+    review = {
+        "a": "S-close",
+        "b": "S-reg",
+        "score": 0.91,
+        "features": {"name": 0.91},
+        "record": "admin_penalties:p.csv:1",
+        "role": "subject",
+        "status": "open",
+        "created_at": "2025-01-01T00:00:00+00:00",
+    }
+    store.write(
+        Batch(subjects=subjects, records=records, docs=[("review", "S-close|S-reg", review)])
+    )
+
+
+def _judgements(store: GraphStore) -> list[dict[str, Any]]:
+    from graph.resolve.judgements import list_judgements
+
+    items: list[dict[str, Any]] = list_judgements(store)["items"]
+    return items
+
+
+def test_confirm_refuses_what_can_never_be_one_subject(store: GraphStore) -> None:
+    from graph.errors import InvalidInput
+
+    _people_and_firms(store)
+    for a, b in [
+        ("S-reg", "S-other"),  # two different USCCs
+        ("S-close", "S-person"),  # an organisation and a person
+        ("S-reg", "S-reg"),  # already one
+    ]:
+        with pytest.raises(InvalidInput):
+            confirm(store, a, b, by="investigator-1")
+    assert store.resolve_ids(["S-reg", "S-other", "S-close", "S-person"]) == {
+        s: s for s in ("S-reg", "S-other", "S-close", "S-person")
+    }
+    assert _judgements(store) == []
+    # once merged, the two are one: neither a second confirm nor a reject of them
+    confirm(store, "S-close", "S-reg", by="investigator-1")
+    for judge_fn in (confirm, reject):
+        with pytest.raises(InvalidInput):
+            judge_fn(store, "S-close", "S-reg", by="investigator-1")
+    assert len(_judgements(store)) == 1
+
+
+@pytest.mark.parametrize("order", ["keyless_first", "keyed_first"])
+def test_confirm_keeps_the_registered_subject_and_records_who_when_and_what(
+    store: GraphStore, order: str
+) -> None:
+    from graph.resolve.judgements import judge
+
+    _people_and_firms(store)
+    a, b = ("S-close", "S-reg") if order == "keyless_first" else ("S-reg", "S-close")
+    body = judge(store, {"kind": "confirm", "a": a, "b": b, "note": "同一家"}, by="investigator-1")
+    # the enterprise with the keys survives, whichever side the reviewer named first
+    assert store.resolve_ids(["S-close"]) == {"S-close": "S-reg"}
+    assert set(store.get_subjects(["S-reg"])["S-reg"].keys) >= {f"uscc:{U_REG}"}
+    assert body["at"] and body["id"].startswith("J-")
+    assert {k: v for k, v in body.items() if k not in ("at", "id")} == {
+        "kind": "confirm",
+        "by": "investigator-1",
+        "a": a,
+        "b": b,
+        "survivor": "S-reg",
+        "merged": "S-close",
+        "note": "同一家",
+    }
+    assert _judgements(store) == [body]
+    # the merged record now says how it got there, and how it had matched before;
+    # the other party of the same record keeps its own match
+    rec = store.get_records(["admin_penalties:p.csv:1"])["admin_penalties:p.csv:1"]
+    matches = {m.role: (m.subject_id, m.match) for m in rec.mentions}
+    assert matches["subject"] == (
+        "S-reg",
+        {
+            "method": "judgement",
+            "judgement": body["id"],
+            "kind": "confirm",
+            "by": "investigator-1",
+            "at": body["at"],
+            "previous": {"method": "new", "reason": "name_only"},
+        },
+    )
+    assert matches["legal_representative"] == ("S-person", {"method": "new"})
+    # the review pair is closed by this judgement, and the card shows it
+    review = store.get_docs("review", ["S-close|S-reg"])["S-close|S-reg"]
+    assert (review["status"], review["judgement"]) == ("confirmed", body["id"])
+    card = subject_card(store, store.get_subjects(["S-reg"])["S-reg"])
+    assert [j["id"] for j in card["judgements"]] == [body["id"]]
+
+
+def test_judge_validates_its_payload(store: GraphStore) -> None:
+    from graph.errors import InvalidInput
+    from graph.resolve.judgements import judge
+
+    _people_and_firms(store)
+    for payload in (
+        {"kind": "confirm", "a": "S-close"},
+        {"kind": "confirm", "b": "S-reg"},
+        {"kind": "reject", "a": "S-close"},
+        {"kind": "split", "records": ["admin_penalties:p.csv:1"]},
+        {"kind": "merge", "a": "S-close", "b": "S-reg"},
+    ):
+        with pytest.raises(InvalidInput):
+            judge(store, payload, by="investigator-1")
+    assert _judgements(store) == []
+    assert store.resolve_ids(["S-close"]) == {"S-close": "S-close"}
+
+
+def test_reject_by_ids_that_were_merged_since_keeps_both_pairs_apart(store: GraphStore) -> None:
+    from graph.resolve.judgements import judge
+
+    _people_and_firms(store)
+    confirm(store, "S-close-2", "S-reg", by="investigator-1")
+    # the reviewer names the pair as the queue showed it, before the merge
+    body = judge(
+        store,
+        {"kind": "reject", "a": "S-close", "b": "S-close-2", "note": "两家"},
+        by="investigator-2",
+    )
+    assert {k: v for k, v in body.items() if k not in ("at", "id")} == {
+        "kind": "reject",
+        "by": "investigator-2",
+        "a": "S-close",
+        "b": "S-close-2",
+        "note": "两家",
+    }
+    assert body["at"] and body in _judgements(store)
+    assert set(store.list_docs("rejections")) == {"S-close|S-reg", "S-close|S-close-2"}
+    # the open pair (named by its old ids) is closed by the reject
+    review = store.get_docs("review", ["S-close|S-reg"])["S-close|S-reg"]
+    assert (review["status"], review["judgement"]) == ("rejected", body["id"])
+    assert store.resolve_ids(["S-close"]) == {"S-close": "S-close"}
+
+
+def test_every_judgement_is_kept_and_bumps_the_generation_even_within_one_second(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolvers rebuild their index when the generation doc changes; two
+    judgements made in the same second are two judgements."""
+    import graph.resolve.judgements as judgements
+    from graph.resolve.resolver import STATE
+
+    _people_and_firms(store)
+    monkeypatch.setattr(judgements, "_now", lambda: "2025-06-01T10:00:00+00:00")
+    done: list[dict[str, Any]] = []
+    generations: list[dict[str, Any]] = []
+    for fn, a, b in [
+        (reject, "S-close", "S-other"),
+        (reject, "S-close-2", "S-other"),
+        (confirm, "S-close", "S-reg"),
+        (confirm, "S-close-2", "S-reg"),
+        (split, "S-reg", ["admin_penalties:p.csv:1"]),
+        (split, "S-reg", ["admin_penalties:p.csv:2"]),
+    ]:
+        done.append(fn(store, a, b, by="investigator-1"))  # type: ignore[operator]
+        generations.append(store.get_docs(STATE, ["generation"])["generation"])
+    assert len({j["id"] for j in done}) == len(done)
+    assert sorted(j["id"] for j in _judgements(store)) == sorted(j["id"] for j in done)
+    assert [g["judgement"] for g in generations] == [j["id"] for j in done]
+    # two splits of one subject are two new subjects
+    assert done[4]["new_subject"] != done[5]["new_subject"]
+
+
+def test_split_moves_exactly_the_named_mentions_and_never_empties_the_subject(
+    store: GraphStore,
+) -> None:
+    from graph.errors import InvalidInput
+
+    _people_and_firms(store)
+    confirm(store, "S-close", "S-reg", by="investigator-1")
+    mine = {"registry:r.csv:1", "admin_penalties:p.csv:1", "dishonest_debtors:d.csv:1"}
+    assert {r.id for r in store.records_of("S-reg")} == mine
+    with pytest.raises(InvalidInput):
+        # the record names 汇晨商贸 (S-close-2), not this subject
+        split(store, "S-reg", ["admin_penalties:p.csv:2"], by="investigator-1")
+    with pytest.raises(InvalidInput):
+        split(store, "S-reg", sorted(mine), by="investigator-1")
+    with pytest.raises(InvalidInput):
+        split(store, "S-reg", ["admin_penalties:p.csv:1|legal_representative"], by="investigator-1")
+    assert {r.id for r in store.records_of("S-reg")} == mine and len(_judgements(store)) == 1
+    # two records at once go to one new subject; the rest stays
+    body = split(
+        store,
+        "S-reg",
+        ["admin_penalties:p.csv:1|subject", {"record": "dishonest_debtors:d.csv:1"}],
+        by="investigator-1",
+    )
+    new = body["new_subject"]
+    assert {r.id for r in store.records_of(new)} == mine - {"registry:r.csv:1"}
+    assert {r.id for r in store.records_of("S-reg")} == {"registry:r.csv:1"}
+    assert body["records"] == [
+        {"record": "admin_penalties:p.csv:1", "role": "subject"},
+        {"record": "dishonest_debtors:d.csv:1", "role": "subject"},
+    ]
+    # the legal representative named in the moved record stays who he was
+    rec = store.get_records(["admin_penalties:p.csv:1"])["admin_penalties:p.csv:1"]
+    assert {m.role: m.subject_id for m in rec.mentions} == {
+        "subject": new,
+        "legal_representative": "S-person",
+    }
+
+
+def test_a_split_off_subject_has_the_records_name_and_only_keys_the_source_lacks(
+    store: GraphStore,
+) -> None:
+    from graph.resolve.judgements import judge
+
+    _people_and_firms(store)
+    confirm(store, "S-close", "S-reg", by="investigator-1")
+    body = judge(
+        store,
+        {
+            "kind": "split",
+            "subject": "S-reg",
+            "records": ["admin_penalties:p.csv:1"],
+            "note": "另一家",
+        },
+        by="investigator-2",
+    )
+    new = body["new_subject"]
+    assert {k: v for k, v in body.items() if k not in ("at", "id")} == {
+        "kind": "split",
+        "by": "investigator-2",
+        "subject": "S-reg",
+        "new_subject": new,
+        "records": [{"record": "admin_penalties:p.csv:1", "role": "subject"}],
+        "note": "另一家",
+    }
+    subject = store.get_subjects([new])[new]
+    assert (subject.type, subject.name, subject.names) == (
+        "organisation",
+        "汇晨商贸公司",
+        ["汇晨商贸公司"],
+    )
+    # the USCC stays with the registered enterprise alone
+    assert subject.keys == ["reg_no:411400000000123"]
+    assert subject.attrs == {"split_from": "S-reg"}
+    assert store.find_by_keys([f"uscc:{U_REG}"]) == {f"uscc:{U_REG}": ["S-reg"]}
+    # how the record got there, and how it had matched before any judgement
+    rec = store.get_records(["admin_penalties:p.csv:1"])["admin_penalties:p.csv:1"]
+    match = next(m.match for m in rec.mentions if m.role == "subject")
+    assert match == {
+        "method": "judgement",
+        "judgement": body["id"],
+        "kind": "split",
+        "by": "investigator-2",
+        "at": body["at"],
+        "previous": {"method": "new", "reason": "name_only"},
+    }
+    # both cards show the split
+    for shown in ("S-reg", new):
+        card = subject_card(store, store.get_subjects([shown])[shown])
+        assert body["id"] in [j["id"] for j in card["judgements"]]
+    # confirming it back: the record's first match is still the one kept
+    again = confirm(store, new, "S-reg", by="investigator-1")
+    rec = store.get_records(["admin_penalties:p.csv:1"])["admin_penalties:p.csv:1"]
+    match = next(m.match for m in rec.mentions if m.role == "subject")
+    assert match["judgement"] == again["id"]
+    assert match["previous"] == {"method": "new", "reason": "name_only"}
+
+
+def test_a_split_off_record_without_a_name_gets_a_subject_without_one(store: GraphStore) -> None:
+    _people_and_firms(store)
+    body = split(store, "S-reg", ["dishonest_debtors:d.csv:1"], by="investigator-1")
+    subject = store.get_subjects([body["new_subject"]])[body["new_subject"]]
+    # no name was written, and the organisation code stays with the registered one
+    assert (subject.name, subject.names, subject.keys) == ("", [], [])
+
+
+def test_the_review_queue_shows_open_live_pairs_most_uncertain_first(
+    store: GraphStore, settings: Settings
+) -> None:
+    from graph.store.base import Batch
+
+    _people_and_firms(store)
+    t = settings.match_merge_threshold
+
+    def pair(a: str, b: str, score: float, status: str = "open") -> dict[str, Any]:
+        return {
+            "a": a,
+            "b": b,
+            "score": score,
+            "features": {"name": score},
+            "record": f"r-{a}-{b}",
+            "role": "subject",
+            "status": status,
+            "created_at": "2025-01-02T00:00:00+00:00",
+        }
+
+    # ids sort the stale pairs first: one stale pair must not hide the rest
+    store.write(
+        Batch(
+            docs=[
+                ("review", "a-gone", pair("S-gone", "S-reg", t)),
+                ("review", "b-gone", pair("S-close", "S-gone", t)),
+                ("review", "c-merged", pair("S-close-2", "S-reg", t)),
+                ("review", "d-rejected-now", pair("S-close", "S-other", t)),
+                ("review", "e-rejected-as-named", pair("S-close-2", "S-other", t)),
+                ("review", "f-closed", pair("S-close", "S-person", t, "rejected")),
+                ("review", "S-close|S-reg", pair("S-close", "S-reg", t - 0.10)),
+                ("review", "S-close-2|S-person", pair("S-close-2", "S-person", t + 0.05)),
+                ("review", "S-other|S-person", pair("S-other", "S-person", t - 0.01)),
+                ("rejections", "S-close|S-other", {}),
+                ("rejections", "e-rejected-as-named", {}),
+            ]
+        )
+    )
+    # S-close-2 is merged into S-reg, but the rejected pair still names it
+    confirm(store, "S-close-2", "S-reg", by="investigator-1")
+    queue = review_queue(store, settings)
+    assert [i["pair"] for i in queue["items"]] == [
+        "S-other|S-person",
+        "S-close-2|S-person",
+        "S-close|S-reg",
+    ]
+    assert queue["total"] == 3
+    first = queue["items"][0]
+    assert first == {
+        "pair": "S-other|S-person",
+        "a": "S-other",
+        "b": "S-person",
+        "score": t - 0.01,
+        "uncertainty": 0.01,
+        "features": {"name": t - 0.01},
+        "record": "r-S-other-S-person",
+        "role": "subject",
+        "created_at": "2025-01-02T00:00:00+00:00",
+        "a_subject": {
+            "id": "S-other",
+            "type": "organisation",
+            "name": "永城市恒达建材有限公司",
+            "keys": [f"uscc:{U_OTHER}"],
+        },
+        "b_subject": {"id": "S-person", "type": "person", "name": "张三", "keys": []},
+    }
+    # a pair whose side was merged shows the survivor
+    assert (queue["items"][1]["a"], queue["items"][1]["b"]) == ("S-reg", "S-person")
