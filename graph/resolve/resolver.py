@@ -104,16 +104,6 @@ class _OrgIndex:
             for g in _bigrams(core(n)):
                 self.grams.setdefault(g, set()).add(info.id)
 
-    def remove(self, sid: str) -> None:
-        info = self.info.pop(sid, None)
-        if info is None:
-            return
-        for n in info.norm_names + info.former_norm_names:
-            self.exact.get(n, set()).discard(sid)
-            self.cores.get(core(n), set()).discard(sid)
-            for g in _bigrams(core(n)):
-                self.grams.get(g, set()).discard(sid)
-
     def same_name(self, norm: str) -> list[str]:
         """Subjects bearing this normalised name, a region prefix present or absent
         on either side (identifiers.md) but never two different prefixes."""
