@@ -15,8 +15,10 @@ from test_resolution import (
     DISHONEST,
     PENALTY,
     REGISTRY,
+    X1,
     ZHANG,
     A,
+    B,
     mention,
     penalty,
     registry_rows,
@@ -151,15 +153,16 @@ def test_api_judgements_and_review(
     assert client.get("/quality", headers=analyst).status_code == 200
 
 
-def test_cli_judge_review_and_quality(
+@pytest.fixture
+def cli(
     store: GraphStore,
     wrong: FileLoader,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     store_kind: str,
-) -> None:
-    from api.cli import main
+) -> Iterator[dict[str, str]]:
+    """The CLI's own store (the configured one) with the same two files loaded:
+    subject ids by USCC."""
     from graph.settings import get_settings
     from graph.store import open_store
     from tests.conftest import NEO4J_PASSWORD, NEO4J_URI
@@ -177,21 +180,62 @@ def test_cli_judge_review_and_quality(
         loader = FileLoader(cli_store, cli_settings)
         loader.load(settings.data_dir.parent / "registry_1.csv")
         loader.load(settings.data_dir.parent / "admin_penalties_w.csv")
-        a = get_subject(cli_store, A).id
+        ids = {key: get_subject(cli_store, key).id for key in (A, B, X1)}
         cli_store.close()
-        assert main(["review", "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["total"] >= 0
-        assert main(["quality", "--json"]) == 0
-        report = json.loads(capsys.readouterr().out)
-        assert {g["feed"] for g in report["departments"]} == {"registry", "admin_penalties"}
-        assert main(["quality"]) == 0
-        assert "admin_penalties" in capsys.readouterr().out
-        assert main(["judge", "split", a, f"{F}:2", "--by", "tester"]) == 0
-        assert json.loads(capsys.readouterr().out)["by"] == "tester"
-        assert main(["judge", "list"]) == 0
-        assert json.loads(capsys.readouterr().out)["total"] == 1
+        yield ids
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_judge_review_and_quality(
+    cli: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli import main
+
+    a = cli[A]
+    assert main(["review", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] >= 0
+    assert main(["quality", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {g["feed"] for g in report["departments"]} == {"registry", "admin_penalties"}
+    assert main(["quality"]) == 0
+    assert "admin_penalties" in capsys.readouterr().out
+    assert main(["judge", "split", a, f"{F}:2", "--by", "tester"]) == 0
+    assert json.loads(capsys.readouterr().out)["by"] == "tester"
+    assert main(["judge", "list"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 1
+
+
+def test_cli_confirm_and_reject_name_the_two_subjects(
+    cli: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli import main
+
+    a = cli[A]
+    assert main(["judge", "split", a, f"{F}:2", "--by", "tester"]) == 0
+    new = json.loads(capsys.readouterr().out)["new_subject"]
+    # the reviewer changes his mind: the split-off record is 汇晨's after all
+    assert main(["judge", "confirm", new, a, "--note", "同一家", "--by", "tester"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert (done["kind"], done["a"], done["b"], done["survivor"], done["merged"]) == (
+        "confirm",
+        new,
+        a,
+        a,
+        new,
+    )
+    assert (done["by"], done["note"]) == ("tester", "同一家")
+    # namesakes in two counties are two enterprises
+    assert main(["judge", "reject", cli[X1], cli[B], "--note", "两家"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert (done["kind"], done["a"], done["b"], done["note"]) == ("reject", cli[X1], cli[B], "两家")
+    assert done["by"].startswith("cli:")
+    assert main(["judge", "list"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [j["kind"] for j in listed["items"]] == ["split", "confirm", "reject"]
+    # a confirm of two subjects with different USCCs is refused, and says why
+    assert main(["judge", "confirm", cli[X1], cli[B]]) == 2
+    assert "USCC" in capsys.readouterr().err
 
 
 # -- What a judgement may decide, and what it leaves behind --------------------------
