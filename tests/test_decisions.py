@@ -132,3 +132,36 @@ def test_a_branch_and_its_head_office_are_never_one_subject_either_way(
         is_branch=candidate_branch,
     )
     assert conflict(party, cand) == "branch_vs_head_office"
+
+
+def test_a_subject_whose_write_failed_is_never_matched_afterwards(tmp_path: Path) -> None:
+    """The loader's name index learns each subject before the batch is written;
+    when the write fails, a later file must not attach records to a subject the
+    store never got."""
+    from graph.store.base import Batch
+    from graph.store.embedded import EmbeddedStore
+
+    class DiskFullOnce(EmbeddedStore):
+        failed = False
+
+        def write(self, batch: Batch) -> None:
+            if not self.failed:
+                self.failed = True
+                raise OSError("no space left on device")
+            super().write(batch)
+
+    store = DiskFullOnce(tmp_path / "store")
+    loader = FileLoader(store, Settings(data_dir=tmp_path / "data"))
+    with pytest.raises(OSError):
+        loader.load(write(tmp_path / "registry_1.csv", [
+            {"企业名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1},
+        ]))  # fmt: skip
+    assert store.counts()["subjects"] == 0
+    rep = loader.load(write(tmp_path / "admin_penalties_1.csv", [
+        {"行政相对人名称": "商丘市甲商贸有限公司", "行政处罚决定书文号": "商市监罚〔2024〕5号",
+         "处罚决定日期": "2024-03-01", "失信严重程度": "一般"},
+    ]))  # fmt: skip
+    assert (rep.loaded, rep.matched) == (1, {"new": 1})
+    (lst,) = store.iter_listings(["admin_penalties"])
+    assert list(store.get_subjects([lst.subject_id])) == [lst.subject_id]
+    store.close()
