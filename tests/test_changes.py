@@ -369,3 +369,81 @@ def test_an_implication_ending_before_its_listing_reaches_that_party_alone(
     assert measures(store, "P-sv", "2025-02-28", book=book)
     assert measures(store, "P-sv", "2025-03-01", book=book) == []
     assert time_changes(store, "2025-03-01", "2025-03-02", book=book).subjects() == set()
+
+
+def test_every_way_a_listing_ends_or_starts_by_itself_is_a_change(
+    store: GraphStore, settings: Settings
+) -> None:
+    store.write(
+        Batch(
+            subjects=[org(f"O-t{i}", f"商丘市时变{i}有限公司") for i in range(5)],
+            listings=[
+                # a removal date, the last day of publicity, the last day of validity
+                listing("L-t0", "abnormal_operations", "O-t0", "2024-01-01", end="2025-03-05"),
+                listing(
+                    "L-t1",
+                    "admin_penalties",
+                    "O-t1",
+                    "2024-06-01",
+                    number="商罚〔2024〕1号",
+                    severity="一般",
+                    publicity_end="2025-03-04",
+                ),
+                listing(
+                    "L-t2",
+                    "admin_penalties",
+                    "O-t2",
+                    "2024-06-01",
+                    number="商罚〔2024〕2号",
+                    severity="一般",
+                    valid_until="2025-03-04",
+                ),
+                # decided earlier, in force from a later day
+                listing("L-t3", "abnormal_operations", "O-t3", "2025-03-05"),
+                # nothing happens to this one in the window
+                listing("L-t4", "abnormal_operations", "O-t4", "2024-01-01", end="2025-04-01"),
+            ],
+        )
+    )
+    body = feed(store, settings, "2025-03-01", "2025-03-06T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-t0", "O-t1", "O-t2", "O-t3"]
+    undated = listing("L-t5", "red_list", "O-t4", "2020-01-01", end="2025-03-05")
+    undated.start = None
+    store.write(Batch(listings=[undated]))
+    body = feed(store, settings, "2025-03-01", "2025-03-06T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-t0", "O-t1", "O-t2", "O-t3", "O-t4"]
+
+
+def test_the_feed_reads_control_on_its_last_day_and_no_deeper_than_it_may(
+    store: GraphStore,
+) -> None:
+    from graph.propagate.changes import time_changes
+
+    store.write(
+        Batch(
+            subjects=[org(o, o) for o in ("O-c", "O-c1", "O-c2")]
+            + [person(p, p) for p in ("P-c-top", "P-c-sold", "P-c-old")],
+            relations=[
+                rel("shareholder", "P-c-top", "O-c2", "2015-01-01", share=1.0),
+                rel("shareholder", "O-c2", "O-c1", "2015-01-01", share=1.0),
+                rel("shareholder", "O-c1", "O-c", "2015-01-01", share=1.0),
+                rel("shareholder", "P-c-sold", "O-c", "2015-01-01", "2025-01-01", share=0.6),
+                rel("shareholder", "P-c-old", "O-c1", "2015-01-01", "2025-01-01", share=0.6),
+                # a holding that moves in the window, below the same holders
+                rel("shareholder", "O-c1", "O-c2", "2025-03-04", share=0.1),
+            ],
+            listings=[
+                listing("L-c", "dishonest_debtors", "O-c", "2023-03-04", number="(2023)测5号")
+            ],
+        )
+    )
+    got = time_changes(store, "2025-03-01", "2025-03-06", control_depth=2)
+    assert got.listed == {"O-c"}
+    # the seller held 60% until 2025-01-01; P-c-top is three hops above O-c
+    assert got.implicated == {"O-c1", "O-c2"}
+    # ... and two above the holding that moved
+    assert got.related == {"O-c1", "O-c2", "P-c-top"}
+    shallow = time_changes(store, "2025-03-01", "2025-03-06", control_depth=1)
+    assert (shallow.implicated, shallow.related) == ({"O-c1"}, {"O-c1", "O-c2"})
+    deeper = time_changes(store, "2025-03-01", "2025-03-06", control_depth=3)
+    assert deeper.implicated == {"O-c1", "O-c2", "P-c-top"}

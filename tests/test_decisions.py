@@ -165,3 +165,38 @@ def test_a_subject_whose_write_failed_is_never_matched_afterwards(tmp_path: Path
     (lst,) = store.iter_listings(["admin_penalties"])
     assert list(store.get_subjects([lst.subject_id])) == [lst.subject_id]
     store.close()
+
+
+def test_today_is_the_citys_day_whatever_the_servers_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rules read as_of (default: today): a server in another zone must not answer
+    for yesterday or tomorrow."""
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from graph.propagate.status import parse_as_of
+
+    city = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    # one of these two zones is on another date than the city at any moment
+    zone = next(z for z in ("Etc/GMT+12", "Etc/GMT-14") if datetime.now(ZoneInfo(z)).date() != city)
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert parse_as_of(None) == parse_as_of("") == city.isoformat()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-W22-6", "20240601", "2024-6-1", "2024-06-01T00:00", "2024-02-30"]
+)
+def test_as_of_is_a_calendar_date_written_yyyy_mm_dd(text: str) -> None:
+    from graph.errors import InvalidInput
+    from graph.propagate.status import parse_as_of
+
+    with pytest.raises(InvalidInput):
+        parse_as_of(text)
+    assert parse_as_of("2024-06-01") == "2024-06-01"

@@ -208,6 +208,25 @@ def test_a_record_naming_the_legal_representative_by_name_alone(store: GraphStor
     assert by_listing(on(store, YI), start="2023-03-01") == [("related_party_review", "record_names_another")]
 
 
+def test_a_name_written_with_or_without_its_dot_or_spaces_is_the_same_name(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    o4 = make_uscc("411403", "MA65AY05")
+    ayi = make_id("653101", "19750101", "777")
+    loader.load(write(tmp_path / "registry_2020.csv", [
+        reg("商丘市天山果业有限公司", o4, "阿依·买买提", ayi, "2018-01-01", "2020-12-31"),
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "serious_violations_3.csv", [
+        {"企业名称": "商丘市天山果业有限公司", "统一社会信用代码": o4, "法定代表人": name, "列入日期": day}
+        for name, day in [("阿依买买提", "2019-03-01"), ("阿依\u3000买买提", "2019-04-01"), ("阿依·买买", "2019-05-01")]
+    ]))  # fmt: skip
+    got = on(store, ayi, "2019-06-01")
+    assert by_listing(got, start="2019-03-01") == [("officer_disqualification", None)]
+    assert by_listing(got, start="2019-04-01") == [("officer_disqualification", None)]
+    # another name is another person, whatever the graph says
+    assert by_listing(got, start="2019-05-01") == [("related_party_review", "record_names_another")]
+
+
 def test_a_title_alone_never_punishes(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
     loader.load(write(tmp_path / "officers_1.csv", [
         {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "甲", "证件号码": JIA, "职务": "财务负责人", "任职日期": "2018-01-01"},
@@ -300,6 +319,39 @@ def test_a_masked_id_agreeing_with_one_person_makes_his_check_review(
     a, b = pair.split("|")
     judge(store, {"kind": "reject", "a": a, "b": b}, by="reviewer-1")
     assert check(store, settings, [DING])["result"] == "clear"
+
+
+def test_only_open_pairs_of_active_listings_not_yet_his_own_keep_a_check_waiting(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    masked = DING[:10] + "****" + DING[14:]
+    path = tmp_path / "dishonest_debtors_5.csv"
+    rows = [
+        {"案号": f"(2024)豫14执1{i}号", "被执行人姓名/名称": "丁", "身份证号码/组织机构代码": masked, "发布时间": day}
+        for i, day in enumerate(["2024-02-01", "2024-02-02", "2024-07-01", "2024-02-04"])
+    ]  # fmt: skip
+    loader.load(write(path, rows))
+    pending = check(store, settings, [DING])["pending"]
+    # the listing published after the day asked about does not wait yet
+    assert [p["listing"]["number"] for p in pending] == ["(2024)豫14执10号", "(2024)豫14执11号", "(2024)豫14执13号"]
+    from graph.resolve.judgements import judge
+
+    # a reviewer says the second is someone else ...
+    a, b = pending[1]["pair"].split("|")
+    judge(store, {"kind": "reject", "a": a, "b": b}, by="reviewer-1")
+    # ... and the court corrects the first: his full number, so his own listing now
+    loader.load(write(path, [{**rows[0], "身份证号码/组织机构代码": DING}, *rows[1:]]))
+    body = check(store, settings, [DING])
+    assert body["result"] == "restricted"
+    (lst,) = [x for x in store.iter_listings(["dishonest_debtors"]) if x.number == "(2024)豫14执13号"]
+    assert body["pending"] == [{
+        "reason": "masked_id_agrees",
+        "pair": pending[2]["pair"],
+        "record": "dishonest_debtors:dishonest_debtors_5.csv:4",
+        "listing": {"id": lst.id, "feed": "dishonest_debtors", "subject": lst.subject_id,
+                    "number": "(2024)豫14执13号", "department": "中级人民法院",
+                    "start": "2024-02-04", "end": None},
+    }]  # fmt: skip
 
 
 # -- Dates ----------------------------------------------------------------------------
