@@ -334,6 +334,12 @@ def _shorter_disqualification() -> Any:
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     rule = next(r for r in data["rules"] if r["id"] == "serious_violation_list")
     rule["implicated"][0]["duration_years"] = 1
+    # roles read before it: one without a time limit, one with a longer one
+    officer = {"relations": ["officer"], "time": "event", "measures": ["related_party_review"]}
+    rule["implicated"][:0] = [
+        {**officer, "role": "supervisor", "titles": ["supervisor"]},
+        {**officer, "role": "director", "titles": ["director"], "duration_years": 2},
+    ]
     return parse_rules(data)
 
 
