@@ -321,6 +321,37 @@ def test_a_masked_id_agreeing_with_one_person_makes_his_check_review(
     assert check(store, settings, [DING])["result"] == "clear"
 
 
+def test_a_masked_person_who_represented_the_records_organisation_is_the_likelier_candidate(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """A reviewer sees why one 甲 is likelier than another: he was (or is) the
+    legal representative of the organisation the same record names."""
+    jia2 = make_id("411403", "19700304", "111")  # the same visible digits as 甲
+    loader.load(write(tmp_path / "registry_2021.csv", [
+        reg("睢县远航物流有限公司", make_uscc("411422", "MA67YH07"), "甲", jia2, "2016-01-01", "2021-12-31"),
+    ]))  # fmt: skip
+    masked = JIA[:10] + "****" + JIA[14:]
+    loader.load(write(tmp_path / "officers_2.csv", [
+        # 甲 left 鑫源 as legal representative in 2023 (乙 since): a masked number
+        {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "姓名": "甲", "证件号码": masked,
+         "职务": "监事", "任职日期": "2024-01-01"},
+    ]))  # fmt: skip
+    rid = "officers:officers_2.csv:1"
+    pairs = {
+        d["b"] if d["a"] != sid(store, JIA) and d["a"] != sid(store, jia2) else d["a"]: d
+        for d in store.list_docs(REVIEW).values()
+        if d["record"] == rid
+    }
+    assert pairs[sid(store, JIA)]["score"] == 0.88
+    assert pairs[sid(store, JIA)]["features"] == {
+        "name": 1.0, "masked_id": 1.0, "legal_representative_of_record_organisation": 1.0,
+    }  # fmt: skip
+    # the other 甲's number agrees with the visible digits too, but he never represented 鑫源
+    assert (pairs[sid(store, jia2)]["score"], pairs[sid(store, jia2)]["features"]) == (
+        0.8, {"name": 1.0, "masked_id": 1.0},
+    )  # fmt: skip
+
+
 def test_only_open_pairs_of_active_listings_not_yet_his_own_keep_a_check_waiting(
     store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
 ) -> None:

@@ -388,8 +388,11 @@ class Resolver:
                 features: dict[str, Any] = {"name": 1.0, "masked_id": 1.0}
                 s = 0.8
                 if context:
-                    # The same record names an organisation this person represents.
-                    rels = self.store.relations_of([subj.id], ["legal_representative"], "out")
+                    # The same record names an organisation this person represents
+                    # or represented (past or present, as _legal_reps reads it).
+                    rels = self.store.relations_of(
+                        [subj.id], ["legal_representative"], direction="out"
+                    )
                     if any(r.target in context for r in rels):
                         features["legal_representative_of_record_organisation"] = 1.0
                         s = 0.88
