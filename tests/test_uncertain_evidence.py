@@ -272,6 +272,32 @@ def test_a_close_name_alone_lists_nobody_and_the_candidate_is_reviewed(
     assert [p["listing"]["number"] for p in body["pending"]] == ["(2024)豫14执8号"]
 
 
+def test_a_name_close_enough_to_merge_still_needs_something_else_to_agree(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    o5 = make_uscc("411402", "MA66JT06")
+    loader.load(write(tmp_path / "registry_2023.csv", [
+        reg("商丘市梁园区金泰建筑材料有限公司", o5, "丙", BING, "2019-01-01", "2023-12-31"),
+    ]))  # fmt: skip
+    # one character off in sixteen: 94% alike, above the merge threshold
+    loader.load(write(tmp_path / "dishonest_debtors_7.csv", [
+        {"案号": "(2024)豫14执20号", "被执行人姓名/名称": "商丘市梁园区金泰建筑材科有限公司", "发布时间": "2024-02-01"},
+        # another court's typo, with the legal representative
+        {"案号": "(2024)豫14执21号", "被执行人姓名/名称": "商丘市梁园区金泰建筑村料有限公司", "发布时间": "2024-02-02",
+         "法定代表人或者负责人姓名": "丙"},
+    ]))  # fmt: skip
+    # the name alone: a reviewer decides, nobody is punished meanwhile
+    numbers = {m.listing["number"] for m in on(store, o5)}
+    assert "(2024)豫14执20号" not in numbers
+    pending = check(store, settings, [o5])["pending"]
+    assert [(p["listing"]["number"], p["reason"]) for p in pending] == [("(2024)豫14执20号", "name_only")]
+    # the legal representative agrees: the same enterprise, punished as such
+    assert numbers == {"(2024)豫14执21号"}
+    rec = store.get_records(["dishonest_debtors:dishonest_debtors_7.csv:2"])["dishonest_debtors:dishonest_debtors_7.csv:2"]
+    assert rec.mentions[0].match["method"] == "fuzzy"
+    assert rec.mentions[0].match["corroborated"] == ["legal_representative"]
+
+
 def test_a_branch_row_with_its_head_offices_code_is_not_the_head_office(
     store: GraphStore, loader: FileLoader, tmp_path: Path
 ) -> None:
