@@ -400,6 +400,8 @@ def test_only_open_pairs_of_active_listings_not_yet_his_own_keep_a_check_waiting
     loader.load(write(path, [{**rows[0], "身份证号码/组织机构代码": DING}, *rows[1:]]))
     body = check(store, settings, [DING])
     assert body["result"] == "restricted"
+    # why: his own listing restricts, and one more may be his
+    assert body["reasons"] == ["dishonest_debtor:procurement_exclusion", "pending_identity:dishonest_debtors"]
     (lst,) = [x for x in store.iter_listings(["dishonest_debtors"]) if x.number == "(2024)豫14执13号"]
     assert body["pending"] == [{
         "reason": "masked_id_agrees",
