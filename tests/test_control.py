@@ -97,7 +97,7 @@ def test_control_is_the_same_read_down_from_holders_and_up_from_organisations(
 
 
 def test_the_chains_behind_a_cumulative_share(owners: GraphStore) -> None:
-    (a,) = [c for c in controlled_by(owners, ["P-sum"], AS_OF)["P-sum"] if c.org == "O-a"]
+    (a,) = [c for c in controlled_by(owners, ["P-sum"], AS_OF, 0.5, 4)["P-sum"] if c.org == "O-a"]
     assert sorted([r.id for r in chain] for chain in a.chains) == sorted(
         [
             ["R-shareholder-P-sum-O-a-2015-01-01"],
@@ -107,9 +107,10 @@ def test_the_chains_behind_a_cumulative_share(owners: GraphStore) -> None:
 
 
 def test_control_is_read_on_the_day_asked(owners: GraphStore) -> None:
-    assert {c.org for c in controlled_by(owners, ["P-sold"], "2023-12-31")["P-sold"]} == {"O-b"}
+    sold = controlled_by(owners, ["P-sold"], "2023-12-31", 0.5, 4)["P-sold"]
+    assert {c.org for c in sold} == {"O-b"}
     assert controllers_of(owners, ["O-b"], "2023-12-31", 0.5, 4)["O-b"] == {"P-sold", "P-whole"}
-    assert controlled_by(owners, ["P-sold"], AS_OF)["P-sold"] == []
+    assert controlled_by(owners, ["P-sold"], AS_OF, 0.5, 4)["P-sold"] == []
 
 
 def test_the_depth_bounds_how_far_control_is_followed(owners: GraphStore) -> None:
@@ -133,3 +134,44 @@ def test_cross_holdings_never_make_a_company_its_own_controller(store: GraphStor
     }
     down = controlled_by(store, ["O-p", "O-q"], AS_OF, 0.5, 4)
     assert {h: [c.org for c in cs] for h, cs in down.items()} == {"O-p": ["O-q"], "O-q": ["O-p"]}
+
+
+def test_a_holding_that_says_nothing_hides_none_listed_after_it(store: GraphStore) -> None:
+    """A holder's shareholdings are read in id order: one with an unknown share,
+    a negligible one or one back into the chain is passed over, and those after
+    it still count."""
+    store.write(
+        Batch(
+            subjects=[org(o, o) for o in ("A-mix", "O-1", "O-2", "O-3")],
+            relations=[
+                share("A-mix", "O-1", None),
+                share("A-mix", "O-2", 0.00005),
+                share("A-mix", "O-3", 0.6),
+                share("O-3", "O-1", 0.9),
+                # a cross-holding back up to A-mix, read before O-1's holding in O-2
+                share("O-1", "A-mix", 0.5),
+                share("O-1", "O-2", 1.0),
+            ],
+        )
+    )
+    down = controlled_by(store, ["A-mix", "O-3"], AS_OF, 0.5, 4)
+    assert {h: [(c.org, c.share) for c in cs] for h, cs in down.items()} == {
+        "A-mix": [("O-1", 0.54), ("O-2", 0.54), ("O-3", 0.6)],
+        "O-3": [("O-1", 0.9), ("O-2", 0.9)],
+    }
+
+
+def test_only_a_shareholding_confers_control(store: GraphStore) -> None:
+    """A guarantee or a declared controller carrying a share (a guaranteed
+    fraction, say) is no ownership: read down or up, it controls nothing."""
+    store.write(
+        Batch(
+            subjects=[person("P-g", "P-g"), org("O-g", "O-g"), org("O-d", "O-d")],
+            relations=[
+                rel("guarantees", "P-g", "O-g", share=0.9),
+                rel("actual_controller", "P-g", "O-d", share=1.0),
+            ],
+        )
+    )
+    assert controlled_by(store, ["P-g"], AS_OF, 0.5, 4) == {"P-g": []}
+    assert controllers_of(store, ["O-g", "O-d"], AS_OF, 0.5, 4) == {"O-g": set(), "O-d": set()}
