@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 SAMPLE := .creditlink/sample-city
 SAMPLE_ENTERPRISES ?= 2000
 
-.PHONY: install run serve test test-fast lint neo4j-start neo4j-stop neo4j-status sample clean bench mutation
+.PHONY: install run serve test test-fast lint neo4j-start neo4j-stop neo4j-status sample clean bench \
+	notebooks vendor-static mutation
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,12 +18,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The sample city, loaded into the embedded store, served on 127.0.0.1:8000.
+# The investigator key is kept in .creditlink/make-run.key and reused by the next
+# `make run`; it is printed with the page URL once the server is ready.
 run: $(STAMP)
 	$(BIN)/creditlink sample-city $(SAMPLE) --enterprises $(SAMPLE_ENTERPRISES) --seed 7
 	$(BIN)/creditlink load $(SAMPLE)/*_*.*
-	@echo "investigator API key (use as: Authorization: Bearer <key>):"
-	@$(BIN)/creditlink keys create --role investigator --label make-run | tail -n 1
-	$(BIN)/creditlink serve
+	$(BIN)/creditlink serve --page-key make-run
 
 serve: $(STAMP)
 	$(BIN)/creditlink serve
@@ -51,8 +52,22 @@ test: $(STAMP) lint
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x $(PYTEST_ARGS)
 
+# Every analyst notebook, executed headless (nbclient) on a generated sample city;
+# the executed copies, figures included, go to $(NOTEBOOKS_OUT) (not in git).
+NOTEBOOKS_OUT ?= .creditlink/notebooks
+notebooks: $(STAMP)
+	$(BIN)/python scripts/run_notebooks.py --out $(NOTEBOOKS_OUT)
+
+# Re-fetch the page's vendored libraries and font from npm (pinned versions).
+vendor-static: $(STAMP)
+	bash scripts/vendor-static.sh
+
+# Every figure of BENCHMARKS.md beside a baseline measured in the same run
+# (benchmarks/run.py); BENCH_ARGS=--enterprises 20000 for a bigger city.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	bash scripts/neo4j.sh start
+	status=0; $(BIN)/python -m benchmarks.run --neo4j bolt://127.0.0.1:$${CREDITLINK_NEO4J_BOLT_PORT:-7687} $(BENCH_ARGS) || status=$$?; \
+	  bash scripts/neo4j.sh stop; exit $$status
 
 # Mutation testing (mutmut) of the code that decides who is merged or punished:
 # graph/propagate, graph/resolve, graph/evidence, graph/control.py,

@@ -12,54 +12,75 @@ service edits or deletes audit lines.
 The guards live here too because, like the audit, they must see the raw ASGI
 exchange of every endpoint, including the ones other routers add later:
 
-- ``BodyLimitMiddleware``: bodies above ``max_upload_bytes`` get a 413.
+- ``BodyLimitMiddleware``: bodies above ``max_upload_bytes`` (multipart
+  uploads) or ``max_json_bytes`` (everything else) get a 413, counted over
+  every chunk as it arrives.
 - ``TimeoutMiddleware``: a request still running after ``query_timeout_s``
-  gets a 504 ``query_timeout``. Python cannot kill the worker thread of a sync
-  handler, so the handler is abandoned, not stopped: its late answer is
-  dropped. The stores bound the work themselves (Neo4j transaction timeout,
-  ``max_nodes``). Writes (routes that need the ``load``, ``judge`` or
-  ``repair`` permission) are never cut off: a 504 for a write that then
-  commits would be a lie. When the store turns out to be unreachable at the
-  deadline (the Neo4j driver retries a lost server for a while), the answer
-  is the 503 ``store_unavailable`` that the wait was really about.
+  gets a 504 ``query_timeout`` at the deadline. Its task is cancelled: work
+  still queued for the bounded pool (``api.limits``) never starts, and work
+  already running there stops at its next store call. A plain sync handler
+  cannot be stopped (Python cannot kill a thread); its late answer is
+  dropped. Writes (routes that need the ``load``, ``judge`` or ``repair``
+  permission) are never cut off: a 504 for a write that then commits would be
+  a lie; nor is an answer already being sent. When the store turns out to be
+  unreachable at the deadline (the Neo4j driver retries a lost server for a
+  while), the answer is the 503 ``store_unavailable`` that the wait was
+  really about.
+- ``AccessLogMiddleware``: the server's access log (uvicorn's own is off),
+  with ID numbers in paths masked and query strings that name subjects left
+  out.
+
+The audit and these guards never wait for the threads that handlers use: the
+audit appends and the store pings have threads of their own, so a crowd of
+slow handlers cannot hold an answer (or a 504) back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
-import anyio
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.keys import KeyStore
 from graph.errors import CreditlinkError, InvalidInput, StoreUnavailable
-from graph.privacy import mask_error_payload, mask_payload
+from graph.identifiers import InvalidIdentifier, compact, parse_identifier
+from graph.privacy import mask_error_payload
+from graph.store.files import private_dir
 
 log = logging.getLogger("creditlink.audit")
+access_log = logging.getLogger("creditlink.access")
 
 # Query parameters that name subjects (search text, path ends).
 SUBJECT_QUERY_PARAMS = ("q", "from", "to", "key", "subject")
 # Fields of a JSON body that hold the keys a batch check asks about.
 _BODY_KEY_FIELDS = frozenset({"key", "keys", "subject", "subjects", "id", "ids", "q"})
-# Bodies of batch checks are parsed for keys; uploads (feed files) are not kept.
-_MAX_KEPT_BODY = 4 * 1024 * 1024
-_MAX_SUBJECTS_PER_LINE = 2000
+# Subjects recorded per line when the app does not say (a batch check names
+# at most max_batch; a request naming more is refused before any look-up).
+_DEFAULT_MAX_SUBJECTS = 2000
+# Bodies kept for the audit when the app does not say: JSON bodies larger than
+# this are refused (BodyLimitMiddleware), so every accepted one is kept whole.
+DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 # Routes behind these permissions change data and are never cut off by the timeout.
 WRITE_PERMISSIONS = frozenset({"load", "judge", "repair"})
 
@@ -77,11 +98,24 @@ class AuditLog:
         self._fd: int | None = None
         self._day: str | None = None
         self._salt: bytes | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        # Not self._lock: that one is held through each fsync, and the event
+        # loop asks for the executor.
+        self._executor_lock = threading.Lock()
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Appends run on a thread of their own, never on the pool that handlers
+        use: a crowd of slow handlers must not hold answers back."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+            return self._executor
 
     # -- digests: find every query about one key without storing it in clear --
     def _salt_bytes(self) -> bytes:
         if self._salt is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.dir)
             path = self.dir / ".salt"
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -97,8 +131,11 @@ class AuditLog:
         return self._salt
 
     def digest(self, key: str) -> str:
-        text = _canonical_key(key)
-        return hmac.new(self._salt_bytes(), text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        """Digest of one canonical spelling (``key_forms`` gives them)."""
+        return hmac.new(self._salt_bytes(), key.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def digests(self, key: str) -> list[str]:
+        return [self.digest(form) for form in key_forms(key)]
 
     # -- writing ---------------------------------------------------------------
     def _file_for(self, day: str) -> Path:
@@ -109,7 +146,7 @@ class AuditLog:
         with self._lock:
             day = str(entry.get("at", _now()))[:10]
             if self._fd is None or day != self._day:
-                self.dir.mkdir(parents=True, exist_ok=True)
+                private_dir(self.dir)
                 if self._fd is not None:
                     os.close(self._fd)
                 # O_APPEND: every write lands at the end, whatever else has the file open.
@@ -124,6 +161,10 @@ class AuditLog:
             os.fsync(self._fd)
 
     def close(self) -> None:
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)  # appends under way finish first
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)
@@ -154,8 +195,8 @@ class AuditLog:
     ) -> list[dict[str, Any]]:
         """The newest ``limit`` entries matching every given filter, newest first."""
         since_at = _parse_since(since) if since else None
-        want_digest = self.digest(subject) if subject else None
-        want_masked = mask_payload(subject.strip()) if subject else None
+        want_digest = self.digest(key_forms(subject)[0]) if subject else None
+        want_masked = mask_key(subject) if subject else None
         found: list[dict[str, Any]] = []
         for entry in self._lines(since_at[:10] if since_at else None):
             if since_at is not None and str(entry.get("at", "")) < since_at:
@@ -173,9 +214,33 @@ class AuditLog:
         return found[:limit]
 
 
-def _canonical_key(key: str) -> str:
-    # The same ID number typed with a lower-case x must give the same digest.
-    return key.strip().upper()
+def key_forms(key: str) -> list[str]:
+    """Canonical spellings of a key a caller typed, the one to search by first.
+
+    An identifier is written as the stores write it: NFKC (full-width digits),
+    no spaces, dashes or dots, upper case, and a 15-digit ID number as its
+    18-digit form — so ``GET /audit?subject=<ID>`` finds the request however
+    the ID was typed. A 15-digit value that is a registration number and a
+    legacy ID number at once gets both forms. Anything else (a name) is kept
+    as typed, upper-cased.
+    """
+    text = key.strip()
+    try:
+        ident = parse_identifier(text)
+    except InvalidIdentifier:
+        return [text.upper()]
+    forms = [ident.value]
+    if "ambiguous_id_number" in ident.warnings:
+        with contextlib.suppress(InvalidIdentifier):
+            forms.append(parse_identifier(ident.value, hint="id_number").value)
+    elif ident.kind == "id_masked":
+        forms = [compact(text)]
+    return forms
+
+
+def mask_key(key: str) -> str:
+    """A key as the audit and the access log show it: canonical, then masked."""
+    return str(mask_error_payload(key_forms(key)[0]))
 
 
 def _parse_since(text: str) -> str:
@@ -220,21 +285,28 @@ def _body_keys_nested(value: Any) -> Iterator[str]:
         yield from _body_keys(value)
 
 
+def _check_keys(body: Any) -> Iterator[str]:
+    """What a check looks up: exactly its ``subjects`` (as the handler reads them,
+    other fields ignored however large), or any key-like field of another shape."""
+    if isinstance(body, dict) and isinstance(body.get("subjects"), list):
+        yield from (s for s in body["subjects"] if isinstance(s, str))
+    else:
+        yield from _body_keys(body)
+
+
 def subjects_asked(scope: Scope, endpoint: str | None, body: bytes | None) -> list[str]:
     keys: list[str] = []
     for value in (scope.get("path_params") or {}).values():
         keys.append(str(value))
     query = scope.get("query_string", b"").decode("latin-1")
     if query:
-        from urllib.parse import parse_qsl
-
         for name, value in parse_qsl(query, keep_blank_values=False):
             if name in SUBJECT_QUERY_PARAMS:
                 keys.append(value)
     if body and scope.get("method") == "POST" and endpoint and endpoint.endswith("/checks"):
-        with contextlib.suppress(ValueError):
-            keys.extend(_body_keys(json.loads(body)))
-    return list(dict.fromkeys(k for k in keys if k))[:_MAX_SUBJECTS_PER_LINE]
+        with contextlib.suppress(ValueError, RecursionError):
+            keys.extend(_check_keys(json.loads(body)))
+    return list(dict.fromkeys(k.strip() for k in keys if isinstance(k, str) and k.strip()))
 
 
 def route_permissions(route: Any) -> set[str]:
@@ -280,10 +352,21 @@ class _Exchange:
 class AuditMiddleware:
     """Records every request that carries a key; the line is durable before the answer leaves."""
 
-    def __init__(self, app: ASGIApp, audit: AuditLog, keys: KeyStore) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        audit: AuditLog,
+        keys: KeyStore,
+        max_json_bytes: int = DEFAULT_MAX_JSON_BYTES,
+        max_subjects: int = _DEFAULT_MAX_SUBJECTS,
+    ) -> None:
         self.app = app
         self.audit = audit
         self.keys = keys
+        # The same limit as BodyLimitMiddleware's for JSON: a body the app
+        # accepts is kept whole, so every subject it names is recorded.
+        self.max_json_bytes = max_json_bytes
+        self.max_subjects = max_subjects
 
     def _caller(self, scope: Scope) -> tuple[str | None, str | None] | None:
         principal = (scope.get("state") or {}).get("principal")
@@ -309,7 +392,8 @@ class AuditMiddleware:
         started = time.monotonic()
         kept: list[bytes] = []
         kept_size = 0
-        keep = scope.get("method") == "POST"
+        # Uploads (feed files) are not kept: only JSON bodies name subjects.
+        keep = scope.get("method") == "POST" and not _is_multipart(scope)
 
         async def tee_receive() -> Message:
             nonlocal kept_size, keep
@@ -317,7 +401,8 @@ class AuditMiddleware:
             if keep and message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 kept_size += len(chunk)
-                if kept_size > _MAX_KEPT_BODY:
+                if kept_size > self.max_json_bytes:
+                    # Refused with a 413 by BodyLimitMiddleware: never answered.
                     keep = False
                     kept.clear()
                 else:
@@ -335,6 +420,8 @@ class AuditMiddleware:
             endpoint = getattr(route, "path", None)
             body = b"".join(kept) if keep else None
             asked = subjects_asked(scope, endpoint, body)
+            truncated = len(asked) > self.max_subjects
+            asked = asked[: self.max_subjects]
             entry = {
                 "at": _now(),
                 "key_id": caller[0],
@@ -343,13 +430,16 @@ class AuditMiddleware:
                 # An unmatched path may hold anything a caller typed: masked.
                 "endpoint": endpoint or mask_error_payload(scope.get("path", "")),
                 "matched": endpoint is not None,
-                "subjects": mask_payload(asked),
-                "subject_digests": [self.audit.digest(k) for k in asked],
+                "subjects": [mask_key(k) for k in asked],
+                "subject_digests": [d for k in asked for d in self.audit.digests(k)],
                 "status": ex.status,
                 "bytes": ex.bytes,
                 "ms": round((time.monotonic() - started) * 1000, 1),
             }
-            await anyio.to_thread.run_sync(self.audit.append, entry)
+            if truncated:
+                entry["subjects_truncated"] = True
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self.audit.executor, self.audit.append, entry)
 
         async def holding_send(message: Message) -> None:
             # The answer is held until its audit line is on disk.
@@ -390,30 +480,46 @@ class AuditMiddleware:
             raise
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies larger than ``max_bytes`` with a 413."""
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return ""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+def _is_multipart(scope: Scope) -> bool:
+    return _header(scope, b"content-type").lower().startswith("multipart/")
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies larger than the limit with a 413: ``max_bytes`` for
+    multipart uploads (feed files), ``max_json_bytes`` for everything else."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        message = (
-            f"the request body is larger than the limit of {self.max_bytes} bytes "
-            "(CREDITLINK_MAX_UPLOAD_BYTES)"
-        )
-        for name, value in scope.get("headers") or []:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared > self.max_bytes:
-                    await _send_json(send, 413, _error("too_large", message, limit=self.max_bytes))
-                    return
+        if _is_multipart(scope):
+            limit, setting = self.max_bytes, "CREDITLINK_MAX_UPLOAD_BYTES"
+        else:
+            limit, setting = self.max_json_bytes, "CREDITLINK_MAX_JSON_BYTES"
+        message = f"the request body is larger than the limit of {limit} bytes ({setting})"
+        declared_text = _header(scope, b"content-length")
+        if declared_text:
+            try:
+                declared = int(declared_text)
+            except ValueError:
+                declared = -1
+            if declared > limit:
+                await _send_json(send, 413, _error("too_large", message, limit=limit))
+                return
         seen = 0
 
         async def counting_receive() -> Message:
@@ -421,7 +527,7 @@ class BodyLimitMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # FastAPI passes an HTTPException raised while reading the
                     # body through to the JSON error handler (api.errors).
                     raise HTTPException(status_code=413, detail=message)
@@ -436,14 +542,20 @@ class TimeoutMiddleware:
     def __init__(self, app: ASGIApp, timeout_s: float) -> None:
         self.app = app
         self.timeout_s = timeout_s
-        # Abandoned requests still running; kept so they are not garbage-collected.
+        # Timed-out requests still winding down; kept so they are not garbage-collected.
         self._abandoned: set[asyncio.Task[None]] = set()
+        # Pings at the deadline get threads of their own: the pool handlers use
+        # may be full of the very requests that are timing out.
+        self._ping_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ping")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         state = {"started": False, "abandoned": False}
+        # request.state.started: work on the bounded pool checks its deadline
+        # against the same clock (api.limits).
+        scope.setdefault("state", {})["started"] = time.monotonic()
 
         async def guarded_send(message: Message) -> None:
             if state["abandoned"]:
@@ -457,22 +569,27 @@ class TimeoutMiddleware:
             await asyncio.wait_for(asyncio.shield(task), self.timeout_s)
             return
         except TimeoutError:
-            if route_permissions(scope.get("route")) & WRITE_PERMISSIONS:
+            if state["started"] or route_permissions(scope.get("route")) & WRITE_PERMISSIONS:
+                # A write is never cut off; an answer already on its way is
+                # finished rather than broken off half-sent (which a server
+                # would turn into a bare 500).
                 await task
                 return
         except asyncio.CancelledError:
             task.cancel()
             raise
         state["abandoned"] = True
+        # Cancelled, not just left: work queued in the bounded pool never
+        # starts, and running work stops at its next store call.
+        task.cancel()
         self._abandoned.add(task)
         task.add_done_callback(self._forget)
-        if state["started"]:
-            return
         down = await self._store_down(scope)
         if down is not None:
             # A request that waited on a store that is gone (the Neo4j driver
             # retries until its own deadline) is a 503, not a slow query.
-            await _send_json(send, 503, _error(down.code, down.message, **down.details))
+            message, details = down.public()
+            await _send_json(send, 503, _error(down.code, message, **details))
         else:
             await _send_json(
                 send,
@@ -485,13 +602,13 @@ class TimeoutMiddleware:
                 ),
             )
 
-    @staticmethod
-    async def _store_down(scope: Scope) -> StoreUnavailable | None:
+    async def _store_down(self, scope: Scope) -> StoreUnavailable | None:
         store = getattr(getattr(scope.get("app"), "state", None), "store", None)
         if store is None:
             return None
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(asyncio.to_thread(store.ping), 3.0)
+            await asyncio.wait_for(loop.run_in_executor(self._ping_pool, store.ping), 3.0)
         except StoreUnavailable as exc:
             return exc
         except Exception:  # a ping that hangs or fails otherwise: report the timeout
@@ -501,4 +618,83 @@ class TimeoutMiddleware:
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._abandoned.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning("an abandoned (timed-out) request failed later: %r", task.exception())
+            exc = task.exception()
+            if not isinstance(exc, CreditlinkError):
+                log.warning("a timed-out request failed later: %r", exc)
+
+
+# --- the access log ---------------------------------------------------------------
+
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+# Digits with the separators people type inside ID numbers (spaces, dashes).
+_DIGIT_RUN = re.compile(r"\d[\d\s\-]{5,}[\dXx]")
+
+
+def _mask_free_text(text: str) -> str:
+    """A path no route matched: every long run of digits goes through the key
+    masking (so an ID number typed with dashes or full-width digits is masked)."""
+    text = unicodedata.normalize("NFKC", text)
+    return _DIGIT_RUN.sub(lambda m: mask_key(m.group(0)), text)
+
+
+def loggable_target(scope: Scope) -> str:
+    """What the access log shows of a request's path and query."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    params = scope.get("path_params") or {}
+    if template:
+        path = _PARAM.sub(lambda m: mask_key(str(params.get(m.group(1), ""))), template)
+    else:
+        path = _mask_free_text(scope.get("path", ""))
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    if not query:
+        return path
+    names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+    if names & set(SUBJECT_QUERY_PARAMS):
+        # The query names subjects: the audit log has them (masked, digested).
+        return path + "?[query left out]"
+    return path + "?" + _mask_free_text(query)
+
+
+class AccessLogMiddleware:
+    """One line per request on ``creditlink.access``, with nothing personal in it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        status = 0
+
+        async def noting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_send)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s - "%s %s HTTP/%s" %d %.0fms',
+                client[0],
+                scope.get("method"),
+                loggable_target(scope),
+                scope.get("http_version", "1.1"),
+                status or 500,
+                (time.monotonic() - started) * 1000,
+            )
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the ``creditlink`` loggers (access, audit, store)
+    on its stderr handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["creditlink"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

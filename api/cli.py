@@ -18,18 +18,56 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, default=str))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def page_note(url: str, key: str, created: bool, kept: str) -> str:
+    """What ``make run`` prints once the server is ready: where to go, the key to
+    paste, and a first query with the Chinese percent-encoded by curl."""
+    how = "created now" if created else "the one created before, reused"
+    return "\n".join(
+        [
+            "",
+            "=" * 72,
+            f"creditlink is ready: open {url}/ and paste the key",
+            f"investigator API key ({how}; kept in {kept}):",
+            f"  {key}",
+            "try:",
+            f'  curl -sG -H "Authorization: Bearer {key}" \\',
+            f"       --data-urlencode 'q=商丘' {url}/subjects/search",
+            f"API docs (offline): {url}/docs    stop: Ctrl-C",
+            "=" * 72,
+            "",
+        ]
+    )
 
+
+def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
+    from api.keys import KeyStore
+    from api.server import serve
+    from graph.store import open_store
 
     settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level="info",
-    )
+    host = args.host or settings.host
+    port = args.port or settings.port
+    note = None
+    if args.page_key:
+        keys = KeyStore(settings.data_dir)
+        _, key, created = keys.ensure("investigator", args.page_key)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        text = page_note(
+            f"http://{shown}:{port}", key, created, str(keys.kept_key_path(args.page_key))
+        )
+
+        def note() -> None:
+            print(text, flush=True)
+
+    # Opened here, before the server starts, so that a store another process
+    # writes to (the embedded store's writer lock) is a one-line refusal naming
+    # that process, not a traceback from the server's start-up.
+    store = open_store(settings)
+    try:
+        serve(create_app(settings, store=store), host, port, when_ready=note)
+    finally:
+        store.close()
     return 0
 
 
@@ -40,6 +78,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
     if args.keys_cmd == "create":
         info, key = keys.create(args.role, label=args.label or "")
         print(f"created key {info.key_id} with role {info.role}; it is shown only once:")
+        print(key)
+    elif args.keys_cmd == "ensure":
+        info, key, created = keys.ensure(args.role, args.label)
+        state = "created" if created else "reused"
+        kept = keys.kept_key_path(args.label)
+        print(f"{state} key {info.key_id} with role {info.role}, kept in {kept}:")
         print(key)
     elif args.keys_cmd == "list":
         rows = [
@@ -75,6 +119,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = sub.add_parser("serve", help="serve the HTTP API")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--page-key",
+        metavar="LABEL",
+        help="keep an investigator key under this label in the data directory (reused on "
+        "the next start) and print it with the page URL once the server is ready",
+    )
     handlers["serve"] = cmd_serve
 
     p = sub.add_parser("keys", help="create, list and revoke API keys")
@@ -82,6 +132,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     c = ks.add_parser("create", help="create a key; the key is printed on the last line")
     c.add_argument("--role", required=True, choices=["admin", "investigator", "engine", "analyst"])
     c.add_argument("--label")
+    e = ks.add_parser(
+        "ensure",
+        help="the key kept under LABEL in the data directory if it still works, else a new "
+        "one kept there (0600); printed on the last line (development keys, e.g. make run)",
+    )
+    e.add_argument("--role", required=True, choices=["admin", "investigator", "engine", "analyst"])
+    e.add_argument("--label", required=True)
     lst = ks.add_parser("list", help="list keys (never the secrets)")
     lst.add_argument("--json", action="store_true")
     r = ks.add_parser("revoke", help="revoke a key by its id")

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import CreditlinkError
+from graph.errors import CreditlinkError, Overloaded
 from graph.privacy import mask_error_payload
 
 log = logging.getLogger("creditlink.api")
@@ -44,16 +44,27 @@ def _json(
     return JSONResponse(body, status_code=status_code, headers=dict(headers) if headers else None)
 
 
+def error_headers(exc: CreditlinkError) -> dict[str, str] | None:
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, Overloaded):
+        return {"Retry-After": str(max(1, exc.retry_after_s))}
+    return None
+
+
+def creditlink_response(request: Request, exc: CreditlinkError) -> JSONResponse:
+    """The JSON answer for one of our errors: what ``public()`` allows callers to
+    see, masked for roles that may not see ID numbers."""
+    message, details = exc.public()
+    return _json(
+        request, error_body(exc.code, message, details or None), exc.status, error_headers(exc)
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CreditlinkError)
     async def _creditlink(request: Request, exc: CreditlinkError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _json(
-            request,
-            error_body(exc.code, exc.message, exc.details or None),
-            exc.status,
-            headers,
-        )
+        return creditlink_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

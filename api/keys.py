@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import threading
 from dataclasses import asdict, dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from graph.errors import InvalidInput, NotFound, Unauthorized
 
 ROLES = ("admin", "investigator", "engine", "analyst")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass
@@ -82,6 +84,40 @@ class KeyStore:
             keys[key_id] = info
             self._write(keys)
             return info, key
+
+    def kept_key_path(self, label: str) -> Path:
+        if not _LABEL.fullmatch(label):
+            raise InvalidInput(
+                "a kept key's label is letters, digits, '.', '_' or '-'", label=label
+            )
+        return self.path.parent / f"{label}.key"
+
+    def ensure(self, role: str, label: str) -> tuple[KeyInfo, str, bool]:
+        """The key kept for ``label`` in the data directory if it still works with
+        this role, else a new one, kept there (mode 0600) for next time. Returns
+        (info, key, created). For ``make run``: one development key per data
+        directory instead of a new never-expiring key on every start. Keeping a
+        secret on disk is what keys.json avoids, so production keys never use this."""
+        path = self.kept_key_path(label)
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            key = ""
+        if key:
+            try:
+                info = self.verify(key)
+            except Unauthorized:
+                info = None
+            if info is not None and info.role == role:
+                return info, key, False
+        info, key = self.create(role, label=label)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(key + "\n")
+        os.replace(tmp, path)
+        return info, key, True
 
     def verify(self, key: str) -> KeyInfo:
         parts = key.split("_")

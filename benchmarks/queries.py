@@ -77,7 +77,7 @@ def random_walk(store: GraphStore, start: str, hops: int, rng: random.Random) ->
 @contextmanager
 def loaded_store(args: argparse.Namespace) -> Iterator[GraphStore]:
     if args.data_dir:
-        store = open_store(Settings(store="embedded", data_dir=Path(args.data_dir)))
+        store = open_store(Settings(store="embedded", data_dir=Path(args.data_dir)), read_only=True)
         try:
             yield store
         finally:

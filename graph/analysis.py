@@ -1,4 +1,5 @@
-"""Analyst queries over the graph: guarantee circles, hidden links, ownership, data quality.
+"""Analyst queries over the graph: guarantee circles, hidden links, ownership.
+Data quality is graph/quality.py (the same module serves GET /quality).
 
 Everything here reads through the GraphStore protocol (``iter_relations``,
 ``get_subjects``, ``get_records``, ``list_docs``), so a notebook gets the same
@@ -15,15 +16,14 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-import pandas as pd
 
-from graph.model import Relation, SourceRecord, Subject, model
+from graph.model import Relation, Subject
 from graph.store.base import GraphStore
 
 GUARANTEES = "guarantees"
@@ -471,186 +471,3 @@ def ownership_chains(
         for other, total in totals.items()
     ]
     return sorted(out, key=lambda o: (-o.share, o.holder, o.held))
-
-
-# ---------------------------------------------------------------------------
-# Data quality
-
-
-def _loaded_record_ids(store: GraphStore) -> dict[str, set[str]]:
-    """feed -> every record id a load has produced.
-
-    The protocol has no record scan; the load history names every file with
-    the rows read, and record ids are ``<kind>:<file>:<row>``.
-    """
-    rows: dict[tuple[str, str], int] = {}
-    for doc in store.list_docs("loads").values():
-        key = (str(doc.get("kind")), str(doc.get("file")))
-        rows[key] = max(rows.get(key, 0), int(doc.get("rows_read") or 0))
-    ids: dict[str, set[str]] = defaultdict(set)
-    for (kind, file), n in rows.items():
-        ids[kind].update(f"{kind}:{file}:{i}" for i in range(1, n + 1))
-    return ids
-
-
-def _records(store: GraphStore, ids: Iterable[str]) -> Iterator[SourceRecord]:
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), _RECORD_BATCH):
-        yield from store.get_records(ordered[start : start + _RECORD_BATCH]).values()
-
-
-def warning_reason(warning: str) -> str:
-    """``"uscc:invalid_uscc:bad_check"`` → ``"invalid_uscc"`` (the load report's grouping)."""
-    parts = warning.split(":")
-    return parts[1] if len(parts) > 1 else parts[0]
-
-
-def _full_keyed(record: SourceRecord) -> bool:
-    """Every party the record resolved was named with a valid full key (USCC, ID number)."""
-    spec = model()
-    parties = (record.cleaned.get("parties") or {}).values()
-    resolved = [p for p in parties if p.get("subject_id")]
-    if not resolved:
-        return False
-    for party in resolved:
-        full = set(spec.full_keys(party.get("type") or "organisation"))
-        if not any(str(k).split(":", 1)[0] in full for k in party.get("keys") or []):
-            return False
-    return True
-
-
-def quality_reasons(store: GraphStore) -> pd.DataFrame:
-    """Long form: one row per (feed, outcome, reason) with its count.
-
-    ``outcome`` is ``quarantined`` (the row was not loaded) or ``warning`` (the
-    row was loaded with a finding, e.g. an invalid code it was matched without).
-    """
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for doc in store.list_docs("quarantine").values():
-        counts[(str(doc.get("kind")), "quarantined", str(doc.get("reason", "")).split(":")[0])] += 1
-    for feed, ids in _loaded_record_ids(store).items():
-        for rec in _records(store, ids):
-            for w in rec.warnings:
-                counts[(feed, "warning", warning_reason(w))] += 1
-    frame = pd.DataFrame(
-        [(f, o, r, n) for (f, o, r), n in sorted(counts.items())],
-        columns=["feed", "outcome", "reason", "count"],
-    )
-    return frame
-
-
-def quality_summary(store: GraphStore) -> pd.DataFrame:
-    """One row per feed: rows seen, loaded, quarantined, warnings, full-key share.
-
-    ``rows`` counts every row read (loaded + quarantined); ``warned`` the loaded
-    records with at least one warning; ``full_key_share`` the share of loaded
-    records whose every party carried a valid full key (USCC for organisations,
-    18-digit ID number for people) — the rest were matched on weaker keys or
-    names. Reason columns hold ``{reason: count}``.
-    """
-    from loaders.mapping import mappings
-
-    table = mappings()
-    quarantine: dict[str, Counter[str]] = defaultdict(Counter)
-    quarantined_ids: dict[str, set[str]] = defaultdict(set)
-    for rid, doc in store.list_docs("quarantine").items():
-        kind = str(doc.get("kind"))
-        quarantine[kind][str(doc.get("reason", "")).split(":")[0]] += 1
-        quarantined_ids[kind].add(rid)
-    loaded_ids = _loaded_record_ids(store)
-    rows: list[dict[str, Any]] = []
-    for feed in sorted(set(loaded_ids) | set(quarantine)):
-        loaded = warned = full = 0
-        reasons: Counter[str] = Counter()
-        for rec in _records(store, loaded_ids.get(feed, set()) - quarantined_ids[feed]):
-            loaded += 1
-            if rec.warnings:
-                warned += 1
-                reasons.update(warning_reason(w) for w in rec.warnings)
-            full += _full_keyed(rec)
-        quarantined = sum(quarantine[feed].values())
-        total = loaded + quarantined
-        mapping = table.get(feed)
-        rows.append(
-            {
-                "feed": feed,
-                "label": mapping.label if mapping else "",
-                "department": (mapping.department or "") if mapping else "",
-                "rows": total,
-                "loaded": loaded,
-                "quarantined": quarantined,
-                "quarantine_rate": quarantined / total if total else 0.0,
-                "warned": warned,
-                "warnings": sum(reasons.values()),
-                "full_key_share": full / loaded if loaded else 0.0,
-                "quarantine_reasons": dict(sorted(quarantine[feed].items())),
-                "warning_reasons": dict(sorted(reasons.items())),
-            }
-        )
-    columns = [
-        "feed",
-        "label",
-        "department",
-        "rows",
-        "loaded",
-        "quarantined",
-        "quarantine_rate",
-        "warned",
-        "warnings",
-        "full_key_share",
-        "quarantine_reasons",
-        "warning_reasons",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def quality_by_department(store: GraphStore) -> pd.DataFrame:
-    """Listings (penalties, licences, lists) per issuing department and feed.
-
-    Several feeds (行政处罚, 行政许可, 红名单) carry many departments in one file,
-    so a per-feed figure hides which department sends weak data. Columns:
-    listings; ``no_number`` those of a kind that must carry a document number
-    (model.yaml) but do not; ``no_start`` those without a start date;
-    ``warned`` and ``full_key_share`` over the records asserting them.
-    """
-    from loaders.mapping import mappings
-
-    table = mappings()
-    kinds = model().listing_kinds
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    record_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for lst in store.iter_listings():
-        mapping = table.get(lst.kind)
-        department = lst.department or (mapping.department if mapping else None) or "(未注明)"
-        key = (department, lst.kind)
-        row = groups.setdefault(key, {"listings": 0, "no_number": 0, "no_start": 0})
-        row["listings"] += 1
-        row["no_number"] += int(bool(kinds.get(lst.kind, {}).get("number")) and not lst.number)
-        row["no_start"] += int(not lst.start)
-        record_ids[key].update(lst.record_ids)
-    rows: list[dict[str, Any]] = []
-    for key, counts in sorted(groups.items()):
-        records = list(_records(store, record_ids[key]))
-        warned = sum(1 for r in records if r.warnings)
-        full = sum(1 for r in records if _full_keyed(r))
-        rows.append(
-            {
-                "department": key[0],
-                "feed": key[1],
-                **counts,
-                "records": len(records),
-                "warned": warned,
-                "full_key_share": full / len(records) if records else 0.0,
-            }
-        )
-    columns = [
-        "department",
-        "feed",
-        "listings",
-        "no_number",
-        "no_start",
-        "records",
-        "warned",
-        "full_key_share",
-    ]
-    return pd.DataFrame(rows, columns=columns)

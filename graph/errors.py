@@ -21,6 +21,12 @@ class CreditlinkError(Exception):
         self.message = message
         self.details = details
 
+    def public(self) -> tuple[str, dict[str, Any]]:
+        """Message and details for an HTTP answer. Most errors are about what the
+        caller sent and are shown as they are; errors about the service's own
+        machinery (store addresses, file paths) override this."""
+        return self.message, self.details
+
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
@@ -69,13 +75,51 @@ class FeedError(CreditlinkError):
 
 
 class StoreUnavailable(CreditlinkError):
+    """The store cannot answer. The message is for the operator (it may name the
+    Neo4j URI or a file); answers to callers carry only ``public_message``."""
+
     code = "store_unavailable"
     status = 503
+
+    def __init__(self, message: str, public_message: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.public_message = public_message or "the graph store is unavailable; try again later"
+
+    def public(self) -> tuple[str, dict[str, Any]]:
+        return self.public_message, {}
+
+
+class StoreBusy(CreditlinkError):
+    """Another process holds the embedded store's writer lock."""
+
+    code = "store_busy"
+    status = 409
+
+
+class Overloaded(CreditlinkError):
+    """Too much work is queued (or a quota is spent): try again after ``retry_after_s``."""
+
+    code = "overloaded"
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: int, **details: Any) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(Overloaded):
+    """A key spent its quota (full ID numbers checked without a match)."""
+
+    code = "quota_exceeded"
 
 
 class QueryTimeout(CreditlinkError):
     code = "query_timeout"
     status = 504
+
+    def public(self) -> tuple[str, dict[str, Any]]:
+        # A store's timeout names its address; the caller needs only the fact.
+        return self.message, {k: v for k, v in self.details.items() if k != "uri"}
 
 
 class ConfigError(CreditlinkError):

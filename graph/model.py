@@ -63,7 +63,7 @@ class Subject:
     type: str
     name: str = ""
     names: list[str] = field(default_factory=list)
-    # names normalised for matching and search (loaders.clean.normalise_name)
+    # names normalised for matching and search (graph.names.normalise_name)
     norm_names: list[str] = field(default_factory=list)
     # "kind:value" strings, e.g. "uscc:91411403MA4ABCDE1X"
     keys: list[str] = field(default_factory=list)

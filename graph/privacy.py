@@ -3,7 +3,16 @@
 Masking walks whole payloads rather than chosen fields, so that an ID number
 cannot slip out through a field nobody thought of (a record's raw cells, an
 error message, a path hop). The masked form keeps the region and the last four
-characters: ``411425********1234``.
+characters: ``411425********1234`` (the published form; its 17th character is
+the sequence digit whose parity is the holder's sex). A 15-digit legacy number
+keeps its region and 3-digit sequence only (``411425******123``), since its last
+four include a digit of the birth date.
+
+The digits a mask hides are the birth date, so whatever else tells the birth
+date narrows a masked number down to a few dozen candidates: fields that hold
+a birth year or date, a sex or an age (the loader's ``birth_year`` and
+``sex``, a court list's 性别 and 年龄) are left out of masked payloads
+altogether.
 """
 
 from __future__ import annotations
@@ -22,11 +31,41 @@ _ID15 = re.compile(r"^(\d{6})(\d{6})(\d)(\d{2})$")
 
 
 def mask_id(value: str) -> str:
-    """``411425198001011234`` -> ``411425********1234`` (any length: keep 6 + last 4)."""
+    """``411425198001011234`` -> ``411425********1234``; 15 characters (a legacy
+    number: region, yymmdd, sequence) -> ``411425******123``; other lengths keep
+    the first 6 and the last 4."""
     v = value.strip()
     if len(v) <= 10:
         return "*" * len(v)
+    if len(v) == 15:
+        return v[:6] + "*" * 6 + v[-3:]
     return v[:6] + "*" * 8 + v[-4:]
+
+
+# Fields whose value tells (part of) a birth date or the sex: never shown to a
+# role that sees masked ID numbers. Compared after casefold, exact names only.
+PERSONAL_FIELDS = frozenset(
+    {
+        "birth_year",
+        "birth_date",
+        "birthday",
+        "date_of_birth",
+        "sex",
+        "gender",
+        "age",
+        "出生日期",
+        "出生年月",
+        "出生年份",
+        "出生年月日",
+        "生日",
+        "性别",
+        "年龄",
+    }
+)
+
+
+def _is_personal_field(name: object) -> bool:
+    return isinstance(name, str) and name.strip().casefold() in PERSONAL_FIELDS
 
 
 def mask_text(text: str) -> str:
@@ -47,8 +86,10 @@ def _is_id_field(name: str) -> bool:
     return any(w in low for w in _ID_FIELD_WORDS)
 
 
-def mask_payload(obj: Any, _id_field: bool = False) -> Any:
-    """Return a copy of a JSON-like payload with every ID number masked."""
+def mask_payload(obj: Any, _id_field: bool = False, *, personal: bool = True) -> Any:
+    """Return a copy of a JSON-like payload with every ID number masked and (unless
+    ``personal`` is False: a vocabulary, whose keys name fields but hold no one's
+    data) every personal field left out."""
     if isinstance(obj, str):
         if obj.startswith("id_number:"):
             return "id_number:" + mask_id(obj[len("id_number:") :])
@@ -58,12 +99,13 @@ def mask_payload(obj: Any, _id_field: bool = False) -> Any:
     if isinstance(obj, dict):
         return {
             (mask_text(k) if isinstance(k, str) else k): mask_payload(
-                v, _id_field or (isinstance(k, str) and _is_id_field(k))
+                v, _id_field or (isinstance(k, str) and _is_id_field(k)), personal=personal
             )
             for k, v in obj.items()
+            if not (personal and _is_personal_field(k))
         }
     if isinstance(obj, list | tuple):
-        return [mask_payload(v, _id_field) for v in obj]
+        return [mask_payload(v, _id_field, personal=personal) for v in obj]
     return obj
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 __all__ = [
     "Region",
+    "all_regions",
     "current_code",
     "is_known_region",
     "region",
@@ -111,6 +113,12 @@ def _table() -> dict[str, tuple[Region, ...]]:
     # A plain path: importlib.resources trips over the editable install's path hook.
     text = (Path(__file__).parent / _DATA_FILE).read_text(encoding="utf-8-sig")
     return _load_rows(text)
+
+
+def all_regions() -> Iterator[Region]:
+    """Every entry of the table, every code with each of its periods."""
+    for rows in _table().values():
+        yield from rows
 
 
 def region_history(code: str) -> tuple[Region, ...]:

@@ -283,7 +283,7 @@ def _period(p: Any, where: str) -> Period:
         raise _fail(where, "expected a mapping")
     unknown = set(p) - {"max_years", "min_months", "not_published", "override_prop"}
     if unknown:
-        raise _fail(where, f"unknown period field(s) {sorted(unknown)}")
+        raise _fail(where, f"unknown field(s) {sorted(unknown)}")
     return Period(
         max_years=p.get("max_years"),
         min_months=p.get("min_months"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.checks import pending_view
+from graph.docs import JUDGEMENTS
 from graph.evidence.identity import pending_identity
 from graph.model import Listing, Relation, SourceRecord, Subject
 from graph.propagate.status import parse_as_of
@@ -78,7 +79,7 @@ def subject_card(store: GraphStore, subject: Subject, as_of: str | None = None) 
     # out of it or into it, so that a card explains what the scorer did not.
     judged = [
         j
-        for j in store.list_docs("judgements").values()
+        for j in store.list_docs(JUDGEMENTS).values()
         if subject.id in (j.get("survivor"), j.get("subject"), j.get("new_subject"))
     ]
     # listings that may be about this subject, waiting on a reviewer's word

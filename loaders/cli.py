@@ -80,9 +80,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from loaders.pipeline import QUARANTINE
+    from graph.docs import QUARANTINE
 
-    store = open_store(get_settings())
+    store = open_store(get_settings(), read_only=True)
     try:
         rows = list(store.list_docs(QUARANTINE).values())
     finally:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, record_id
 from graph.errors import FeedError
-from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY, PENDING
+from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY
 from graph.evidence.roles import display_interval
 from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
 from graph.model import (
@@ -38,19 +39,12 @@ from graph.model import (
     model,
     stable_id,
 )
+from graph.names import is_branch_name, looks_like_organisation, normalise_name
 from graph.resolve.party import Party, Resolution
 from graph.resolve.resolver import Resolver, pair_id
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
-from loaders.clean import (
-    is_branch_name,
-    is_empty,
-    looks_like_organisation,
-    normalise_name,
-    parse_amount,
-    parse_date_cell,
-    parse_percent,
-)
+from loaders.clean import is_empty, parse_amount, parse_date_cell, parse_percent
 from loaders.mapping import (
     Column,
     FeedMapping,
@@ -60,11 +54,7 @@ from loaders.mapping import (
     mappings,
 )
 from loaders.readers import Table, read_table
-
-QUARANTINE = "quarantine"
-REVIEW = "review"
-LOADS = "loads"
-CHANGES = "changes"
+from loaders.xlsx import XlsxLimits
 
 _process_lock = threading.Lock()
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -88,6 +78,9 @@ class LoadReport:
     unresolved: int = 0
     encoding: str | None = None
     format: str | None = None
+    # the feed's name and department, so that reports need no feed mapping
+    label: str | None = None
+    department: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -307,6 +300,8 @@ class FileLoader:
         self.store = store
         self.settings = settings
         self.resolver = resolver or Resolver(store, settings)
+        # The store's generation after this loader's last load (see load()).
+        self._generation: str | None = None
 
     def load(
         self, path: Path, kind: str | None = None, snapshot_date: str | None = None
@@ -314,7 +309,14 @@ class FileLoader:
         """Load one file. ``snapshot_date`` is the day a snapshot feed's file was
         extracted when the file has no column saying so (数据日期); default: today."""
         with load_lock(self.settings.data_dir), _cyclic_gc_paused():
-            return self._load(path, kind, snapshot_date)
+            # Someone else wrote since this loader's last load (another process
+            # on Neo4j, which serves many writers): the resolver's name index
+            # would miss their subjects and create them again.
+            if self.store.generation() != self._generation:
+                self.resolver.invalidate()
+            report = self._load(path, kind, snapshot_date)
+            self._generation = self.store.generation()
+            return report
 
     def _load(self, path: Path, kind: str | None, snapshot_date: str | None) -> LoadReport:
         name = path.name
@@ -330,13 +332,22 @@ class FileLoader:
         if mapping is None:
             raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
         self._mapping = mapping
-        table = read_table(path, max_cell_chars=self.settings.max_cell_chars)
+        table = read_table(
+            path, max_cell_chars=self.settings.max_cell_chars, xlsx=xlsx_limits(self.settings)
+        )
         index = mapping.match_header(table.header, name)
-        report = LoadReport(file=name, kind=kind, encoding=table.encoding, format=table.format)
+        report = LoadReport(
+            file=name,
+            kind=kind,
+            encoding=table.encoding,
+            format=table.format,
+            label=mapping.label,
+            department=mapping.department,
+        )
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._file_date = snapshot_date or city_today()
         self._withdrawn: dict[str, set[str]] = {}
-        record_ids = [f"{kind}:{name}:{i}" for i in range(1, len(table.rows) + 1)]
+        record_ids = [record_id(kind, name, i) for i in range(1, len(table.rows) + 1)]
         existing = self.store.get_records(record_ids)
         quarantined_before = self.store.get_docs(QUARANTINE, record_ids)
         self.resolver.begin()
@@ -572,7 +583,13 @@ class FileLoader:
             loaded_at=now,
             digest=digest,
             values=row.values,
-            cleaned={"fields": row.fields, "parties": parties_out, "asserts": asserts},
+            cleaned={
+                "fields": row.fields,
+                "parties": parties_out,
+                "asserts": asserts,
+                # the department the record speaks for (graph/quality.py)
+                "department": self._department(mapping, row),
+            },
             warnings=row.warnings,
             mentions=mentions,
             version=(old.version + 1) if old is not None else 1,
@@ -748,6 +765,11 @@ class FileLoader:
             if fresh:
                 batch.docs.append((PENDING, sid, {"items": have + fresh}))
 
+    @staticmethod
+    def _department(mapping: FeedMapping, row: _Row) -> str | None:
+        column = mapping.listing.department if mapping.listing is not None else None
+        return (row.fields.get(column) if column else None) or mapping.department
+
     def _row_date(self, row: _Row) -> str:
         """The day a snapshot row was seen: its 数据日期, the date given to the
         load, or the load date."""
@@ -869,13 +891,12 @@ class FileLoader:
         named = {r: resolved[r].subject_id for r in spec.parties if r in resolved}
         if named:
             props["parties"] = named
-        department = row.fields.get(spec.department) if spec.department else None
         return Listing(
             id=stable_id("L", rid),
             kind=spec.kind,
             subject_id=subject.subject_id,
             number=row.fields.get(spec.number) if spec.number else None,
-            department=department or mapping.department,
+            department=self._department(mapping, row),
             start=start,
             end=end,
             props=props,
@@ -911,6 +932,15 @@ def _fits(ident: Identifier, ptype: str | None) -> bool:
     if ptype == ORGANISATION:
         return ident.kind in ("uscc", "org_code", "reg_no")
     return True
+
+
+def xlsx_limits(settings: Settings) -> XlsxLimits:
+    return XlsxLimits(
+        max_cells=settings.max_sheet_cells,
+        max_unpacked=settings.max_xlsx_unpacked_bytes,
+        max_ratio=settings.max_xlsx_ratio,
+        memory_mb=settings.xlsx_memory_mb,
+    )
 
 
 def _pending_reason(match: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ never lets a library traceback escape, because a refused file must reach the
 load report, not a log.
 
 Reasons: ``unreadable``, ``empty``, ``no_rows``, ``too_many_rows``, ``binary``,
-``encoding``, ``bad_csv``, ``corrupt_xlsx``, ``bad_json``, ``cell_too_long``,
+``encoding``, ``bad_csv``, ``corrupt_xlsx``, ``file_too_large``,
+``sheet_too_large``, ``compression_ratio``, ``bad_json``, ``cell_too_long``,
 ``duplicate_column``.
 """
 
@@ -16,20 +17,15 @@ import codecs
 import csv
 import io
 import json
-import re
 import unicodedata
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import charset_normalizer
-import openpyxl
-import python_calamine
 
 from graph.errors import FeedError
+from loaders.xlsx import XlsxLimits, check_package, read_isolated
 
 __all__ = ["Table", "normalise_header", "read_table"]
 
@@ -64,7 +60,13 @@ def normalise_header(name: str) -> str:
     return "".join(text.split()).translate(_ASCII_LOWER)
 
 
-def read_table(path: Path, *, max_cell_chars: int = 32767, max_rows: int | None = None) -> Table:
+def read_table(
+    path: Path,
+    *,
+    max_cell_chars: int = 32767,
+    max_rows: int | None = None,
+    xlsx: XlsxLimits | None = None,
+) -> Table:
     name = path.name
     try:
         data = path.read_bytes()
@@ -75,7 +77,7 @@ def read_table(path: Path, *, max_cell_chars: int = 32767, max_rows: int | None 
     if not data.strip(b" \t\r\n\x1a") or data.strip() == codecs.BOM_UTF8:
         raise FeedError(f"{name}: the file is empty", file=name, reason="empty")
     if data.startswith(_ZIP_MAGIC):
-        table = _read_xlsx(name, data)
+        table = _read_xlsx(name, path, data, xlsx or XlsxLimits())
     elif data.startswith(_OLE_MAGIC):
         raise FeedError(
             f"{name}: legacy binary .xls is not supported; save it as .xlsx or CSV",
@@ -230,161 +232,14 @@ def _delimiter(text: str) -> str:
 # --- XLSX --------------------------------------------------------------------
 
 
-def _read_xlsx(name: str, data: bytes) -> Table:
-    table = _read_xlsx_fast(name, data)
-    if table is not None:
-        return table
-    return _read_xlsx_openpyxl(name, data)
-
-
-def _read_xlsx_openpyxl(name: str, data: bytes) -> Table:
-    # openpyxl raises many unrelated types (BadZipFile, KeyError, XML parse
-    # errors, EOFError...) for a damaged package; all mean the same to a user.
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
-        raise _corrupt(name, exc) from exc
-    try:
-        for sheet in book.worksheets:
-            if not hasattr(sheet, "iter_rows"):
-                continue
-            if hasattr(sheet, "reset_dimensions"):
-                # Some generators write a wrong <dimension>; read-only mode
-                # would silently trust it and drop rows.
-                sheet.reset_dimensions()
-            table = _sheet_table(name, sheet)
-            if table is not None:
-                return table
-    except FeedError:
-        raise
-    except Exception as exc:
-        raise _corrupt(name, exc) from exc
-    finally:
-        book.close()
-    raise FeedError(f"{name}: the workbook has no non-empty sheet", file=name, reason="empty")
-
-
-# Cells whose openpyxl value calamine does not reproduce: errors (openpyxl
-# gives "#N/A", calamine an empty cell) and ISO 8601 date cells.
-_UNMATCHED_CELL = re.compile(rb"""<c\b[^>]*?\st\s*=\s*["'][ed]["']""")
-# Above this a float no longer holds every integer: the digits openpyxl would
-# read as an exact int may already be lost.
-_EXACT_FLOAT_INT = 2.0**53
-
-
-def _has_unmatched_cell(xml: bytes) -> bool:
-    # The quoted values are rare in a sheet; the regex, slow on megabytes,
-    # only confirms a candidate.
-    if not any(q in xml for q in (b'"e"', b"'e'", b'"d"', b"'d'")):
-        return False
-    return _UNMATCHED_CELL.search(xml) is not None
-
-
-def _read_xlsx_fast(name: str, data: bytes) -> Table | None:
-    """The first non-empty sheet through calamine (~20x faster than openpyxl),
-    with the cell values openpyxl gives; ``None`` leaves the file to openpyxl,
-    which has the last word on anything calamine cannot read or might read
-    differently, a damaged package included."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            for item in package.infolist():
-                if item.filename.startswith("xl/worksheets/") and _has_unmatched_cell(
-                    package.read(item)
-                ):
-                    return None
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        try:
-            for meta in book.sheets_metadata:
-                if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
-                    continue
-                table = _calamine_table(name, book.get_sheet_by_name(meta.name))
-                if table is not None:
-                    return table
-        finally:
-            book.close()
-    except Exception:
-        # Whatever calamine or zipfile raise, openpyxl reads the file again
-        # and either loads it or refuses it with the usual reason.
-        return None
-    return None
-
-
-def _calamine_table(name: str, sheet: Any) -> Table | None:
-    end = sheet.end
-    if end is None:
-        return None
-    grid = list(sheet.iter_rows())
-    # calamine may start the grid at the first used row and column rather than
-    # at A1; openpyxl numbers rows from 1 and keeps leading empty columns.
-    first_row = end[0] + 2 - len(grid)
-    numbered = (
-        (number, [None] * (end[1] + 1 - len(values)) + [_calamine_cell(v) for v in values])
-        for number, values in enumerate(grid, start=first_row)
-    )
-    return _grid_table(name, numbered, str(sheet.name))
-
-
-class _Unmatched(Exception):
-    """A cell calamine cannot give as openpyxl would; the file goes to openpyxl."""
-
-
-def _calamine_cell(value: object) -> object:
-    if type(value) is str:
-        return None if not value.strip() else value
-    if type(value) is float:
-        # XLSX stores numbers as text; openpyxl reads "4300" as an int, which
-        # date parsing relies on (20180531 is a date, not a serial).
-        if value.is_integer():
-            if abs(value) >= _EXACT_FLOAT_INT:
-                raise _Unmatched(value)
-            return int(value)
-        return value
-    if type(value) is date:
-        # openpyxl gives every date cell as a datetime, midnight included.
-        return datetime(value.year, value.month, value.day)
-    return value
-
-
-def _corrupt(name: str, exc: Exception) -> FeedError:
-    kind = "truncated or damaged ZIP" if isinstance(exc, zipfile.BadZipFile) else type(exc).__name__
-    return FeedError(
-        f"{name}: not a readable XLSX workbook ({kind}: {exc})", file=name, reason="corrupt_xlsx"
-    )
-
-
-def _sheet_table(name: str, sheet: Any) -> Table | None:
-    numbered = (
-        (number, [None if _blank(v) else v for v in values])
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    )
-    return _grid_table(name, numbered, str(sheet.title))
-
-
-def _grid_table(
-    name: str, numbered: Iterable[tuple[int, list[object]]], sheet: str
-) -> Table | None:
-    """A sheet's rows (number, cells) as a table: trailing empty cells and empty
-    rows dropped, the first non-empty row the header; None for an empty sheet."""
-    header: list[str] | None = None
-    rows: list[list[object]] = []
-    lines: list[int] = []
-    for number, cells in numbered:
-        while cells and cells[-1] is None:
-            cells.pop()
-        if not cells:
-            continue
-        if header is None:
-            header = ["" if c is None else str(c) for c in cells]
-            continue
-        rows.append(cells)
-        lines.append(number)
-    if header is None:
-        return None
-    return Table(name, "xlsx", None, header, rows, lines, sheet=sheet)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+def _read_xlsx(name: str, path: Path, data: bytes, limits: XlsxLimits) -> Table:
+    # Checked here, in this process, before any cell is read; parsed in a
+    # child process with a memory cap (loaders.xlsx).
+    check_package(name, data, limits)
+    sheet = read_isolated(name, path, limits)
+    if sheet is None:
+        raise FeedError(f"{name}: the workbook has no non-empty sheet", file=name, reason="empty")
+    return Table(name, "xlsx", None, sheet.header, sheet.rows, sheet.lines, sheet=sheet.sheet)
 
 
 # --- JSON lines --------------------------------------------------------------

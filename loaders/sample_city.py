@@ -86,9 +86,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "行政相对人代码_2(工商注册号) 行政相对人代码_3(组织机构代码) 法定代表人 证件类型 证件号码 "
         "行政处罚决定书文号 违法行为类型 违法事实 处罚依据 处罚类别 处罚内容 罚款金额(万元) "
         "处罚决定日期 处罚有效期 公示截止期 处罚机关 处罚机关统一社会信用代码 数据来源单位 "
-        "失信严重程度",
+        "失信严重程度 公示日期",
         "admin_licenses": "行政相对人名称 行政相对人代码_1(统一社会信用代码) 法定代表人 "
-        "许可决定书文号 许可内容 许可决定日期 许可截止期 许可机关",
+        "许可决定书文号 许可内容 许可决定日期 许可截止期 许可机关 公示日期",
         "abnormal_operations": "企业名称 统一社会信用代码 注册号 列入经营异常名录原因 列入日期 "
         "作出决定机关(列入) 移出经营异常名录原因 移出日期 作出决定机关(移出)",
         "serious_violations": "企业名称 统一社会信用代码 法定代表人 法定代表人证件号码 列入事由 "
@@ -911,6 +911,17 @@ class _City:
     def _amount(self, value: float) -> str:
         return _fmt_amount(self.rng, value)
 
+    def _published(self, decided: date, doc: str, department: str, style: int) -> str:
+        """公示日期 of a 双公示 decision: most departments publish within days, a
+        slow one often weeks later; not yet published if that is after today.
+        Drawn from a generator seeded by the document number, so that adding
+        this column did not shift the rest of the city."""
+        r = random.Random(f"published|{doc}")
+        slow = sum(department.encode("utf-8")) % 3 == 0
+        late = r.random() < (0.45 if slow else 0.1)
+        published = decided + timedelta(days=r.randint(12, 75) if late else r.randint(0, 8))
+        return _fmt_date(published, style) if published <= self.today else ""
+
     def _broken(self, record_id: str) -> None:
         if len(self.expected["quarantine"]) < 40:
             self.expected["quarantine"].append(record_id)
@@ -1485,6 +1496,7 @@ class _City:
             "处罚机关统一社会信用代码": self._agency_usccs[agency_i],
             "数据来源单位": agency.name,
             "失信严重程度": severity,
+            "公示日期": self._published(decided, doc, agency.name, 1),
             "行政相对人代码_1(统一社会信用代码)": self._blank(),
             "行政相对人代码_2(工商注册号)": self._blank(),
             "行政相对人代码_3(组织机构代码)": self._blank(),
@@ -1570,16 +1582,18 @@ class _City:
                 rng, max(ent.est, date(2016, 1, 1)), self.today - timedelta(days=3)
             )
             rep = ent.rep_at(granted)
+            doc = f"{prefix}{ent.region}{granted.year}{self._doc_no():06d}"
             feed.write(
                 {
                     "行政相对人名称": self._name(ent, 0.15, granted),
                     "行政相对人代码_1(统一社会信用代码)": self._uscc(ent.uscc, 0.1),
                     "法定代表人": rep.name,
-                    "许可决定书文号": f"{prefix}{ent.region}{granted.year}{self._doc_no():06d}",
+                    "许可决定书文号": doc,
                     "许可内容": content,
                     "许可决定日期": self._date(granted, 0, blank=False),
                     "许可截止期": self._date(granted + timedelta(days=365 * 5 - 1), 0),
                     "许可机关": authority,
+                    "公示日期": self._published(granted, doc, authority, 0),
                 },
                 {"subject": ent.uscc, "legal_representative": rep.pid},
             )

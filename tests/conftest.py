@@ -52,3 +52,16 @@ def store(store_kind: str, tmp_path: Path) -> Iterator[GraphStore]:
         yield s
     finally:
         s.close()
+
+
+def crash(store: EmbeddedStore) -> None:
+    """Let go of an embedded store's files as a killed process would: the writer
+    lock is dropped by the kernel, nothing is compacted, and SQLite's open
+    transaction (if any) is never committed."""
+    if store._journal is not None:
+        store._journal.close()
+        store._journal = None
+    store._rec.db.close()
+    store._closed = True
+    if store._writer is not None:
+        store._writer.release()

@@ -16,7 +16,7 @@ AS_OF = "2024-06-01"
 
 
 def org(sid: str, name: str, uscc: str | None = None) -> Subject:
-    from loaders.clean import normalise_name
+    from graph.names import normalise_name
 
     return Subject(
         id=sid,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graph import analysis
-from graph.model import Listing, Mention, Relation, SourceRecord, Subject
+from graph.model import Relation, Subject
 from graph.store.base import Batch, GraphStore
 
 AS_OF = "2024-06-01"
@@ -201,77 +201,3 @@ def test_ownership_chains_up_and_down(city: GraphStore) -> None:
     }
     assert analysis.ownership_chains(city, "OWN-grandchild", max_depth=1)[0].holder == "OWN-sub"
     assert analysis.ownership_chains(city, "nobody") == []
-
-
-def test_quality_summary_per_feed(store: GraphStore) -> None:
-    a, p = org("Q-org", "质量公司"), person("Q-person", "赵六")
-
-    def record(row: int, parties: dict[str, Any], warnings: list[str]) -> SourceRecord:
-        return SourceRecord(
-            id=f"admin_penalties:p.csv:{row}",
-            feed="admin_penalties",
-            file="p.csv",
-            row=row,
-            loaded_at="2024-01-01T00:00:00+00:00",
-            digest=str(row),
-            cleaned={"parties": parties},
-            warnings=warnings,
-            mentions=[Mention(a.id, "subject")],
-        )
-
-    keyed = {"subject": {"type": "organisation", "keys": ["uscc:X"], "subject_id": a.id}}
-    weak = {"subject": {"type": "organisation", "keys": ["reg_no:Y"], "subject_id": a.id}}
-    store.write(
-        Batch(
-            subjects=[a, p],
-            records=[
-                record(1, keyed, []),
-                record(2, weak, ["uscc:invalid_uscc:bad_check", "id:converted_from_15"]),
-            ],
-            docs=[
-                (
-                    "quarantine",
-                    "admin_penalties:p.csv:3",
-                    {"kind": "admin_penalties", "row": 3, "reason": "bad_date: 2020-02-31"},
-                ),
-                (
-                    "loads",
-                    "t|p.csv",
-                    {"kind": "admin_penalties", "file": "p.csv", "rows_read": 3},
-                ),
-            ],
-        )
-    )
-    summary = analysis.quality_summary(store).set_index("feed")
-    row = summary.loc["admin_penalties"]
-    assert (row["rows"], row["loaded"], row["quarantined"], row["warned"]) == (3, 2, 1, 1)
-    assert row["full_key_share"] == 0.5
-    assert row["quarantine_reasons"] == {"bad_date": 1}
-    assert row["warning_reasons"] == {"converted_from_15": 1, "invalid_uscc": 1}
-    reasons = analysis.quality_reasons(store)
-    assert sorted(map(tuple, reasons[["outcome", "reason", "count"]].values.tolist())) == [
-        ("quarantined", "bad_date", 1),
-        ("warning", "converted_from_15", 1),
-        ("warning", "invalid_uscc", 1),
-    ]
-
-
-def test_quality_by_department(store: GraphStore) -> None:
-    a = org("D-org", "部门公司")
-    store.write(
-        Batch(
-            subjects=[a],
-            listings=[
-                Listing(
-                    "L1", "admin_penalties", a.id, "商市监罚〔2024〕1号", "市场监管局", "2024-01-01"
-                ),
-                Listing("L2", "admin_penalties", a.id, None, "市场监管局", None),
-                Listing("L3", "admin_penalties", a.id, "商税罚〔2024〕2号", "税务局", "2024-02-01"),
-            ],
-        )
-    )
-    frame = analysis.quality_by_department(store).set_index("department")
-    assert frame.loc["市场监管局", "listings"] == 2
-    assert frame.loc["市场监管局", "no_number"] == 1
-    assert frame.loc["市场监管局", "no_start"] == 1
-    assert frame.loc["税务局", "no_number"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,6 +64,50 @@ def test_refused_file_is_a_json_422(client: TestClient, settings: Settings) -> N
     body = r.json()["error"]
     assert body["code"] == "feed_refused"
     assert body["details"]["file"] == "registry_x.csv"
+
+
+def test_an_upload_name_too_long_for_a_file_system_is_a_json_400(
+    client: TestClient, settings: Settings, store: GraphStore
+) -> None:
+    name = "admin_penalties_" + "很长的文件名" * 30 + ".csv"  # ~560 bytes of UTF-8
+    files = {"file": (name, CSV.encode(), "text/csv")}
+    r = client.post("/loads", files=files, headers=auth(settings, "admin"))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["details"]["reason"] == "name_too_long"
+    assert store.counts()["records"] == 0
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"], indirect=True)
+def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
+    settings: Settings, store: GraphStore
+) -> None:
+    from starlette.types import Receive, Scope, Send
+
+    app = create_app(settings, store=store)
+    reads: list[int] = []
+
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                reads.append(len(message.get("body", b"")))
+            return message
+
+        await app(scope, counted, send)
+
+    files = {"file": ("admin_penalties_2024.csv", CSV.encode() * 2000, "text/csv")}
+    with TestClient(counting) as c:  # type: ignore[arg-type]
+        for headers in (
+            {},
+            {"Authorization": "Bearer cl_00000000_forged"},
+            auth(settings, "analyst"),
+        ):
+            reads.clear()
+            r = c.post("/loads", files=files, headers=headers)
+            assert r.status_code in (401, 403), r.text
+            assert reads == [], "the upload was read before the key was checked"
+        r = c.post("/loads", files=files, headers=auth(settings, "admin"))
+        assert r.status_code == 200 and sum(reads) > 100_000
 
 
 def test_the_upload_names_the_day_a_snapshot_was_taken(

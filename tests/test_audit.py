@@ -187,3 +187,59 @@ def test_an_unwritable_log_withholds_the_answer(client: TestClient, settings: Se
     r = client.get("/audit", headers=h)
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "audit_unavailable"
+
+
+# The same number as people type it: spaced, dashed, full-width, lower-case, 15 digits.
+SPELLINGS = [
+    "4114 2519 8001 0112 31",
+    "411425-19800101-1231",
+    "".join(chr(ord(c) + 0xFEE0) for c in PERSON_ID),
+    "411425800101123",
+    f" {PERSON_ID} ",
+]
+
+
+def test_id_numbers_are_normalised_before_masking_and_digesting(
+    client: TestClient, settings: Settings
+) -> None:
+    _, admin = key(settings, "admin")
+    ikid, inv = key(settings, "investigator")
+    for spelling in SPELLINGS:
+        client.get(f"/subjects/{spelling}", headers=inv)
+        client.get("/subjects/search", params={"q": spelling}, headers=inv)
+    entries = [e for e in lines(settings) if e["key_id"] == ikid]
+    assert len(entries) == 2 * len(SPELLINGS)
+    assert all(e["subjects"] == [MASKED] for e in entries), [e["subjects"] for e in entries]
+    found = client.get("/audit", headers=admin, params={"subject": PERSON_ID}).json()["entries"]
+    assert len([e for e in found if e["key_id"] == ikid]) == 2 * len(SPELLINGS)
+    # and the other way round: asked with a spelling, it finds them all too
+    found = client.get("/audit", headers=admin, params={"subject": SPELLINGS[2]}).json()["entries"]
+    assert len([e for e in found if e["key_id"] == ikid]) == 2 * len(SPELLINGS)
+    assert PERSON_ID not in json.dumps(lines(settings))
+
+
+@pytest.mark.parametrize("padding", ["whitespace", "field", "nested"])
+def test_every_subject_of_a_padded_check_is_audited(
+    client: TestClient, settings: Settings, padding: str
+) -> None:
+    """However a check's body is padded, an answered check is audited with its
+    subjects; a body too large to audit whole is refused before any look-up."""
+    _, h = key(settings, "engine")
+    for size in (100_000, 900_000, 4_500_000):
+        subjects = [PERSON_ID, "91411403MA9GKJ1F2X"]
+        body: dict[str, Any] = {"purpose": "procurement", "subjects": subjects}
+        if padding == "whitespace":
+            raw = "{" + " " * size + json.dumps(body, ensure_ascii=False)[1:]
+        elif padding == "field":
+            raw = json.dumps({"pad": "x" * size, **body})
+        else:
+            raw = json.dumps({**body, "meta": {"pad": ["y" * 1000] * (size // 1000)}})
+        r = client.post("/checks", content=raw, headers={**h, "Content-Type": "application/json"})
+        entry = lines(settings)[-1]
+        assert entry["status"] == r.status_code
+        if r.status_code == 413:
+            assert r.json()["error"]["code"] == "too_large"
+            assert size > settings.max_json_bytes
+            continue
+        assert r.status_code == 200, (size, r.text[:300])
+        assert entry["subjects"] == [MASKED, "91411403MA9GKJ1F2X"], (size, entry["subjects"])

@@ -8,19 +8,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loaders.clean import (
-    EMPTY_MARKERS,
-    excel_escape,
+from graph.names import (
     is_branch_name,
-    is_empty,
     looks_like_organisation,
     name_tokens,
     normalise_name,
+    strip_region_prefix,
+)
+from loaders.clean import (
+    EMPTY_MARKERS,
+    excel_escape,
+    is_empty,
     parse_amount,
     parse_date,
     parse_money,
     parse_percent,
-    strip_region_prefix,
 )
 
 # --- empty -------------------------------------------------------------------

@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import KeyStore
+from graph.docs import QUARANTINE
 from graph.lookup import get_subject
 from graph.settings import Settings
 from graph.store.base import GraphStore
-from loaders.pipeline import QUARANTINE, FileLoader
+from loaders.pipeline import FileLoader
 from tests.test_resolution import make_reg_no, make_uscc
 from tests.test_uncertain_evidence import write
 

@@ -201,6 +201,8 @@ def test_api_answers_503_while_neo4j_is_down_and_recovers_by_itself(
             body = r.json()["error"]
             assert body["code"] == "store_unavailable"
             assert "Neo4j" in body["message"]
+            # /health is public: no address of the store in any answer
+            assert running.uri not in r.text and str(running.port) not in r.text, r.text
 
         running.run("start")
         deadline = time.monotonic() + 60

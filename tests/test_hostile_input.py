@@ -24,11 +24,11 @@ from graph.identifiers import (
     uscc_check_char,
 )
 from graph.model import Subject
+from graph.names import normalise_name
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from loaders.clean import (
     excel_escape,
-    normalise_name,
     parse_amount,
     parse_date,
     parse_percent,
@@ -173,3 +173,171 @@ def test_hostile_search_text_finds_nothing_and_harms_nothing(store: GraphStore) 
         assert store.find_by_keys([value]) == {}
         assert store.get_subjects([value]) == {}
     assert store.counts()["subjects"] == 1
+
+
+# --- hostile workbooks ----------------------------------------------------------------
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>'
+)
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
+HEADER_ROW = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>主体名称</t></is></c>'
+    '<c r="B1" t="inlineStr"><is><t>统一社会信用代码</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>红名单类型</t></is></c></row>'
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>甲公司</t></is></c>'
+    '<c r="C2" t="inlineStr"><is><t>纳税信用A级</t></is></c></row>'
+)
+
+
+def workbook(rows: str, dimension: str | None = None, prolog: str = "") -> bytes:
+    """A minimal XLSX package around one sheet's <sheetData> rows."""
+    import io
+    import zipfile
+
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{dim}<sheetData>{rows}</sheetData></worksheet>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return out.getvalue()
+
+
+FAR = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+# The package from the issue: a header, and one cell in Excel's last row and column.
+FAR_CELL = workbook(HEADER_ROW + FAR)
+HOSTILE_XLSX = {
+    "far_cell": (FAR_CELL, "sheet_too_large"),
+    "only_far_cell": (workbook(FAR), "sheet_too_large"),
+    # the same, written without cell references: positions count
+    "far_by_position": (
+        workbook(
+            HEADER_ROW + '<row r="3">' + "<c/>" * 16_000 + '<c t="inlineStr"><is><t>x'
+            "</t></is></c></row>" + '<row r="1048576"><c/></row>'
+        ),
+        "sheet_too_large",
+    ),
+    "declared_dimension": (workbook(HEADER_ROW, dimension="A1:XFD1048576"), "sheet_too_large"),
+    # ~5 MB of rows that compress about a thousand times: a ZIP bomb
+    "zip_bomb": (workbook(HEADER_ROW + "<row><c/></row>" * 350_000), "compression_ratio"),
+    "dtd": (
+        workbook(HEADER_ROW, prolog='<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'),
+        "corrupt_xlsx",
+    ),
+}
+
+
+def test_the_far_cell_file_is_the_small_one_from_the_issue() -> None:
+    assert len(FAR_CELL) < 2500
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_XLSX))
+def test_hostile_workbook_is_refused_before_any_cell_is_read(name: str, tmp_path: Path) -> None:
+    from loaders.readers import read_table
+
+    data, reason = HOSTILE_XLSX[name]
+    path = tmp_path / f"red_list_{name}.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(FeedError) as info:
+        read_table(path)
+    assert info.value.details["reason"] == reason, info.value.details
+
+
+def test_unpacked_size_is_bounded(tmp_path: Path) -> None:
+    from loaders.readers import read_table
+    from loaders.xlsx import XlsxLimits
+
+    path = tmp_path / "red_list_big.xlsx"
+    path.write_bytes(workbook(HEADER_ROW + "<row><c/></row>" * 100_000))
+    limits = XlsxLimits(max_unpacked=1_000_000, max_ratio=10_000)
+    with pytest.raises(FeedError) as info:
+        read_table(path, xlsx=limits)
+    assert info.value.details["reason"] == "file_too_large"
+    assert info.value.details["unpacked_bytes"] > 1_000_000
+
+
+def test_a_sheet_beyond_the_memory_cap_is_refused_and_the_process_survives(
+    tmp_path: Path,
+) -> None:
+    """With the extent check out of the way, the far cell reaches the parser: the
+    child process runs out of its capped memory, this one carries on."""
+    from loaders.readers import read_table
+    from loaders.xlsx import XlsxLimits
+
+    path = tmp_path / "red_list_far.xlsx"
+    path.write_bytes(FAR_CELL)
+    limits = XlsxLimits(max_cells=1 << 40, memory_mb=512)
+    with pytest.raises(FeedError) as info:
+        read_table(path, xlsx=limits)
+    assert info.value.details["reason"] == "sheet_too_large", info.value.details
+    assert info.value.details["memory_mb"] == 512
+
+
+def test_hostile_workbooks_through_the_cli_and_the_api_leave_the_server_up(
+    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.cli import main
+    from api.keys import KeyStore
+    from graph.settings import get_settings
+
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    key = KeyStore(data_dir).create("admin")[1]
+    paths = []
+    for name, (data, _reason) in sorted(HOSTILE_XLSX.items()):
+        path = tmp_path / f"red_list_{name}.xlsx"
+        path.write_bytes(data)
+        paths.append(path)
+    with TestClient(create_app(settings, store=store)) as client:
+        for path in paths:
+            r = client.post(
+                "/loads",
+                files={"file": (path.name, path.read_bytes(), "application/octet-stream")},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert r.status_code == 422, r.text
+            assert r.json()["error"]["details"]["reason"] == HOSTILE_XLSX[path.stem[9:]][1]
+            assert client.get("/health").status_code == 200
+    # The CLI, in this process: refused and reported, not killed.
+    monkeypatch.setenv("CREDITLINK_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    try:
+        assert main(["load", *map(str, paths)]) == 1
+    finally:
+        get_settings.cache_clear()
+    assert store.counts()["records"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,12 @@ from fastapi import Depends, Request
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import require
+from api.deps import get_store, require
 from api.keys import KeyStore
+from api.limits import heavy
 from graph.model import Subject
 from graph.settings import Settings
-from graph.store.base import Batch
+from graph.store.base import Batch, GraphStore
 from graph.store.embedded import EmbeddedStore
 
 # Query parameters whose size the settings cap (max_page_size, max_depth, max_nodes, max_batch).
@@ -29,7 +31,9 @@ CAPPED = re.compile(r"^(limit|page_size|size|depth|max_depth|max_nodes|nodes|bat
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", max_upload_bytes=1000, query_timeout_s=0.5)
+    return Settings(
+        data_dir=tmp_path / "data", max_upload_bytes=1000, max_json_bytes=1000, query_timeout_s=0.5
+    )
 
 
 @pytest.fixture
@@ -132,3 +136,141 @@ def test_capped_parameters_refuse_huge_values(client: TestClient, admin: dict[st
                     )
                     tried += 1
     assert tried >= 2  # at least /audit?limit=
+
+
+# --- bounded work: the pool, its queue, deadlines that free workers ---------------------
+
+
+Pooled = tuple[TestClient, dict[str, Any], dict[str, str]]
+
+
+@pytest.fixture
+def pooled(tmp_path: Path) -> Iterator[Pooled]:
+    """An app with one heavy worker and one queue place, and routes to fill them."""
+    settings = Settings(
+        data_dir=tmp_path / "data", query_timeout_s=0.6, heavy_workers=1, heavy_queue=1
+    )
+    store = EmbeddedStore(None)
+    store.write(Batch(subjects=[Subject(id="S-org", type="organisation", name="甲公司")]))
+    app = create_app(settings, store=store)
+    seen: dict[str, Any] = {"calls": 0, "release": threading.Event(), "ran": []}
+
+    @app.get("/test-heavy")
+    @heavy
+    def held(
+        tag: str = "",
+        store: GraphStore = Depends(get_store),  # noqa: B008
+        _: object = Depends(require("read")),
+    ) -> dict[str, Any]:
+        seen["ran"].append(tag)
+        seen["release"].wait(10)
+        return {"tag": tag}
+
+    @app.get("/test-grind")
+    @heavy
+    def grind(
+        store: GraphStore = Depends(get_store),  # noqa: B008
+        _: object = Depends(require("read")),
+    ) -> dict[str, Any]:
+        # Work that would run for 20 s, a store call every 10 ms.
+        for _ in range(2000):
+            store.counts()
+            seen["calls"] += 1
+            time.sleep(0.01)
+        return {"done": True}
+
+    analyst = {"Authorization": f"Bearer {KeyStore(settings.data_dir).create('analyst')[1]}"}
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c, seen, analyst
+        seen["release"].set()
+
+
+def test_a_full_pool_answers_429_with_retry_after_at_once(pooled: Pooled) -> None:
+    client, seen, h = pooled
+    answers: dict[str, Any] = {}
+
+    def ask(tag: str) -> None:
+        answers[tag] = client.get("/test-heavy", params={"tag": tag}, headers=h)
+
+    running = threading.Thread(target=ask, args=("running",))
+    running.start()
+    _wait_for(lambda: seen["ran"] == ["running"])
+    queued = threading.Thread(target=ask, args=("queued",))
+    queued.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    refused = client.get("/test-heavy", params={"tag": "third"}, headers=h)
+    assert time.monotonic() - t0 < 0.3  # refused at once, not after waiting
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "overloaded"
+    assert int(refused.headers["Retry-After"]) >= 1
+    seen["release"].set()
+    running.join(10)
+    queued.join(10)
+    # The first ran; the queued one either ran after it or was cut off at its
+    # deadline while waiting (and then never started).
+    assert answers["running"].status_code in (200, 504)
+    assert "third" not in seen["ran"]
+
+
+def test_a_timeout_answers_on_time_and_frees_its_worker(pooled: Pooled) -> None:
+    client, seen, h = pooled
+    t0 = time.monotonic()
+    r = client.get("/test-grind", headers=h)
+    assert r.status_code == 504 and r.json()["error"]["code"] == "query_timeout"
+    assert time.monotonic() - t0 < 1.2
+    # The handler stops at its next store call after the deadline ...
+    calls = seen["calls"]
+    time.sleep(0.3)
+    assert seen["calls"] - calls <= 1, (calls, seen["calls"])
+    # ... so the one worker is free for the next request at once.
+    seen["release"].set()
+    t0 = time.monotonic()
+    r = client.get("/test-heavy", params={"tag": "after"}, headers=h)
+    assert r.status_code == 200 and r.json() == {"tag": "after"}
+    assert time.monotonic() - t0 < 0.5
+
+
+def _wait_for(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_quality_is_computed_once_per_store_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.routers import quality as quality_router
+
+    computed: list[int] = []
+
+    def slow_report(store: Any) -> dict[str, Any]:
+        computed.append(store.counts()["subjects"])
+        time.sleep(0.3)
+        return {"subjects": computed[-1]}
+
+    monkeypatch.setattr(quality_router, "quality_report", slow_report)
+    settings = Settings(data_dir=tmp_path / "data", heavy_workers=1, heavy_queue=2)
+    store = EmbeddedStore(tmp_path / "store")
+    store.write(Batch(subjects=[Subject(id="S-a", type="organisation", name="甲公司")]))
+    h = {"Authorization": f"Bearer {KeyStore(settings.data_dir).create('analyst')[1]}"}
+    with TestClient(create_app(settings, store=store)) as client:
+        answers: list[Any] = []
+        crowd = [
+            threading.Thread(target=lambda: answers.append(client.get("/quality", headers=h)))
+            for _ in range(10)
+        ]
+        for t in crowd:
+            t.start()
+        for t in crowd:
+            t.join(30)
+        # Ten callers, one worker, two queue places: one computation, shared.
+        assert [r.status_code for r in answers] == [200] * 10
+        assert computed == [1]
+        assert client.get("/quality", headers=h).json() == {"subjects": 1}
+        assert computed == [1]
+        store.write(Batch(subjects=[Subject(id="S-b", type="organisation", name="乙公司")]))
+        assert client.get("/quality", headers=h).json() == {"subjects": 2}
+        assert computed == [1, 2]
+    store.close()

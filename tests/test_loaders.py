@@ -10,11 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from graph.docs import QUARANTINE
 from graph.errors import FeedError
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.mapping import kind_for_file, mappings
-from loaders.pipeline import QUARANTINE, FileLoader, order_files
+from loaders.pipeline import FileLoader, order_files
 from loaders.sample_city import generate
 
 FEED_KINDS = [

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from graph.docs import REVIEW
 from graph.evidence.identity import STRONG_METHODS
 from graph.propagate.engine import measures_many
 from graph.settings import Settings
 from graph.store.base import GraphStore
-from loaders.pipeline import REVIEW, FileLoader, order_files
+from loaders.pipeline import FileLoader, order_files
 from loaders.sample_city import generate
 
 ENTERPRISES = 2000

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from graph.docs import REVIEW
 from graph.identifiers import (
     id_check_char,
     org_code_check_char,
@@ -21,7 +22,7 @@ from graph.lookup import get_subject
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from graph.views import subject_card
-from loaders.pipeline import REVIEW, FileLoader
+from loaders.pipeline import FileLoader
 
 
 def make_uscc(region: str, body: str, head: str = "91") -> str:

@@ -141,6 +141,41 @@ def test_validator_names_the_problem(path: list[Any], value: Any, message: str) 
     assert "rules.yaml: rules.dishonest_debtor" in err.value.message or "scenarios" in str(path)
 
 
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        (["measures", "enhanced_supervision", "增加检查频次"], "measures.enhanced_supervision"),
+        (["rules", 0, "trigger", "subject"], "rules.dishonest_debtor.trigger"),
+        (["rules", 0, "measures"], "rules.dishonest_debtor"),
+        (["scenarios", "bidding", "flags"], "scenarios.bidding"),
+        (["periods", "tax_violations", "years"], "periods.tax_violations"),
+        (["rule"], "top"),
+    ],
+)
+def test_validator_rejects_keys_it_does_not_know(path: list[Any], where: str) -> None:
+    """A stray key is refused, not ignored: an unquoted comma in a flow-mapping
+    label (列为重点监管对象,增加检查频次) splits it into a label and a stray key."""
+    with pytest.raises(ConfigError, match="unknown field") as err:
+        parse_rules(_broken(path, None))
+    assert where in err.value.message
+
+
+def test_a_label_with_a_comma_is_kept_whole() -> None:
+    book = load_rules()
+    assert book.measures["enhanced_supervision"].label == "列为重点监管对象,增加检查频次"
+    assert all("," not in m or m == "enhanced_supervision" for m in book.measures)
+
+
+def test_the_basis_follows_the_violation_type() -> None:
+    sap = load_rules().rule("severe_admin_penalty")
+    safety = sap.basis_for({"violation_type": "安全生产"})
+    food = sap.basis_for({"violation_type": "食品药品"})
+    other = sap.basis_for({"violation_type": "环境保护"})
+    assert "发改财金〔2016〕1001号" in safety and "食品药品" not in safety
+    assert "食品药品" in food and "1001号" not in food
+    assert other == "国发〔2016〕33号"
+
+
 def test_duplicate_rule_ids_are_refused() -> None:
     data = raw()
     data["rules"].append(copy.deepcopy(data["rules"][0]))

@@ -23,6 +23,7 @@ from api.app import create_app
 from api.audit import route_permissions
 from api.keys import ROLES, KeyStore
 from api.roles import PERMISSIONS, allowed
+from graph.identifiers import id_check_char
 from graph.model import Mention, SourceRecord, Subject
 from graph.privacy import mask_error_payload, mask_payload
 from graph.settings import Settings
@@ -54,7 +55,8 @@ def seed(store: GraphStore) -> None:
                     names=["王伟"],
                     norm_names=["王伟"],
                     keys=[f"id_number:{PERSON_ID}"],
-                    attrs={"region": PERSON_ID[:6]},
+                    # what the loader derives from the number
+                    attrs={"region": PERSON_ID[:6], "birth_year": 1980, "sex": "male"},
                 ),
             ],
             records=[
@@ -72,8 +74,13 @@ def seed(store: GraphStore) -> None:
                         "身份证号码": PERSON_ID,
                         "旧身份证号": PERSON_ID15,
                         "备注": f"身份证 {PERSON_ID} 已核实",
+                        "性别": "男",
+                        "年龄": "44",
                     },
-                    cleaned={"fields": {"id_number": PERSON_ID}, "parties": {}},
+                    cleaned={
+                        "fields": {"id_number": PERSON_ID, "sex": "男", "age": "44"},
+                        "parties": {},
+                    },
                     mentions=[
                         Mention(
                             "S-person",
@@ -247,21 +254,138 @@ def leaks(text: str) -> list[str]:
     return [v for v in FULL if v in text]
 
 
+def personal_fields(payload: object) -> list[str]:
+    """Names of fields anywhere in a payload that tell a birth date, age or sex."""
+    found: list[str] = []
+    if isinstance(payload, dict):
+        for k, v in payload.items():
+            if k in ("birth_year", "birth_date", "sex", "age", "性别", "年龄"):
+                found.append(k)
+            found += personal_fields(v)
+    elif isinstance(payload, list):
+        for v in payload:
+            found += personal_fields(v)
+    return found
+
+
 def test_subject_and_records_masked_for_every_role_but_investigator(
     client: TestClient, headers: dict[str, dict[str, str]]
 ) -> None:
+    r = client.get(f"/subjects/{PERSON_ID}", headers=headers["investigator"])
+    assert r.status_code == 200, r.text
+    assert f"id_number:{PERSON_ID}" in r.json()["keys"]
+    assert r.json()["attributes"]["birth_year"] == 1980
     for role in ROLES:
-        r = client.get(f"/subjects/{PERSON_ID}", headers=headers[role])
+        # Masked roles find people by name or subject id, never by full number.
+        r = client.get("/subjects/S-person", headers=headers[role])
         if not allowed(role, "read"):
             assert r.status_code == 403
             assert not leaks(r.text)
             continue
         assert r.status_code == 200, (role, r.text)
         if role == "investigator":
-            assert f"id_number:{PERSON_ID}" in r.json()["keys"]
-        else:
-            assert not leaks(r.text), role
-            assert "id_number:411425********1231" in r.json()["keys"]
+            continue
+        assert not leaks(r.text), role
+        assert "id_number:411425********1231" in r.json()["keys"]
+        # The hidden digits are the birth date: nothing may tell it, or the sex.
+        assert personal_fields(r.json()) == [], role
+        assert "1980" not in r.text and "男" not in r.text
+
+
+def test_masked_roles_cannot_use_a_full_id_number_as_an_oracle(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """Every look-up by a full number answers the same 403, whether anybody has it."""
+    for role in ("admin", "analyst", "engine"):
+        bodies = set()
+        for value in (PERSON_ID, UNKNOWN_ID, PERSON_ID15, PERSON_ID.replace("1231", "1231 ")):
+            for url, params in (
+                (f"/subjects/{value}", {}),
+                (f"/subjects/{value}/neighbors", {}),
+                (f"/subjects/{value}/measures", {}),
+                (f"/subjects/{value}/listings", {}),
+                ("/subjects/search", {"q": value}),
+                ("/paths", {"from": value, "to": "S-org"}),
+                ("/paths", {"from": "S-org", "to": value}),
+            ):
+                r = client.get(url, params=params, headers=headers[role])
+                assert r.status_code == 403, (role, url, params, r.status_code, r.text)
+                assert not leaks(r.text)
+                body = r.json()["error"]
+                where = body["details"]["parameter"]
+                bodies.add((url.replace(value, "{v}"), where, body["code"], body["message"]))
+        # one answer per route, the same for a known, an unknown and a legacy number
+        assert len(bodies) == 7, bodies
+    # Names and subject ids still work; investigators look up by number.
+    assert (
+        client.get("/subjects/search", params={"q": "王伟"}, headers=headers["analyst"]).json()[
+            "total"
+        ]
+        == 1
+    )
+    r = client.get(f"/subjects/{PERSON_ID15}", headers=headers["investigator"])
+    assert r.status_code == 200 and r.json()["id"] == "S-person"
+
+
+def check(client: TestClient, h: dict[str, str], subjects: list[str]) -> Any:
+    return client.post("/checks", json={"scenario": "procurement", "subjects": subjects}, headers=h)
+
+
+def test_engine_checks_do_not_tell_a_clear_person_from_an_unknown_number(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    r = check(client, headers["engine"], [PERSON_ID, UNKNOWN_ID])
+    assert r.status_code == 200, r.text
+    known, unknown = r.json()["results"]
+    assert known["result"] == unknown["result"] == "clear"
+    strip = ("index", "input")
+    assert {k: v for k, v in known.items() if k not in strip} == {
+        k: v for k, v in unknown.items() if k not in strip
+    }
+    assert list(known) == list(unknown)  # not even the order of the fields differs
+    assert "S-person" not in r.text and "王伟" not in r.text
+    # An investigator still sees what matched.
+    inv = check(client, headers["investigator"], [PERSON_ID, UNKNOWN_ID]).json()["results"]
+    assert (inv[0]["found"], inv[1]["found"]) == (True, False)
+    assert inv[0]["subject"]["id"] == "S-person"
+    # Roles with no business checking by number are refused outright.
+    for role in ("admin", "analyst"):
+        r = check(client, headers[role], ["商丘市华通建材有限公司", UNKNOWN_ID])
+        assert r.status_code == 403, (role, r.text)
+        assert r.json()["error"]["details"]["permission"] == "check_id_numbers"
+        assert check(client, headers[role], ["S-person", USCC]).status_code == 200
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"], indirect=True)
+def test_full_id_numbers_checked_without_a_match_are_limited_per_key(
+    tmp_path: Path, store: GraphStore
+) -> None:
+    seed(store)
+    quota = Settings(data_dir=tmp_path / "q", id_miss_quota_per_hour=5)
+    keys = KeyStore(quota.data_dir)
+    engine = {"Authorization": f"Bearer {keys.create('engine')[1]}"}
+    other = {"Authorization": f"Bearer {keys.create('engine')[1]}"}
+    guesses = [PERSON_ID[:6] + f"1980{m:02d}02" + "125" for m in range(1, 13)]
+    guesses = [g + id_check_char(g) for g in guesses]
+    with TestClient(create_app(quota, store=store), raise_server_exceptions=False) as c:
+        assert check(c, engine, guesses[:5]).status_code == 200
+        # a match costs nothing; a sixth miss is refused before anything is looked up
+        assert check(c, engine, [PERSON_ID]).status_code == 200
+        r = check(c, engine, [guesses[5], PERSON_ID])
+        assert r.status_code == 429, r.text
+        assert r.json()["error"]["code"] == "quota_exceeded"
+        assert 1 <= int(r.headers["Retry-After"]) <= 3600
+        assert "S-person" not in r.text
+        # the quota is the key's own
+        assert check(c, other, guesses[5:10]).status_code == 200
+
+
+def test_legacy_15_digit_numbers_are_masked_without_a_birth_digit() -> None:
+    masked = mask_error_payload({"error": {"message": f"no subject {PERSON_ID15}"}})
+    text = str(masked)
+    assert PERSON_ID15 not in text
+    assert "411425******123" in text  # region and sequence: no digit of 800101
+    assert mask_payload({"旧身份证号": PERSON_ID15}) == {"旧身份证号": "411425******123"}
 
 
 @pytest.mark.parametrize("store_kind", ["embedded"], indirect=True)
@@ -287,9 +411,10 @@ def test_unknown_id_number_in_a_path_is_not_echoed(
     for value in (UNKNOWN_ID, UNKNOWN_ID[:17] + "x", "411425990101123"):
         for role in ("admin", "analyst"):
             r = client.get(f"/subjects/{value}", headers=headers[role])
-            assert r.status_code == 404, (value, r.text)
+            # a full number is refused (api.oracle), anything else not found
+            assert r.status_code in (403, 404), (value, r.text)
             assert value not in r.text and value.upper() not in r.text
-            assert r.json()["error"]["code"] == "not_found"
+            assert r.json()["error"]["code"] in ("forbidden", "not_found")
         # an investigator may see what they typed
         r = client.get(f"/subjects/{UNKNOWN_ID}", headers=headers["investigator"])
         assert r.status_code == 404

@@ -19,11 +19,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import KeyStore
+from graph.docs import QUARANTINE, REVIEW
 from graph.lookup import get_subject
 from graph.propagate.engine import Measure, measures
 from graph.settings import Settings
 from graph.store.base import GraphStore
-from loaders.pipeline import QUARANTINE, REVIEW, FileLoader
+from loaders.pipeline import FileLoader
 from tests.test_resolution import make_id, make_uscc
 
 AS_OF = "2024-06-01"

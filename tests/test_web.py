@@ -8,14 +8,17 @@ a page nobody has opened in a browser is not tested.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -24,6 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from api.app import create_app
 from api.keys import KeyStore
+from api.server import JSONErrorH11Protocol
 from graph.identifiers import org_code_check_char, uscc_check_char
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
@@ -97,7 +101,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, store=store),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        http=JSONErrorH11Protocol,  # as `creditlink serve` runs it
     )
     server = uvicorn.Server(config)
     # the socket is bound before the thread starts, so no other process can take the port
@@ -137,9 +145,12 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+@contextmanager
+def open_page(browser: Any, site: Site, **context_args: Any) -> Iterator[Any]:
+    """A fresh context on the page, failing the test on any dialog, page error or
+    CSP violation. ``external`` collects requests for other hosts (aborted)."""
+    args = {"viewport": {"width": 1400, "height": 1000}, "locale": "zh-CN", **context_args}
+    context = browser.new_context(**args)
     # Anything the CSP blocks is something that tried to run or load: recorded
     # before the page's own scripts, so that the tests can require none.
     context.add_init_script(
@@ -147,7 +158,19 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
         "document.addEventListener('securitypolicyviolation',"
         " e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
     )
+    external: list[str] = []
+
+    def offline(route: Any) -> None:
+        # as on a government network without internet: only this server answers
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline)
     p = context.new_page()
+    p.external = external
     p.set_default_timeout(TIMEOUT_MS)
     dialogs: list[str] = []
     errors: list[str] = []
@@ -168,6 +191,13 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
     assert not dialogs, dialogs
     assert not errors, errors
     assert not violations, violations
+    assert not external, f"the page fetched from other hosts: {external}"
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    with open_page(browser, site) as p:
+        yield p
 
 
 def tid(name: str) -> str:
@@ -204,6 +234,11 @@ def a_company(site: Site) -> dict[str, Any]:
     return hit
 
 
+def drawn_pairs(edges: list[dict[str, Any]]) -> set[frozenset[str]]:
+    """The API's relations as the page draws them: one edge per pair of subjects."""
+    return {frozenset((e["source"], e["target"])) for e in edges}
+
+
 def neighbours(site: Site, sid: str, depth: int = 1) -> dict[str, Any]:
     r = site.api.get(f"/subjects/{sid}/neighbors", params={"depth": depth})
     assert r.status_code == 200, r.text
@@ -225,6 +260,15 @@ def test_page_and_assets_are_public_with_a_strict_policy(site: Site) -> None:
             assert r.status_code == 200, asset
             assert r.headers["content-security-policy"] == CSP
         assert "javascript" in anon.get("/static/app.js").headers["content-type"]
+        # every script, style and font the page names is served from here
+        html = page.text
+        local = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+        assert any("cytoscape" in u for u in local) and any(u.endswith(".woff2") for u in local)
+        for url in local:
+            assert anon.get(url).status_code == 200, url
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html), "the page loads nothing remote"
+        font = anon.get("/static/vendor/noto-sans-sc/NotoSansSC-Regular.subset.woff2")
+        assert font.content[:4] == b"wOF2"
         # the data is not public
         assert anon.get("/subjects/search", params={"q": "公司"}).status_code == 401
 
@@ -247,13 +291,20 @@ def test_search_and_subject_card_with_records(page: Any, site: Site) -> None:
     results = search(page, company["name"])
     first = results.first
     assert first.get_attribute("data-id") == company["id"]
-    assert first.locator(tid("search-result-type")).inner_text() == "企业组织"
+    # the label comes from GET /model (graph/model.yaml), not from a copy in the page
+    org_label = site.api.get("/model").json()["subject_types"]["organisation"]["label"]
+    assert first.locator(tid("search-result-type")).inner_text() == org_label
     assert first.locator(tid("search-result-score")).inner_text() == "100.0"
 
     card = open_card(page, company["id"])
     assert card.locator(tid("subject-name")).inner_text() == company["name"]
     uscc = next(k for k in company["keys"] if k.startswith("uscc:")).split(":", 1)[1]
     assert uscc in card.locator(tid("subject-keys")).inner_text()
+    # the source records come last, collapsed; the investigator opens them
+    records = card.locator(tid("subject-records"))
+    assert not records.locator(tid("subject-records-table")).is_visible()
+    records.locator("summary").click()
+    expect(records.locator(tid("subject-records-table"))).to_be_visible()
     rows = card.locator(tid("subject-record"))
     assert rows.count() == len(card_api["records"]) > 0
     shown = card.locator(tid("record-id")).all_inner_texts()
@@ -280,9 +331,29 @@ def test_measures_and_listings_with_rule_basis_and_path(page: Any, site: Site) -
     card = open_card(page, hit["id"])
     measures = card.locator(tid("subject-measure"))
     measures.first.wait_for()
+    # one chip per measure, one block per listing
     assert measures.count() == len(ms)
-    assert set(card.locator(tid("measure-rule")).all_inner_texts()) == {m["rule"] for m in ms}
-    assert card.locator(tid("measure-path")).count() >= 1
+    groups = card.locator(tid("measure-group"))
+    assert groups.count() == len({m["listing"]["id"] for m in ms})
+    rules = card.locator(tid("measure-rule"))
+    assert set(rules.evaluate_all("els => els.map(e => e.dataset.rule)")) == {m["rule"] for m in ms}
+    # rules, measures and roles show in Chinese (GET /model), never as codes
+    vocab = site.api.get("/model").json()
+    assert set(rules.all_inner_texts()) == {vocab["rules"][m["rule"]]["label"] for m in ms}
+    assert set(measures.evaluate_all("els => els.map(e => e.dataset.measure)")) == {
+        m["measure"] for m in ms
+    }
+    text = card.inner_text()
+    for m in ms:
+        for code in (m["rule"], m["measure"], m["role"]):
+            # record ids (dishonest_debtors:file.csv:3) are provenance, not labels
+            assert not code or not re.search(rf"(?<!\w){re.escape(code)}(?!\w)", text), code
+    # the path is a chain of names: every hop's subjects by name, with dates
+    chain = card.locator(tid("measure-path")).first.inner_text()
+    hop = next(m for m in ms if m["path"])["path"][0]
+    assert hop["from_name"] and hop["to_name"]
+    assert hop["from_name"] in chain and hop["to_name"] in chain
+    assert re.search(r"\d{4}-\d{2}-\d{2}|\?", chain)
 
 
 def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path) -> None:
@@ -314,11 +385,15 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
     nodes = page.locator(tid("graph-node"))
     edges = page.locator(tid("graph-edge"))
     expect(nodes).to_have_count(len(hood["nodes"]))
-    expect(edges).to_have_count(len(hood["edges"]))
+    # parallel relations (registry and officers both name a legal representative)
+    # are one drawn edge with the labels combined
+    expect(edges).to_have_count(len(drawn_pairs(hood["edges"])))
     assert edges.count() > 0
+    drawn = edges.evaluate_all("els => els.map(e => e.dataset.id.split(' '))")
+    assert sorted(i for ids in drawn for i in ids) == sorted(e["id"] for e in hood["edges"])
     canvas = page.locator(tid("graph-canvas"))
-    assert canvas.evaluate("el => el.tagName.toLowerCase()") == "svg"
-    labels = set(page.locator(f"{tid('graph-edge')} text.edge-label").all_text_contents())
+    assert canvas.locator("canvas").count() > 0  # Cytoscape.js draws it
+    labels = set(page.locator(f"{tid('graph-edge')} .edge-label").all_text_contents())
     assert labels and all(label for label in labels)
 
     # click a node: its card opens
@@ -330,8 +405,14 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
     page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").dblclick()
     expect(page.locator(tid("graph-summary"))).to_contain_text("新增")
     assert nodes.count() > before, page.locator(tid("graph-summary")).inner_text()
-    assert edges.count() > len(hood["edges"])
+    assert edges.count() > len(drawn_pairs(hood["edges"]))
     page.screenshot(path=str(tmp_path / "investigator-page.png"), full_page=True)
+
+    # collapse: what the expansion added goes again
+    page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").click()
+    expect(page.locator(tid("graph-collapse"))).to_be_enabled()
+    page.click(tid("graph-collapse"))
+    expect(nodes).to_have_count(before)
 
     # filter: only one relation type, redrawn from the centre
     kinds = {e["relation"] for e in hood["edges"]}
@@ -342,7 +423,7 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
     page.click(tid("graph-reload"))
     expected = neighbours(site, hit["id"])
     expected_edges = [e for e in expected["edges"] if e["relation"] == keep]
-    expect(page.locator(tid("graph-edge"))).to_have_count(len(expected_edges))
+    expect(page.locator(tid("graph-edge"))).to_have_count(len(drawn_pairs(expected_edges)))
     assert set(
         page.locator(tid("graph-edge")).evaluate_all("els => els.map(e => e.dataset.relation)")
     ) == {keep}
@@ -354,7 +435,7 @@ def test_graph_renders_filters_and_expands(page: Any, site: Site, tmp_path: Path
         f"/subjects/{hit['id']}/neighbors", params={"as_of": "1900-01-01", "relation": keep}
     ).json()
     assert len(old["edges"]) < len(expected_edges)
-    expect(page.locator(tid("graph-edge"))).to_have_count(len(old["edges"]))
+    expect(page.locator(tid("graph-edge"))).to_have_count(len(drawn_pairs(old["edges"])))
     expect(page.locator(tid("graph-node"))).to_have_count(len(old["nodes"]))
 
 
@@ -425,7 +506,14 @@ def test_an_analyst_sees_masked_id_numbers(page: Any, site: Site) -> None:
     assert "*" not in full  # the investigator's API answer is unmasked
 
     enter_key(page, site.analyst)
-    results = search(page, full)
+    # A full number is no look-up key for a role that sees masked numbers (it
+    # would tell which of a masked number's candidates exists): refused.
+    page.fill(tid("search-input"), full)
+    page.click(tid("search-button"))
+    expect(page.locator(tid("error-message"))).to_contain_text("403")
+    assert full not in page.content()
+    # The subject id finds the person, whose card shows the masked number.
+    results = search(page, person["id"])
     assert results.first.get_attribute("data-id") == person["id"]
     card = open_card(page, person["id"])
     keys = card.locator(tid("subject-keys")).inner_text()
@@ -462,3 +550,274 @@ def test_review_queue_confirm_and_reject(page: Any, site: Site) -> None:
         expect(items).to_have_count(count - 2)
     after = site.api.get("/review", params={"limit": 50}).json()
     assert after["total"] <= queue["total"] - min(count, 2)
+
+
+# -- the workbench: font, risk, zoom, phone, offline docs, export -------------------
+
+
+def find_subject(site: Site, level: str) -> dict[str, Any]:
+    """A company whose risk (GET /subjects/{key}/measures) is ``level``."""
+    for hit in site.api.get("/subjects/search", params={"q": "公司", "limit": 100}).json()[
+        "results"
+    ]:
+        if site.api.get(f"/subjects/{hit['id']}/measures").json()["risk"]["level"] == level:
+            return dict(hit)
+    raise AssertionError(f"the sample city has no {level} company")
+
+
+def draw(page: Any, hit: dict[str, Any], depth: str = "1") -> Any:
+    search(page, hit["name"])
+    page.select_option(tid("graph-depth"), depth)
+    page.locator(f"{tid('search-result')}[data-id='{hit['id']}']").locator(
+        tid("search-result-graph")
+    ).click()
+    node = page.locator(f"{tid('graph-node')}[data-id='{hit['id']}']")
+    node.wait_for()
+    return node
+
+
+def test_chinese_renders_in_the_bundled_font(page: Any) -> None:
+    """Debian's Chromium here has no CJK font: without the bundled one every
+    character would be the same empty box. Two different characters drawn in the
+    page's font must differ, and the font must be the bundled face, loaded."""
+    found = page.evaluate(
+        """async () => {
+        const family = '"CL Noto Sans SC"';
+        const font = `32px ${family}`;
+        await document.fonts.load(font, '信用主体');
+        await document.fonts.ready;
+        const faces = [...document.fonts]
+          .filter((f) => f.family.replace(/"/g, '') === 'CL Noto Sans SC');
+        const draw = (ch) => {
+          const c = document.createElement('canvas');
+          c.width = 40; c.height = 40;
+          const g = c.getContext('2d');
+          g.font = font;
+          g.fillText(ch, 2, 32);
+          return Array.from(g.getImageData(0, 0, 40, 40).data).join(',');
+        };
+        const g = document.createElement('canvas').getContext('2d');
+        g.font = font;
+        return {
+          status: faces.map((f) => f.status),
+          covered: document.fonts.check(font, '信用主体关联查询'),
+          differ: draw('信') !== draw('用') && draw('用') !== draw('主'),
+          blank: draw('信') === draw(' '),
+          width: g.measureText('信用主体').width,
+          h1: getComputedStyle(document.querySelector('h1')).fontFamily,
+        };
+    }"""
+    )
+    assert found["status"] == ["loaded"], found
+    assert found["covered"] and found["differ"] and not found["blank"], found
+    assert abs(found["width"] - 4 * 32) < 2, found  # four full-width glyphs, 1 em each
+    assert found["h1"].startswith('"CL Noto Sans SC"'), found
+
+
+def test_graph_nodes_carry_their_risk(page: Any, site: Site) -> None:
+    listed = find_subject(site, "listed")
+    hood = neighbours(site, listed["id"], depth=2)
+    assert hood["center"]["risk"] == "listed"
+    enter_key(page, site.investigator)
+    node = draw(page, listed, "2")
+    expect(node).to_have_attribute("data-risk", "listed")
+    shown = page.locator(tid("graph-node")).evaluate_all(
+        "els => Object.fromEntries(els.map(e => [e.dataset.id, e.dataset.risk]))"
+    )
+    assert shown == {n["id"]: n["risk"] for n in hood["nodes"]}
+    # and it is seen: the centre of the listed node is drawn red
+    box = node.bounding_box()
+    shot = page.screenshot(
+        clip={
+            "x": box["x"] + box["width"] / 2 - 2,
+            "y": box["y"] + box["height"] / 2 - 2,
+            "width": 4,
+            "height": 4,
+        }
+    )
+    from io import BytesIO
+
+    from PIL import Image
+
+    r, g, b = Image.open(BytesIO(shot)).convert("RGB").getpixel((2, 2))
+    assert r > 150 and g < 90 and b < 90, (r, g, b)
+    # the legend explains node types, the four risk levels and the relation styles
+    legend = page.locator(tid("graph-legend"))
+    assert legend.locator(tid("legend-risk")).evaluate_all(
+        "els => els.map(e => e.dataset.value)"
+    ) == ["listed", "implicated", "review", "clear"]
+    model = site.api.get("/model").json()
+    relations = legend.locator(tid("legend-relation")).evaluate_all(
+        "els => els.map(e => e.dataset.value)"
+    )
+    assert set(relations) == set(model["relation_types"])
+    # the card says so first
+    page.locator(tid("graph-node") + f"[data-id='{listed['id']}']").click()
+    card = page.locator(f"{tid('subject-card')}[data-id='{listed['id']}']")
+    expect(card.locator(tid("subject-risk"))).to_have_attribute("data-risk", "listed")
+    expect(card.locator(tid("subject-summary"))).to_contain_text("项惩戒措施")
+
+
+def test_zoom_pan_and_fit_change_the_view(page: Any, site: Site) -> None:
+    hit = find_subject(site, "listed")
+    enter_key(page, site.investigator)
+    node = draw(page, hit, "2")
+    canvas = page.locator(tid("graph-canvas"))
+    zoom0 = float(canvas.get_attribute("data-zoom"))
+    before = node.bounding_box()
+    box = canvas.bounding_box()
+    # the wheel zooms in around the pointer
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -600)
+    expect(canvas).not_to_have_attribute("data-zoom", f"{zoom0:.3f}")
+    zoom1 = float(canvas.get_attribute("data-zoom"))
+    assert zoom1 > zoom0
+    page.wait_for_function(
+        "([id, w]) => document.querySelector(`[data-testid=graph-node][data-id='${id}']`)"
+        ".getBoundingClientRect().width > w",
+        arg=[hit["id"], before["width"]],
+    )
+    # a drag on the background pans: the node moves with it
+    pan0 = canvas.get_attribute("data-pan")
+    at = node.bounding_box()
+    page.mouse.move(box["x"] + 6, box["y"] + 6)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 86, box["y"] + 46, steps=8)
+    page.mouse.up()
+    expect(canvas).not_to_have_attribute("data-pan", pan0)
+    moved = node.bounding_box()
+    assert abs(moved["x"] - at["x"] - 80) < 3 and abs(moved["y"] - at["y"] - 40) < 3
+    # the buttons zoom too, and fit brings the whole graph back
+    page.click(tid("graph-zoom-out"))
+    page.wait_for_function(
+        "z => Number(document.querySelector('[data-testid=graph-canvas]').dataset.zoom) < z",
+        arg=zoom1,
+    )
+    # zoomed in, some nodes are out of sight; fit brings every node back inside
+    for _ in range(4):
+        page.click(tid("graph-zoom-in"))
+
+    def all_inside() -> bool:
+        c = canvas.bounding_box()
+        return all(
+            c["x"] <= b["x"]
+            and b["x"] + b["width"] <= c["x"] + c["width"]
+            and c["y"] <= b["y"]
+            and b["y"] + b["height"] <= c["y"] + c["height"]
+            for b in (n.bounding_box() for n in page.locator(tid("graph-node")).all())
+        )
+
+    page.wait_for_timeout(200)
+    assert not all_inside()
+    page.click(tid("graph-fit"))
+    page.wait_for_timeout(200)
+    assert all_inside()
+
+
+def test_phone_width_has_no_overflow_and_the_graph_works_by_touch(browser: Any, site: Site) -> None:
+    hit = find_subject(site, "listed")
+    phone = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+    with open_page(browser, site, **phone) as page:
+
+        def overflow() -> int:
+            return int(
+                page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+            )
+
+        assert overflow() == 0
+        enter_key(page, site.investigator)
+        card = open_card(page, search(page, hit["name"]) and hit["id"])
+        card.locator(tid("subject-measures")).wait_for()
+        card.locator(tid("subject-records")).locator("summary").tap()
+        card.locator(tid("subject-records-table")).wait_for()
+        assert overflow() == 0
+        # wide tables scroll inside their box, the page does not
+        node = draw(page, hit, "2")
+        assert overflow() == 0
+        # a tap on a node opens its card
+        other = next(n for n in neighbours(site, hit["id"])["nodes"] if n["id"] != hit["id"])
+        page.locator(f"{tid('graph-node')}[data-id='{other['id']}']").tap()
+        page.locator(f"{tid('subject-card')}[data-id='{other['id']}']").wait_for()
+        # two fingers spreading zoom in
+        canvas = page.locator(tid("graph-canvas"))
+        canvas.scroll_into_view_if_needed()
+        zoom0 = float(canvas.get_attribute("data-zoom"))
+        box = canvas.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        cdp = page.context.new_cdp_session(page)
+
+        def touch(kind: str, spread: float) -> None:
+            points = (
+                []
+                if kind == "touchEnd"
+                else [
+                    {"x": cx - spread, "y": cy, "id": 1},
+                    {"x": cx + spread, "y": cy, "id": 2},
+                ]
+            )
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", 20)
+        for step in range(1, 9):
+            touch("touchMove", 20 + 12 * step)
+        touch("touchEnd", 0)
+        page.wait_for_function(
+            "z => Number(document.querySelector('[data-testid=graph-canvas]').dataset.zoom) > z",
+            arg=zoom0 * 1.3,
+        )
+        assert node.count() == 1
+        # a tap on 查找路径 lands on the button, not on something laid over it
+        button = page.locator(tid("path-button"))
+        button.scroll_into_view_if_needed()
+        b = button.bounding_box()
+        assert (
+            page.evaluate(
+                "([x, y]) => document.elementFromPoint(x, y).dataset.testid",
+                [b["x"] + b["width"] / 2, b["y"] + b["height"] / 2],
+            )
+            == "path-button"
+        )
+        assert overflow() == 0
+
+
+def test_docs_work_with_the_network_off(browser: Any, site: Site) -> None:
+    with open_page(browser, site) as page:
+        page.goto(site.url + "/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("creditlink")
+        expect(page.locator(".opblock-summary-path").first).to_be_visible()
+        assert page.evaluate("window.__cspViolations") == []
+        page.goto(site.url + "/redoc")
+        expect(page.locator("h1").first).to_contain_text("creditlink")
+        expect(page.locator("[role=menuitem]").first).to_be_visible()
+        # ReDoc's own logo points at its CDN: the docs' CSP stops it in the browser
+        blocked = page.evaluate("window.__cspViolations")
+        assert all("cdn.redoc.ly" in v for v in blocked), blocked
+        page.evaluate("window.__cspViolations = []")
+        # nothing was asked of another host (open_page fails the test otherwise)
+        assert not page.external
+
+
+def test_export_png_and_json_of_the_current_view(page: Any, site: Site, tmp_path: Path) -> None:
+    hit = find_subject(site, "listed")
+    enter_key(page, site.investigator)
+    draw(page, hit, "2")
+    with page.expect_download() as png:
+        page.click(tid("graph-export-png"))
+    data = Path(png.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    with page.expect_download() as js:
+        page.click(tid("graph-export-json"))
+    body = json.loads(Path(js.value.path()).read_text(encoding="utf-8"))
+    shown = set(page.locator(tid("graph-node")).evaluate_all("els => els.map(e => e.dataset.id)"))
+    assert {n["id"] for n in body["nodes"]} == shown
+    assert body["centre"] == hit["id"] and body["as_of"]
+    assert all({"x", "y"} <= set(n["position"]) for n in body["nodes"])
+    assert {e["id"] for e in body["edges"]} == {
+        i
+        for ids in page.locator(tid("graph-edge")).evaluate_all(
+            "els => els.map(e => e.dataset.id.split(' '))"
+        )
+        for i in ids
+    }

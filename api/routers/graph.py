@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
 from api.params import SUBJECT_KEY
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import get_subject
 from graph.model import Relation, model
 from graph.propagate.status import parse_as_of
+from graph.risk import assess_many
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from graph.traverse import neighbours, shortest_paths
@@ -49,6 +51,29 @@ def check_relations(relation: list[str] | None) -> list[str] | None:
     return sorted(set(relation))
 
 
+RISK = Query(
+    True,
+    description="add each subject's `risk` on as_of (listed, implicated, review, clear; "
+    "graph/risk.py), computed for all of them at once",
+)
+
+
+def risk_levels(
+    store: GraphStore, ids: list[str], day: str, settings: Settings, wanted: bool
+) -> dict[str, str]:
+    if not wanted or not ids:
+        return {}
+    found = assess_many(
+        store, ids, day, threshold=settings.control_threshold, control_depth=settings.max_depth
+    )
+    return {sid: r.level for sid, r in found.items()}
+
+
+def with_risk(summary: dict[str, Any], levels: dict[str, str]) -> dict[str, Any]:
+    level = levels.get(summary["id"])
+    return {**summary, "risk": level} if level else summary
+
+
 def edge_view(rel: Relation) -> dict[str, Any]:
     spec = model().relation_types[rel.type]
     return {**relation_view(rel), "role": rel.props.get("title") or spec["label"]}
@@ -62,11 +87,13 @@ def edge_view(rel: Relation) -> dict[str, Any]:
         "`max_nodes` subjects are returned (nearest first); `truncated` says the cap cut."
     ),
 )
+@heavy
 def get_neighbors(
     key: str = SUBJECT_KEY,
     depth: int = Query(1, ge=1, description="hops (≤ max_depth)"),
     relation: list[str] | None = RELATION,
     as_of: str | None = AS_OF,
+    risk: bool = RISK,
     store: GraphStore = Depends(get_store),  # noqa: B008
     settings: Settings = Depends(get_settings),  # noqa: B008
     _: Principal = Depends(require("read")),  # noqa: B008
@@ -76,11 +103,15 @@ def get_neighbors(
     day = parse_as_of(as_of)
     center = get_subject(store, key)
     hood = neighbours(store, center.id, depth, types, day, max_nodes=settings.max_nodes)
+    levels = risk_levels(store, [center.id, *(s.id for s in hood.nodes)], day, settings, risk)
     return {
-        "center": subject_summary(center),
+        "center": with_risk(subject_summary(center), levels),
         "as_of": day,
         "depth": depth,
-        "nodes": [{**subject_summary(s), "distance": hood.distance.get(s.id)} for s in hood.nodes],
+        "nodes": [
+            {**with_risk(subject_summary(s), levels), "distance": hood.distance.get(s.id)}
+            for s in hood.nodes
+        ],
         "edges": [edge_view(r) for r in hood.edges],
         "truncated": hood.truncated,
         "max_nodes": settings.max_nodes,
@@ -93,15 +124,18 @@ def get_neighbors(
     description=(
         "All shortest paths (ignoring edge direction, at most 10) of at most `max_depth` "
         "hops over relations that hold on `as_of`. Each hop says which way the relation "
-        "points (`forward`: from the earlier node to the later one)."
+        "points (`forward`: from the earlier node to the later one) and names its two "
+        "subjects (`from_name`, `to_name`)."
     ),
 )
+@heavy
 def get_paths(
     from_: str = Query(..., alias="from", min_length=1, max_length=200, examples=["S-a"]),
     to: str = Query(..., min_length=1, max_length=200, examples=["S-b"]),
     max_depth: int = Query(4, ge=1, description="hops (≤ settings max_depth)"),
     relation: list[str] | None = RELATION,
     as_of: str | None = AS_OF,
+    risk: bool = RISK,
     store: GraphStore = Depends(get_store),  # noqa: B008
     settings: Settings = Depends(get_settings),  # noqa: B008
     _: Principal = Depends(require("read")),  # noqa: B008
@@ -112,6 +146,12 @@ def get_paths(
     a, b = get_subject(store, from_), get_subject(store, to)
     paths = shortest_paths(store, a.id, b.id, max_depth, types, day)
     subjects = store.get_subjects(sorted({n for p in paths for n in p.nodes}))
+    levels = risk_levels(store, sorted(subjects), day, settings, risk)
+
+    def name(sid: str) -> str | None:
+        found = subjects.get(sid)
+        return found.name if found else None
+
     out = []
     for p in paths:
         hops = []
@@ -120,7 +160,9 @@ def get_paths(
             hops.append(
                 {
                     "from": here,
+                    "from_name": name(here),
                     "to": there,
+                    "to_name": name(there),
                     "direction": "forward" if rel.source == here else "backward",
                     **edge_view(rel),
                 }
@@ -128,7 +170,11 @@ def get_paths(
         out.append(
             {
                 "length": len(p.edges),
-                "nodes": [subject_summary(subjects[n]) for n in p.nodes if n in subjects],
+                "nodes": [
+                    with_risk(subject_summary(subjects[n]), levels)
+                    for n in p.nodes
+                    if n in subjects
+                ],
                 "hops": hops,
             }
         )

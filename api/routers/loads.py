@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from api.deps import Principal, get_settings, get_store, require
 from graph.errors import InvalidInput
@@ -21,6 +22,26 @@ router = APIRouter(tags=["loads"])
 
 # Record ids embed the file name, so it is kept, minus anything path-like.
 _UNSAFE = re.compile(r"[^\w.\-()（）\u4e00-\u9fff]+")
+# File systems hold names of at most 255 bytes; a name the CLI could not have
+# loaded is refused rather than shortened (record ids embed it).
+MAX_NAME_BYTES = 255
+
+# The multipart body as OpenAPI shows it: the handler reads the form itself,
+# after the key is checked, so FastAPI does not declare the field.
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
 
 
 def _loader(request: Request, store: GraphStore, settings: Settings) -> FileLoader:
@@ -41,10 +62,10 @@ def _loader(request: Request, store: GraphStore, settings: Settings) -> FileLoad
         "is the load report: `rows_read` = `loaded` + `quarantined`. A file that cannot be "
         "loaded at all is refused with 422 and the reason."
     ),
+    openapi_extra=UPLOAD_BODY,
 )
 async def post_load(
     request: Request,
-    file: UploadFile,
     kind: str | None = Query(None, description="feed kind, e.g. registry", max_length=40),
     snapshot_date: str | None = Query(
         None,
@@ -58,9 +79,32 @@ async def post_load(
     _: Principal = Depends(require("load")),  # noqa: B008
 ) -> dict[str, Any]:
     day = parse_as_of(snapshot_date, "snapshot_date") if snapshot_date else None
+    # The body is read here, after require("load"): a caller without a valid
+    # admin key gets its 401/403 before a byte of the upload is read.
+    async with request.form(max_files=1, max_fields=8) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidInput("the upload has no file field", field="file")
+        return await _load_upload(request, file, kind, day, store, settings)
+
+
+async def _load_upload(
+    request: Request,
+    file: UploadFile,
+    kind: str | None,
+    day: str | None,
+    store: GraphStore,
+    settings: Settings,
+) -> dict[str, Any]:
     name = _UNSAFE.sub("_", Path(file.filename or "").name).strip("._")
     if not name:
         raise InvalidInput("the uploaded file has no usable name")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise InvalidInput(
+            f"the file name is longer than {MAX_NAME_BYTES} bytes",
+            reason="name_too_long",
+            limit=MAX_NAME_BYTES,
+        )
     loader = _loader(request, store, settings)
     with tempfile.TemporaryDirectory(prefix="creditlink-load-") as tmp:
         path = Path(tmp) / name

@@ -12,11 +12,15 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
+from api.oracle import conceal_id_checks, is_full_id_number
 from api.params import SUBJECT_KEY
+from api.roles import allowed
 from api.routers.search import check_page, resolve_names
 from graph.checks import decide, pending_view
 from graph.control import controllers_of
-from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from graph.docs import CHANGES
+from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from graph.evidence.identity import pending_identity
 from graph.lookup import candidate_keys, get_subject
 from graph.model import Listing, Subject, stable_id
@@ -30,11 +34,11 @@ from graph.propagate.status import (
     parse_as_of,
     repair_book,
 )
+from graph.risk import assess
 from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.views import subject_summary
-from loaders.pipeline import CHANGES
 
 router = APIRouter(tags=["measures"])
 
@@ -81,6 +85,34 @@ MEASURE_EXAMPLE = {
 }
 
 
+def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
+    """The measures as dicts, the listing naming its subject (``subject_name``) and
+    every path hop its two subjects (``from_name``, ``to_name``; the engine names
+    them, this fills any it left out): one batched look-up for all."""
+    out = [m.to_dict() for m in found]
+    ids = {m["listing"].get("subject") for m in out}
+    ids |= {
+        h[end]
+        for m in out
+        for h in m.get("path") or []
+        for end in ("from", "to")
+        if not h.get(f"{end}_name")
+    }
+    ids.discard(None)
+    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
+    for m in out:
+        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
+        m["path"] = [
+            {
+                **h,
+                "from_name": h.get("from_name") or names.get(h["from"]),
+                "to_name": h.get("to_name") or names.get(h["to"]),
+            }
+            for h in m.get("path") or []
+        ]
+    return out
+
+
 def _measures_for(
     store: GraphStore, ids: list[str], as_of: str, settings: Settings
 ) -> dict[str, list[Measure]]:
@@ -99,8 +131,10 @@ def _measures_for(
     description=(
         "Direct measures (the subject's own active listings) and propagated ones (a related "
         "party's listing, through a role a rule names). Each carries the rule, the measure, "
-        "the legal basis, the listing (feed, number, department, dates, status, records) and "
-        "the path of hops from the listed subject to this one."
+        "the legal basis, the listing (feed, number, department, dates, status, records, the "
+        "listed subject's name) and the path of hops from the listed subject to this one, "
+        "each hop naming its subjects. `risk` sums them up: `level` (listed, implicated, "
+        "review, clear) and the distinct punitive and review measures."
     ),
     responses={
         200: {
@@ -116,6 +150,7 @@ def _measures_for(
         }
     },
 )
+@heavy
 def get_measures(
     key: str = SUBJECT_KEY,
     as_of: str | None = AS_OF,
@@ -130,7 +165,10 @@ def get_measures(
     return {
         "subject": subject_summary(subject),
         "as_of": day,
-        "measures": [m.to_dict() for m in found],
+        # listed / implicated / review / clear, and the distinct measures behind it; a
+        # listing waiting on identity makes it review at least (as a check answers)
+        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
+        "measures": named_measures(store, found),
         # listings that may be about this subject, waiting on a reviewer (no measure yet)
         "pending": [pending_view(item, lst) for item, lst in waiting],
     }
@@ -183,10 +221,21 @@ CHECK_EXAMPLE = {
 }
 
 
-def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
+def _resolve(
+    store: GraphStore, inputs: list[str], principal: Principal
+) -> dict[str, dict[str, Any]]:
     """input -> {"ids": [...], "how": key|name|unknown_key|not_found|name_too_common},
     batched per kind: one call for ids, one for keys, one search per distinct
-    normalised name (api.routers.search.resolve_names)."""
+    normalised name (api.routers.search.resolve_names). Full ID numbers follow
+    api.oracle: refused for roles without ``check_id_numbers``, and a masked
+    caller's unmatched ones are charged to its quota before anything is answered."""
+    id_inputs = [t for t in inputs if is_full_id_number(t)]
+    if id_inputs and not allowed(principal.role, "check_id_numbers"):
+        raise Forbidden(
+            f"the role {principal.role!r} may not check subjects by full ID number",
+            role=principal.role,
+            permission="check_id_numbers",
+        )
     out: dict[str, dict[str, Any]] = {}
     direct = store.resolve_ids(inputs)
     keys: dict[str, list[str]] = {}
@@ -203,6 +252,7 @@ def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
         for text, cands in keys.items():
             ids = next((found[k] for k in cands if found.get(k)), [])
             out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
+        principal.charge_id_misses(sum(1 for t in id_inputs if not out.get(t, {}).get("ids")))
     for text, match in resolve_names(store, names).items():
         if match.capped and len(match.ids) < 2:
             # Too many names contain this one to be sure nobody else bears it: a
@@ -227,6 +277,7 @@ def _resolve(store: GraphStore, inputs: list[str]) -> dict[str, dict[str, Any]]:
         "trips."
     ),
 )
+@heavy
 def post_checks(
     body: CheckRequest = Body(..., openapi_examples={"procurement": {"value": CHECK_EXAMPLE}}),  # noqa: B008
     store: GraphStore = Depends(get_store),  # noqa: B008
@@ -243,7 +294,7 @@ def post_checks(
     book = rulebook()
     scenario = book.scenarios[body.scenario]
     inputs = list(dict.fromkeys(body.subjects))
-    resolved = _resolve(store, inputs)
+    resolved = _resolve(store, inputs, principal)
     ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
     by_subject = _measures_for(store, ids, day, settings)
     # listings that may be about a subject but wait for a reviewer: never clear
@@ -292,6 +343,7 @@ def post_checks(
             pending=outcome.pending,
         )
         results.append(entry)
+    conceal_id_checks(principal.sees_id_numbers, body.subjects, results)
     counts = {
         k: sum(1 for e in results if e["result"] == k) for k in ("clear", "restricted", "review")
     }
@@ -472,6 +524,7 @@ def _parse_time(value: str, name: str = "since") -> datetime:
         "`now` to poll without gaps."
     ),
 )
+@heavy
 def get_changes(
     since: str = Query(..., max_length=40, examples=["2024-06-01T00:00:00+08:00"]),
     limit: int | None = Query(None, ge=1, description="page size (default and cap: max_page_size)"),

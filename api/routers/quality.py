@@ -1,16 +1,69 @@
-"""``GET /quality``: department data quality."""
+"""``GET /quality``: department data quality.
+
+The report reads the whole store, so it is computed once per store change
+(``GraphStore.generation``) and shared: a crowd asking at once waits for one
+computation on the bounded pool (``api.limits``) instead of running one each.
+The shared computation is not cut off at a caller's deadline — its result
+serves every later caller until the store changes — but only one runs at a
+time.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Principal, get_store, require
+from api.limits import WorkPool
 from graph.quality import quality_report
 from graph.store.base import GraphStore
 
 router = APIRouter(tags=["quality"])
+
+
+class QualityCache:
+    """The last report and the store generation it was computed at."""
+
+    def __init__(self) -> None:
+        self.generation: str | None = None
+        self.report: dict[str, Any] | None = None
+        self._running: asyncio.Future[None] | None = None
+
+    async def get(self, store: GraphStore, pool: WorkPool) -> dict[str, Any]:
+        while True:
+            generation = await run_in_threadpool(store.generation)
+            if self.report is not None and self.generation == generation:
+                return self.report
+            if self._running is not None:
+                # One computation at a time; shielded, so that a caller timing
+                # out does not cancel it for the others.
+                await asyncio.shield(self._running)
+                continue
+            self._running = asyncio.ensure_future(self._compute(store, pool, generation))
+            try:
+                await asyncio.shield(self._running)
+            finally:
+                if self._running is not None and self._running.done():
+                    self._running = None
+
+    async def _compute(self, store: GraphStore, pool: WorkPool, generation: str) -> None:
+        try:
+            report = await pool.run(lambda: quality_report(store))
+            # Computed from what the store held at ``generation`` or later: a
+            # write during the computation makes the next caller compute again.
+            self.generation, self.report = generation, report
+        finally:
+            self._running = None
+
+
+def _cache(request: Request) -> QualityCache:
+    cache: QualityCache | None = getattr(request.app.state, "quality_cache", None)
+    if cache is None:
+        cache = request.app.state.quality_cache = QualityCache()
+    return cache
 
 
 @router.get(
@@ -18,8 +71,9 @@ router = APIRouter(tags=["quality"])
     summary="Per department and feed: valid keys, invalid and conflicting codes, "
     "unresolved records, 双公示 timeliness",
 )
-def get_quality(
+async def get_quality(
+    request: Request,
     store: GraphStore = Depends(get_store),  # noqa: B008
     _: Principal = Depends(require("quality")),  # noqa: B008
 ) -> dict[str, Any]:
-    return quality_report(store)
+    return await _cache(request).get(store, request.app.state.heavy_pool)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
 from graph.resolve.judgements import judge, list_judgements, review_queue
 from graph.settings import Settings
 from graph.store.base import GraphStore
@@ -36,6 +37,7 @@ class JudgementIn(BaseModel):
     "/review",
     summary="Open candidate pairs with scores and features, most uncertain first",
 )
+@heavy
 def get_review(
     request: Request,
     offset: int = Query(0, ge=0, le=1_000_000),

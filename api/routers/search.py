@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Query
 from rapidfuzz import fuzz
 
 from api.deps import Principal, get_settings, get_store, require
+from api.limits import heavy
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import find_subject_ids
+from graph.names import normalise_name
 from graph.privacy import mask_error_payload
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from graph.views import subject_summary
-from loaders.clean import normalise_name
 
 router = APIRouter(tags=["search"])
 
@@ -127,6 +128,7 @@ def check_page(limit: int, offset: int, settings: Settings) -> None:
         }
     },
 )
+@heavy
 def search_subjects(
     q: str = Query(
         ..., min_length=1, max_length=200, description="key or name", examples=["华通建材"]

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from graph.docs import PENDING, REVIEW
 from graph.model import Listing
 from graph.store.base import GraphStore
 
@@ -41,9 +42,6 @@ MASKED_ID_AGREES = "masked_id_agrees"
 NAME_ONLY = "name_only"
 AMBIGUOUS_BRIDGE = "ambiguous_bridge"
 
-# Doc collection: candidate subject id -> {"items": [{pair, listing, record, reason}]}.
-PENDING = "pending_identity"
-REVIEW = "review"
 OPEN = "open"
 
 

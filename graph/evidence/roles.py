@@ -198,9 +198,24 @@ def _claims(rel: Relation, family: list[Relation]) -> list[_Claim]:
             snap = _end_after(mine[-1].on, absent, single)
             if snap is not None and (not_from is None or snap[1] < not_from):
                 until, not_from, ended_by = snap
+        contradicted = None
+        if single and end is None:
+            # A snapshot showing another holder inside an open-ended term says the
+            # term was not one unbroken stretch (an officers row that lost its
+            # 离任日期): from that sighting on, the row no longer knows. (A term
+            # with its end stated that overlaps another holder is a contradiction
+            # the single-holder rule reads as unknown for both.)
+            sightings = [
+                o for o in peers_obs if start < o.start and (until is None or o.start < until)
+            ]
+            if sightings:
+                first = min(sightings, key=lambda o: (o.start, o.record))
+                until, contradicted = first.start, first.record
         detail = {**base, "valid_from": start, "valid_to": end}
-        if not_from != end:
+        if not_from != end or contradicted:
             detail.update(known_until=until, ended_from=not_from, ended_by=ended_by)
+        if contradicted:
+            detail["contradicted_by"] = contradicted
         return [_Claim(DATED, start, until, not_from, detail)]
     hard_end = stated[1] if stated is not None else None
     if not mine:

@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from graph.control import SHAREHOLDER, controllers_of, holders_of
+from graph.evidence.roles import NOT_HOLDING, RoleBook
 from graph.model import Listing
 from graph.propagate.engine import RED_LIST, _props_match, _role_holds, _triggers
 from graph.propagate.status import REPAIR_KIND, add_years, natural_end, transitions
@@ -167,7 +168,15 @@ def _implicated(
             if "actual_controller" in role.relations and role.inferred_measures:
                 controlled.add(lst.subject_id)
     if rel_types:
-        for rel in store.relations_of(sorted(reach), sorted(rel_types)):
+        types = sorted(rel_types)
+        rels = store.relations_of(sorted(reach), types)
+        # the role as the rule reads it, through the one reader (graph/evidence/roles.py):
+        # a party known or not known to hold it may see a measure or a review change
+        orgs = sorted({r.target for r in rels})
+        family = {r.id: r for r in rels}
+        family.update((r.id, r) for r in store.relations_of(orgs, types, None, "in"))
+        roles = RoleBook(family.values())
+        for rel in rels:
             for listed in {rel.source, rel.target} & reach.keys():
                 for lst, _rule, role in reach[listed]:
                     if not role.relations or not _role_holds(role, rel):
@@ -175,9 +184,11 @@ def _implicated(
                     party = rel.source if role.party_end == "source" else rel.target
                     if party == listed or not _props_match(role.listing_props, lst.props):
                         continue
-                    # the role as the rule reads it: held today, or at the listing's start
                     read_at = out.until if role.time == "now" else lst.start
-                    if rel.active(read_at):
+                    if read_at is None:
+                        continue
+                    reading = roles.read(rel.type, rel.source, rel.target, read_at)
+                    if reading.state != NOT_HOLDING:
                         out.implicated.add(party)
     if controlled:
         held = controllers_of(store, controlled, out.until, threshold, control_depth)

@@ -18,7 +18,8 @@ def _print_json(obj: Any) -> None:
 def cmd_judge(args: argparse.Namespace) -> int:
     from graph.resolve.judgements import judge, list_judgements
 
-    store = open_store(get_settings())
+    # Listing is a read: it runs beside a serving process (no writer lock).
+    store = open_store(get_settings(), read_only=args.judge_cmd == "list")
     try:
         if args.judge_cmd == "list":
             _print_json(list_judgements(store, 0, 10_000))
@@ -40,7 +41,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from graph.resolve.judgements import review_queue
 
     settings = get_settings()
-    store = open_store(settings)
+    store = open_store(settings, read_only=True)
     try:
         page = review_queue(store, settings, args.offset, args.limit)
     finally:
@@ -61,7 +62,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     from graph.quality import quality_report
 
-    store = open_store(get_settings())
+    store = open_store(get_settings(), read_only=True)
     try:
         report = quality_report(store)
     finally:

@@ -20,7 +20,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from loaders.clean import strip_region_prefix
+from graph.names import strip_region_prefix
 
 # Evidence adjustments, in score points. Agreement of a legal representative's
 # ID number is near-conclusive, a name less so (王伟 is common); a different

@@ -21,13 +21,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from graph.docs import ASSIGNMENTS, JUDGEMENTS, REJECTIONS, REVIEW, STATE
 from graph.errors import InvalidInput, NotFound
 from graph.model import Mention, Subject, stable_id
-from graph.resolve.resolver import ASSIGNMENTS, JUDGEMENTS, REJECTIONS, STATE, pair_id
+from graph.resolve.resolver import pair_id
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 
-REVIEW = "review"
 KINDS = ("confirm", "reject", "split")
 
 
@@ -201,7 +201,7 @@ def split(
             names.append(str(party["name"]))
         # A key the source keeps would make both subjects answer to it.
         keys += [k for k in party.get("keys") or [] if k not in source.keys]
-    from loaders.clean import normalise_name
+    from graph.names import normalise_name
 
     names = list(dict.fromkeys(names))
     new = Subject(

@@ -35,6 +35,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.docs import ASSIGNMENTS, REJECTIONS, STATE
 from graph.evidence.identity import EXACT_NAME, NAME_ONLY
 from graph.identifiers import masked_matches
 from graph.model import PERSON, Subject, subject_id_for_key, subject_id_for_record
@@ -53,10 +54,6 @@ from graph.resolve.party import Party, Resolution
 from graph.settings import Settings
 from graph.store.base import GraphStore
 
-ASSIGNMENTS = "assignments"  # (record id|role) -> subject id, from split judgements
-REJECTIONS = "rejections"  # pair "a|b" -> judgement, never merge these
-JUDGEMENTS = "judgements"  # judgement id -> who, when, what
-STATE = "resolution_state"  # "generation": bumped by every judgement
 MAX_BLOCK = 400
 TOP_CANDIDATES = 8
 # A merge needs a clear winner: a runner-up this close means a reviewer decides.

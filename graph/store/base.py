@@ -124,6 +124,12 @@ class GraphStore(Protocol):
         """Raise StoreUnavailable when the store cannot answer."""
         ...
 
+    def generation(self) -> str:
+        """An opaque token that changes whenever a write commits, whichever process
+        made it (equal tokens: nothing was written in between). Answers computed
+        from the whole store are cached under it."""
+        ...
+
     # -- writer ------------------------------------------------------------
     def write(self, batch: Batch) -> None:
         """Apply one batch in one transaction."""

@@ -2,27 +2,47 @@
 
 Memory layout (about 1.7 KiB per subject with its relations at city scale,
 where plain dataclasses in dicts took about 9 KiB): the graph keeps, per node
-and per edge, one small slotted object holding the entity *encoded* (marshal,
-pickle as a fallback for exotic values) and decodes it on read. Readers
-therefore always get fresh objects, as from Neo4j. Source records — more than
-half of the bytes — do not live in memory at all: they are rows of a SQLite
-file beside the journal (an in-memory SQLite database when ``data_dir`` is
-None), with a (subject, record) table as the ``records_of`` index. Key and
-bigram postings hold the node's own id string, a bare ``str`` for the usual
-single posting and a list only when shared.
+and per edge, one small slotted object holding the entity *encoded*
+(MessagePack) and decodes it on read. Readers therefore always get fresh
+objects, as from Neo4j. Source records — more than half of the bytes — do not
+live in memory at all: they are rows of a SQLite file beside the journal (an
+in-memory SQLite database when ``data_dir`` is None), with a (subject, record)
+table as the ``records_of`` index. Key and bigram postings hold the node's own
+id string, a bare ``str`` for the usual single posting and a list only when
+shared.
+
+The store's own files are data, never code: MessagePack with a few extension
+types (dates, big integers), decoded with the library's length limits, so a
+crafted snapshot or journal gives a clean ``StoreUnavailable`` naming the
+file — not code execution (as pickle would) and not a crash.
 
 Durability without a database server: every write is appended to a journal
-(length, CRC32, marshal/pickle) and fsynced before it is acknowledged — the
+(length, CRC32, MessagePack) and fsynced before it is acknowledged — the
 journal is the commit point for everything, records included. Records are
 also written to SQLite in a transaction that stores the journal sequence
-number it reaches and commits only after the journal fsync (WAL,
-``synchronous=NORMAL``: consistent after any crash, possibly a few
-transactions behind). On open the snapshot (graph, listings, docs) is read and
-the journal replayed: graph changes after the snapshot's sequence number,
-record changes after SQLite's — so each is applied exactly once. Compaction
-checkpoints SQLite (fsync) before writing the snapshot, so SQLite is never
-behind the snapshot. A torn journal tail (a crash mid-write) fails its length
-or CRC check and is cut off; SQLite never holds it, as it commits later.
+number it reaches (and each row the number of the entry that wrote it) and
+commits only after the journal fsync (WAL, ``synchronous=NORMAL``: consistent
+after any crash, possibly a few transactions behind). On open the snapshot
+(graph, listings, docs) is read and the journal replayed: graph changes after
+the snapshot's sequence number, record changes after SQLite's — so each is
+applied exactly once. Rows SQLite holds beyond the last journal entry (the
+journal lost or replaced behind the store's back) are dropped, so that the
+records table never claims a load the graph does not have and re-loading the
+file repairs it. Compaction checkpoints SQLite (fsync) before writing the
+snapshot, so SQLite is never behind the snapshot; the new snapshot and a new,
+empty journal replace the old files by rename. A torn journal tail (a crash
+mid-write) fails its length or CRC check and is cut off; SQLite never holds
+it, as it commits later.
+
+One writer (``graph.store.files.WriterLock``): a store opened for writing
+holds an exclusive lock on ``writer.lock`` until it is closed or its process
+ends, so journal sequence numbers come from one counter and nobody truncates
+a journal another process appends to. A second writer is refused at once,
+naming the holder. A store opened ``read_only`` takes no lock and never
+writes a file: before each read it checks the snapshot's and the journal's
+identity and size, applies the entries the writer appended since, and
+re-reads everything when the writer compacted. Readers read records from the
+SQLite file directly.
 
 A merge or a split and the documents written with it (a judgement, its
 assignments, rejections and review status) are one journal entry, so a crash
@@ -35,21 +55,23 @@ write, never a half-applied batch.
 from __future__ import annotations
 
 import contextlib
-import marshal
+import logging
 import os
-import pickle
 import sqlite3
 import struct
 import sys
 import threading
+import uuid
 import zlib
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import networkx as nx
 
-from graph.errors import StoreUnavailable
+from graph.codec import pack as _pack
+from graph.codec import unpack
+from graph.errors import StoreBusy, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import (
     Batch,
@@ -59,12 +81,19 @@ from graph.store.base import (
     fold_subject,
     union_into,
 )
+from graph.store.files import WriterLock, open_private, private_dir, private_file
+
+log = logging.getLogger("creditlink.store")
 
 _HEADER = struct.Struct("<QI")
 SNAPSHOT = "graph.snapshot"
 JOURNAL = "graph.journal"
 RECORDS = "records.sqlite"
-_SNAP_MAGIC = b"CLSNAP2\n"
+# Format 3: MessagePack. Earlier formats (pickle, then marshal) are refused by
+# name rather than decoded: both can be made to run code or crash the process.
+_SNAP_MAGIC = b"CLSNAP3\n"
+JOURNAL_MAGIC = b"CLJRNL3\n"
+_OLD_SNAP_MAGICS = (b"CLSNAP2\n",)
 _SNAP_CHUNK = 50_000
 # SQLite's default limit on host parameters is far above this; 500 keeps each
 # statement small enough to plan quickly.
@@ -74,21 +103,15 @@ _SQL_CHUNK = 500
 # -- encoding ----------------------------------------------------------------
 
 
-def _pack(obj: Any) -> bytes:
-    # marshal is several times faster and smaller than pickle for the plain
-    # dicts, lists and strings everything here is made of; pickle covers the
-    # rest (a datetime in a record, a str subclass). Pickle output starts with
-    # 0x80 (PROTO); marshal output never does (0x80 alone is no type code).
-    try:
-        return marshal.dumps(obj, 4)
-    except ValueError:
-        return pickle.dumps(obj, protocol=5)
+class DamagedStore(StoreUnavailable):
+    """A store file holds bytes that do not decode to what the store wrote."""
 
 
 def _unpack(blob: bytes) -> Any:
-    if blob[:1] == b"\x80":
-        return pickle.loads(blob)
-    return marshal.loads(blob)
+    try:
+        return unpack(blob)
+    except Exception as exc:  # every way crafted bytes can fail to decode
+        raise DamagedStore(f"the embedded store holds damaged data ({exc!r})") from exc
 
 
 def _subject_tuple(s: Subject) -> tuple[Any, ...]:
@@ -96,13 +119,7 @@ def _subject_tuple(s: Subject) -> tuple[Any, ...]:
 
 
 def _subject_blob(s: Subject) -> bytes:
-    # The same string object in several places is written once by marshal (a
-    # back-reference), and a subject's name is nearly always also its first
-    # name and norm name.
-    same: dict[str, str] = {s.name: s.name}
-    names = [same.setdefault(n, n) for n in s.names]
-    norms = [same.setdefault(n, n) for n in s.norm_names]
-    return _pack((s.type, s.name, names, norms, s.keys, s.status, s.attrs))
+    return _pack((s.type, s.name, s.names, s.norm_names, s.keys, s.status, s.attrs))
 
 
 def _relation_tuple(r: Relation) -> tuple[Any, ...]:
@@ -345,25 +362,50 @@ def _grams_of(norms: Iterable[str]) -> set[str]:
 class _RecordFile:
     """Source records and the (subject, record) index, in SQLite.
 
-    Only the store's writer lock ever touches the connection, so one
-    connection shared by threads is safe.
+    Only the store's lock ever touches the connection, so one connection
+    shared by threads is safe. Each record row carries the journal sequence
+    number of the entry that last wrote it (``seq``), so that rows the journal
+    does not have can be dropped on open (``drop_after``).
+
+    A read-only store's file is opened read-only and never written; when it
+    does not exist yet, an empty in-memory database stands in.
     """
 
-    def __init__(self, path: Path | None) -> None:
-        self.db = sqlite3.connect(
-            ":memory:" if path is None else str(path),
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        if path is not None:
-            self.db.execute("PRAGMA journal_mode=WAL")
+    def __init__(self, path: Path | None, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self.db = self._connect()
+        self.pending_seq = 0
+        self.in_txn = False
+        self.seq = 0
+        self.count = 0
+        self.read_meta()
+
+    def _connect(self) -> sqlite3.Connection:
+        path = self.path
+        if path is None or (self.read_only and not path.exists()):
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        elif self.read_only:
+            db = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+            # A crafted file may declare triggers and views: they run only SQL,
+            # and untrusted schema may not call functions with side effects.
+            db.execute("PRAGMA trusted_schema=OFF")
+            return db
+        else:
+            private_file(path)
+            db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA trusted_schema=OFF")
+            db.execute("PRAGMA journal_mode=WAL")
             # In WAL mode NORMAL never corrupts, only loses the last commits on
             # power loss; the journal replays those (meta.seq says which).
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA cache_size=-16384")
-        self.db.executescript(
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-16384")
+        db.executescript(
             """
-            CREATE TABLE IF NOT EXISTS record (id TEXT PRIMARY KEY, body BLOB NOT NULL)
+            CREATE TABLE IF NOT EXISTS record (
+                id TEXT PRIMARY KEY, body BLOB NOT NULL, seq INTEGER NOT NULL DEFAULT 0)
                 WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS mention (
                 subject_id TEXT NOT NULL, record_id TEXT NOT NULL,
@@ -371,10 +413,25 @@ class _RecordFile:
             CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
             """
         )
-        meta = dict(self.db.execute("SELECT k, v FROM meta").fetchall())
-        self.seq: int = meta.get("seq", 0)
-        self.count: int = meta.get("count", 0)
-        self.in_txn = False
+        columns = {row[1] for row in db.execute("PRAGMA table_info(record)")}
+        if "seq" not in columns:  # a file written before rows carried their entry
+            db.execute("ALTER TABLE record ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+        return db
+
+    def read_meta(self) -> None:
+        try:
+            meta = dict(self.db.execute("SELECT k, v FROM meta").fetchall())
+        except sqlite3.Error:
+            meta = {}  # a reader of a file whose writer has not created it yet
+        self.seq = meta.get("seq", 0)
+        self.count = meta.get("count", 0)
+
+    def reopen(self) -> None:
+        """A reader: connect again (the writer may have created or replaced the file)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        self.db = self._connect()
+        self.read_meta()
 
     def begin(self) -> None:
         if not self.in_txn:
@@ -396,17 +453,27 @@ class _RecordFile:
         if self.in_txn:
             self.db.execute("ROLLBACK")
             self.in_txn = False
-        meta = dict(self.db.execute("SELECT k, v FROM meta").fetchall())
-        self.seq = meta.get("seq", 0)
-        self.count = meta.get("count", 0)
+        self.read_meta()
+
+    def drop_after(self, seq: int) -> int:
+        """Delete the rows written by journal entries after ``seq``; returns how many."""
+        self.begin()
+        self.db.execute(
+            "DELETE FROM mention WHERE record_id IN (SELECT id FROM record WHERE seq > ?)", (seq,)
+        )
+        dropped = self.db.execute("DELETE FROM record WHERE seq > ?", (seq,)).rowcount
+        self.count = self.db.execute("SELECT count(*) FROM record").fetchone()[0]
+        self.commit(seq)
+        return int(dropped)
 
     def checkpoint(self) -> None:
         """Make every commit durable in the database file (fsyncs WAL and file)."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self.rollback()
+        if not self.read_only:
+            with contextlib.suppress(sqlite3.Error):
+                self.rollback()
         self.db.close()
 
     def blobs(self, ids: list[str]) -> dict[str, bytes]:
@@ -440,9 +507,10 @@ class _RecordFile:
             stale.extend((m[0], rid) for m in _unpack(body)[8] if m[0] not in keep)
         if stale:
             self.db.executemany("DELETE FROM mention WHERE subject_id = ? AND record_id = ?", stale)
+        seq = self.pending_seq
         self.db.executemany(
-            "INSERT OR REPLACE INTO record (id, body) VALUES (?, ?)",
-            [(rid, body) for rid, (body, _s) in final.items()],
+            "INSERT OR REPLACE INTO record (id, body, seq) VALUES (?, ?, ?)",
+            [(rid, body, seq) for rid, (body, _s) in final.items()],
         )
         self.db.executemany(
             "INSERT OR IGNORE INTO mention (subject_id, record_id) VALUES (?, ?)",
@@ -451,7 +519,10 @@ class _RecordFile:
         self.count += len(final) - len(old)
 
     def update_bodies(self, rows: list[tuple[bytes, str]]) -> None:
-        self.db.executemany("UPDATE record SET body = ? WHERE id = ?", rows)
+        seq = self.pending_seq
+        self.db.executemany(
+            "UPDATE record SET body = ?, seq = ? WHERE id = ?", [(b, seq, i) for b, i in rows]
+        )
 
     def add_mentions(self, pairs: list[tuple[str, str]]) -> None:
         self.db.executemany(
@@ -490,104 +561,302 @@ class _State:
         self.seq = 0
 
 
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected text, found {type(value).__name__}")
+    return value
+
+
+def _bytes(value: Any) -> bytes:
+    if type(value) is not bytes:
+        raise TypeError(f"expected bytes, found {type(value).__name__}")
+    return value
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, found {type(value).__name__}")
+    return value
+
+
+def _check_relation(rel: Relation) -> None:
+    if not isinstance(rel.props, dict) or not isinstance(rel.record_ids, list):
+        raise TypeError(f"relation {rel.id} is not what the store writes")
+
+
+def _old_format(path: Path, known_old: bool) -> StoreUnavailable:
+    why = (
+        "was written by an earlier creditlink in a format that can run code when read "
+        "(pickle or marshal), so it is not read"
+        if known_old
+        else "is not an embedded-store file"
+    )
+    return StoreUnavailable(
+        f"{path} {why}. Move the data directory's store/ aside and load the feeds again "
+        "(creditlink load FILE...)."
+    )
+
+
 class EmbeddedStore:
-    """networkx-backed GraphStore, persisted under ``data_dir``."""
+    """networkx-backed GraphStore, persisted under ``data_dir``.
+
+    ``read_only`` opens the files of a store another process may be writing
+    (CLI reports, notebooks): no lock, no file written (except the one repair
+    of a dead writer's records, see ``_repair_for_reader``), and every read
+    first catches up with what the writer committed.
+    """
 
     name = "embedded"
 
-    def __init__(self, data_dir: Path | None, compact_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None,
+        compact_bytes: int = 256 * 1024 * 1024,
+        *,
+        read_only: bool = False,
+    ) -> None:
         # data_dir None keeps everything in memory (notebooks, throwaway tests).
         self.data_dir = data_dir
         self.compact_bytes = compact_bytes
+        self.read_only = read_only and data_dir is not None
         self._lock = threading.RLock()
         self._journal: BinaryIO | None = None
+        # Bytes of the journal this process wrote or read (header included).
+        self._journal_size = 0
         self._closed = False
         # Records are written (to SQLite) only while this is true: during
         # replay, entries SQLite already holds apply to the graph alone.
         self._live_records = True
+        self._repairing = False
         self._snapshot_bytes = 0
+        # What a reader last read: (dev, inode, size, mtime) of the snapshot and
+        # (dev, inode) of the journal; a change means the writer compacted.
+        self._snap_id: tuple[int, ...] | None = None
+        self._journal_id: tuple[int, ...] | None = None
+        self._token = uuid.uuid4().hex[:12]
         self.s = _State()
-        if data_dir is not None:
-            data_dir.mkdir(parents=True, exist_ok=True)
-        self._rec = _RecordFile(None if data_dir is None else data_dir / RECORDS)
-        if data_dir is not None:
-            self._load()
-            if self._journal is None:  # a migration's compaction opens it
-                self._journal = open(data_dir / JOURNAL, "ab")  # noqa: SIM115
+        self._writer: WriterLock | None = None
+        if data_dir is not None and not self.read_only:
+            private_dir(data_dir)
+            self._writer = WriterLock(data_dir)
+            self._writer.acquire()
+        try:
+            self._rec = _RecordFile(
+                None if data_dir is None else data_dir / RECORDS, self.read_only
+            )
+            if data_dir is not None:
+                self._load()
+                if not self.read_only:
+                    self._open_journal()
+        except BaseException:
+            if self._writer is not None:
+                self._writer.release()
+            raise
 
     # -- persistence -------------------------------------------------------
-    def _load(self) -> None:
+    def _path(self, name: str) -> Path:
         assert self.data_dir is not None
-        self._rec.rollback()
+        return self.data_dir / name
+
+    def _open_journal(self) -> None:
+        """The writer's journal handle; a missing or empty journal gets its header."""
+        path = self._path(JOURNAL)
+        fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        self._journal = os.fdopen(fd, "ab")
+        if os.fstat(fd).st_size == 0:
+            self._journal.write(JOURNAL_MAGIC)
+            self._journal.flush()
+            os.fsync(fd)
+        self._journal_size = os.fstat(fd).st_size
+
+    def _load(self) -> None:
+        """Read the snapshot and replay the journal (a writer also repairs what a
+        crash left: a torn tail, SQLite rows the journal does not have)."""
+        assert self.data_dir is not None
+        if self.read_only:
+            self._rec.reopen()
+        else:
+            self._rec.rollback()
         self.s = _State()
-        snap = self.data_dir / SNAPSHOT
-        legacy_ops = False
-        if snap.exists():
-            self._snapshot_bytes = snap.stat().st_size
-            with snap.open("rb") as fh:
-                if fh.read(len(_SNAP_MAGIC)) == _SNAP_MAGIC:
+        self._snap_id = None
+        self._journal_id = None
+        self._journal_size = 0
+        snap = self._path(SNAPSHOT)
+        try:
+            fh = snap.open("rb")
+        except FileNotFoundError:
+            fh = None
+        if fh is not None:
+            with fh:
+                st = os.fstat(fh.fileno())
+                self._snap_id = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                self._snapshot_bytes = st.st_size
+                magic = fh.read(len(_SNAP_MAGIC))
+                if magic != _SNAP_MAGIC:
+                    raise _old_format(snap, magic in _OLD_SNAP_MAGICS or magic[:1] == b"\x80")
+                try:
                     self._read_snapshot(fh)
-                else:
-                    fh.seek(0)
-                    self._migrate_legacy(pickle.load(fh))
-                    legacy_ops = True
-        if self._rec.seq < self.s.seq:
+                except DamagedStore as exc:
+                    raise DamagedStore(f"{snap} is damaged: {exc.message}") from exc
+        if self._rec.seq < self.s.seq and not self.read_only:
             raise StoreUnavailable(
                 f"{self.data_dir / RECORDS} is older than the snapshot "
                 f"(sequence {self._rec.seq} < {self.s.seq}): records were lost"
             )
-        journal = self.data_dir / JOURNAL
-        if journal.exists():
-            with journal.open("rb") as fh:
-                data = fh.read()
-            good = self._replay(data)
-            if good < len(data):
-                # A torn tail from a crash: it was never acknowledged, so drop it.
-                with journal.open("r+b") as fh:
-                    fh.truncate(good)
-        if legacy_ops:
-            # Rewrite in the current format at once, so that old journal
-            # entries are never replayed again.
-            self._compact_locked()
+        self._read_journal(from_start=True)
+        self._repair_for_reader()
+        if not self.read_only and self._rec.seq > self.s.seq:
+            # SQLite holds rows of entries the journal does not have (it was
+            # lost or replaced behind the store's back). Keeping them would
+            # make a re-load of their file report "unchanged" while the graph
+            # lacks it; dropped, the file loads again.
+            dropped = self._rec.drop_after(self.s.seq)
+            log.warning(
+                "%s: dropped %d record rows written after journal entry %d, which the "
+                "journal does not have; load their files again",
+                self.data_dir / RECORDS,
+                dropped,
+                self.s.seq,
+            )
 
-    def _replay(self, data: bytes) -> int:
+    def _read_journal(self, from_start: bool) -> None:
+        """Apply the journal's complete entries after the ones already read."""
+        path = self._path(JOURNAL)
+        try:
+            fh = path.open("rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            if from_start:
+                st = os.fstat(fh.fileno())
+                self._journal_id = (st.st_dev, st.st_ino)
+                head = fh.read(len(JOURNAL_MAGIC))
+                if not head:
+                    return
+                if head != JOURNAL_MAGIC:
+                    if len(head) < len(JOURNAL_MAGIC) and JOURNAL_MAGIC.startswith(head):
+                        return  # a header being written
+                    raise _old_format(path, True)
+                self._journal_size = len(JOURNAL_MAGIC)
+            fh.seek(self._journal_size)
+            data = fh.read()
+        good, gap = self._replay(data, path)
+        self._journal_size += good
+        if not self.read_only and good < len(data):
+            if gap is not None:
+                raise StoreUnavailable(
+                    f"{path}: entry {gap} follows entry {self.s.seq}; entries are missing "
+                    "(the journal was changed outside creditlink)"
+                )
+            # A torn tail from a crash: it was never acknowledged, so drop it.
+            with path.open("r+b") as out:
+                out.truncate(self._journal_size)
+
+    def _replay(self, data: bytes, path: Path) -> tuple[int, int | None]:
+        """Apply complete entries in order; returns (bytes used, the sequence number
+        that broke the order or None). A reader stops at a gap (the writer
+        compacted under it) and reloads on its next read."""
         good = pos = 0
-        self._rec.begin()
+        gap: int | None = None
+        if not self.read_only:
+            self._rec.begin()
         try:
             while pos + _HEADER.size <= len(data):
                 length, crc = _HEADER.unpack_from(data, pos)
                 start, end = pos + _HEADER.size, pos + _HEADER.size + length
                 if end > len(data) or zlib.crc32(data[start:end]) != crc:
                     break
-                seq, entry = _unpack(data[start:end])
-                if seq > self.s.seq:
-                    self._live_records = seq > self._rec.seq
-                    if isinstance(entry[0], str) and entry[0] in _LEGACY_OPS:
-                        self._apply_raw(entry)
-                    else:
+                try:
+                    seq, entry = _unpack(data[start:end])
+                    seq = int(seq)
+                except (DamagedStore, TypeError, ValueError) as exc:
+                    raise DamagedStore(f"{path} holds a damaged entry at byte {pos}") from exc
+                if seq > self.s.seq + 1:
+                    gap = seq
+                    break
+                if seq == self.s.seq + 1:
+                    self._live_records = not self.read_only and seq > self._rec.seq
+                    self._rec.pending_seq = seq
+                    try:
                         self._apply_entry(entry)
+                    except (DamagedStore, TypeError, ValueError, IndexError, KeyError) as exc:
+                        raise DamagedStore(f"{path}: entry {seq} does not apply ({exc!r})") from exc
                     self.s.seq = seq
                 pos = good = end
-            self._rec.commit(max(self.s.seq, self._rec.seq))
+            if not self.read_only:
+                self._rec.commit(max(self.s.seq, self._rec.seq))
         except BaseException:
-            self._rec.rollback()
+            if not self.read_only:
+                self._rec.rollback()
             raise
         finally:
             self._live_records = True
-        return good
+        return good, gap
+
+    def _refresh(self) -> None:
+        """A reader catches up with the writer: new journal entries, or everything
+        again when the writer compacted (new snapshot and journal files)."""
+        if not self.read_only or self._closed:
+            return
+        try:
+            st = os.stat(self._path(SNAPSHOT))
+            snap_id: tuple[int, ...] | None = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            snap_id = None
+        try:
+            st = os.stat(self._path(JOURNAL))
+            journal_id: tuple[int, ...] | None = (st.st_dev, st.st_ino)
+            journal_size = st.st_size
+        except FileNotFoundError:
+            journal_id, journal_size = None, 0
+        if snap_id != self._snap_id or journal_id != self._journal_id:
+            self._load()
+        elif journal_size > self._journal_size:
+            self._read_journal(from_start=self._journal_size == 0)
+            self._rec.read_meta()
+            self._repair_for_reader()
+
+    def _repair_for_reader(self) -> None:
+        """A reader that finds journal entries SQLite lacks (a writer killed
+        between its journal fsync and its SQLite commit) has the graph of those
+        entries but not their records. A live writer commits them a moment
+        later; a dead one never will, so when nobody holds the writer lock the
+        reader opens the store as writer once, which replays them into SQLite
+        (the repair every writer makes on open), and reads again."""
+        if not self.read_only or self.data_dir is None or self.s.seq <= self._rec.seq:
+            return
+        if self._repairing:
+            return
+        try:
+            EmbeddedStore(self.data_dir, self.compact_bytes).close()
+        except (StoreBusy, OSError):
+            return  # a live writer (or no right to write): its own commit follows
+        self._repairing = True
+        try:
+            self._load()
+        finally:
+            self._repairing = False
 
     def _persist(self, entry: tuple[Any, ...]) -> None:
         seq = self.s.seq + 1
         if self._journal is not None:
+            fd = self._journal.fileno()
+            if os.fstat(fd).st_size != self._journal_size:
+                # Someone else wrote to the journal (a process that ignored the
+                # writer lock): appending now would interleave two histories.
+                raise StoreUnavailable(
+                    f"{self._path(JOURNAL)} was changed by another process; reopen the store"
+                )
             payload = _pack((seq, entry))
             self._journal.write(_HEADER.pack(len(payload), zlib.crc32(payload)))
             self._journal.write(payload)
             self._journal.flush()
-            os.fsync(self._journal.fileno())
+            os.fsync(fd)
+            self._journal_size += _HEADER.size + len(payload)
         # After the fsync: SQLite must never hold what the journal may lose.
         self.s.seq = seq
         self._rec.commit(seq)
-        if self._journal is not None and self._journal.tell() > max(
+        if self._journal is not None and self._journal_size > max(
             self.compact_bytes, self._snapshot_bytes
         ):
             # Compaction costs in proportion to the state, so let the journal
@@ -596,34 +865,49 @@ class EmbeddedStore:
             self._compact_locked()
 
     def compact(self) -> None:
-        """Fold the journal into a new snapshot (write, fsync, rename, then truncate)."""
-        if self.data_dir is None:
+        """Fold the journal into a new snapshot (write, fsync, rename; then a new,
+        empty journal by rename)."""
+        if self.data_dir is None or self.read_only:
             return
         with self._lock:
             self._compact_locked()
 
-    def _compact_locked(self) -> None:
-        assert self.data_dir is not None
-        # SQLite first: once the snapshot says seq N, records up to N must be
-        # durable, because the journal entries holding them are about to go.
-        self._rec.checkpoint()
-        tmp = self.data_dir / (SNAPSHOT + ".tmp")
-        with tmp.open("wb") as fh:
-            self._write_snapshot(fh)
+    def _replace(self, name: str, write: Callable[[BinaryIO], Any]) -> int:
+        """Write ``name`` anew beside it, fsync, rename over it; returns its size."""
+        tmp = self._path(name + ".tmp")
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-            self._snapshot_bytes = fh.tell()
-        os.replace(tmp, self.data_dir / SNAPSHOT)
+            size = fh.tell()
+        os.replace(tmp, self._path(name))
+        return size
+
+    def _fsync_dir(self) -> None:
+        assert self.data_dir is not None
         dir_fd = os.open(self.data_dir, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def _compact_locked(self) -> None:
+        assert self.data_dir is not None and not self.read_only
+        # SQLite first: once the snapshot says seq N, records up to N must be
+        # durable, because the journal entries holding them are about to go.
+        self._rec.checkpoint()
+        self._snapshot_bytes = self._replace(SNAPSHOT, self._write_snapshot)
+        self._fsync_dir()
         # Entries up to s.seq are in the snapshot; replay skips them even if
-        # the truncate below never happens.
+        # the journal is never replaced. A new file rather than a truncation,
+        # so that a reader sees a new journal, never a shorter one.
         if self._journal is not None:
             self._journal.close()
-        self._journal = open(self.data_dir / JOURNAL, "wb")  # noqa: SIM115
+            self._journal = None
+        self._replace(JOURNAL, lambda fh: fh.write(JOURNAL_MAGIC))
+        self._fsync_dir()
+        self._open_journal()
 
     def _write_snapshot(self, fh: BinaryIO) -> None:
         # A sequence of CRC-checked chunks, each a bounded list, so neither
@@ -657,74 +941,83 @@ class EmbeddedStore:
         chunk(("end", s.seq))
 
     def _read_snapshot(self, fh: BinaryIO) -> None:
-        s = self.s
-        g = s.graph
+        """Read the chunks after the magic. Every value is checked for the shape the
+        store wrote (and every blob decoded once), so that a crafted file is
+        refused here rather than failing a query later."""
+        size = os.fstat(fh.fileno()).st_size
         ended = False
         while True:
             head = fh.read(_HEADER.size)
             if len(head) < _HEADER.size:
                 break
             length, crc = _HEADER.unpack(head)
+            if length > size - fh.tell():
+                raise DamagedStore("a chunk is longer than the file")
             payload = fh.read(length)
             if len(payload) != length or zlib.crc32(payload) != crc:
-                raise StoreUnavailable(f"{self.data_dir} snapshot is damaged")
-            kind, items = _unpack(payload)
-            if kind == "meta":
-                s.seq = items
-            elif kind == "nodes":
-                for sid, blob in items:
-                    g.add_node(sid)
-                    nd: _NodeData = g._node[sid]
-                    nd.id = sid
-                    nd.blob = blob
-                    subj = nd.subject()
-                    self._index_keys(sid, subj.keys)
-                    self._index_grams(sid, subj.norm_names, ())
-            elif kind == "edges":
-                for rid, u, v, rtype, blob in items:
-                    u, v = g._node[u].id, g._node[v].id
-                    self._add_edge(rid, u, v, rtype, blob)
-            elif kind == "listings":
-                for lid, blob in items:
-                    s.listings[lid] = blob
-                    self._index_listing(lid, _listing_from_blob(lid, blob))
-            elif kind == "redirects":
-                s.redirects.update(items)
-            elif kind == "docs":
-                for coll, doc_id, blob in items:
-                    s.docs.setdefault(coll, {})[doc_id] = blob
-            elif kind == "end":
-                ended = True
+                raise DamagedStore("a chunk fails its checksum")
+            try:
+                ended = self._read_chunk(_unpack(payload))
+            except DamagedStore:
+                raise
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                raise DamagedStore(
+                    f"a chunk does not hold what the store writes ({exc!r})"
+                ) from exc
+            if ended:
                 break
         if not ended:
-            raise StoreUnavailable(f"{self.data_dir} snapshot is incomplete")
+            raise DamagedStore("the snapshot is incomplete")
 
-    def _migrate_legacy(self, old: Any) -> None:
-        """Read a snapshot written before records moved to SQLite (a pickled state)."""
-        self._rec.begin()
-        self._rec.clear()
-        g = old.graph
-        self._apply_raw(
-            (
-                "batch",
-                Batch(
-                    subjects=[d for _n, d in g.nodes(data="s")],
-                    relations=[r for _u, _v, r in g.edges(data="r")],
-                    listings=list(old.listings.values()),
-                    records=list(old.records.values()),
-                    docs=[(c, i, b) for c, bucket in old.docs.items() for i, b in bucket.items()],
-                ),
-            )
-        )
-        self.s.redirects.update(old.redirects)
-        self.s.seq = old.seq
-        self._rec.commit(old.seq)
+    def _read_chunk(self, chunk: Any) -> bool:
+        """Apply one snapshot chunk; True for the end marker."""
+        s = self.s
+        g = s.graph
+        kind, items = chunk
+        if kind == "meta":
+            s.seq = _int(items)
+        elif kind == "nodes":
+            for sid, blob in items:
+                g.add_node(_str(sid))
+                nd: _NodeData = g._node[sid]
+                nd.id = sid
+                nd.blob = _bytes(blob)
+                subj = nd.subject()
+                self._index_keys(sid, subj.keys)
+                self._index_grams(sid, subj.norm_names, ())
+        elif kind == "edges":
+            for rid, u, v, rtype, blob in items:
+                u, v = g._node[u].id, g._node[v].id
+                self._add_edge(_str(rid), u, v, _str(rtype), _bytes(blob))
+                _check_relation(self.s.rel_ends[rid].relation())
+        elif kind == "listings":
+            for lid, blob in items:
+                s.listings[_str(lid)] = _bytes(blob)
+                self._index_listing(lid, _listing_from_blob(lid, blob))
+        elif kind == "redirects":
+            s.redirects.update((_str(a), _str(b)) for a, b in items)
+        elif kind == "docs":
+            for coll, doc_id, blob in items:
+                if not isinstance(_unpack(_bytes(blob)), dict):
+                    raise ValueError(f"document {doc_id!r} is not a mapping")
+                s.docs.setdefault(_str(coll), {})[_str(doc_id)] = blob
+        elif kind == "end":
+            return True
+        else:
+            raise ValueError(f"unknown chunk {kind!r}")
+        return False
 
     def _mutate(self, op: tuple[Any, ...]) -> None:
         with self._lock:
             self._check_open()
+            if self.read_only:
+                raise StoreUnavailable(
+                    f"the embedded store in {self.data_dir} was opened read-only",
+                    "the graph store is read-only here",
+                )
             try:
                 self._rec.begin()
+                self._rec.pending_seq = self.s.seq + 1
                 entry = self._apply_raw(op)
                 self._persist(entry)
             except BaseException:
@@ -743,13 +1036,25 @@ class EmbeddedStore:
         with self._lock:
             if self._closed:
                 return
-            if self._journal is not None:
-                if self._journal.tell() > 0:
-                    self._compact_locked()
-                self._journal.close()
-                self._journal = None
-            self._rec.close()
-            self._closed = True
+            try:
+                if self._journal is not None:
+                    if self._journal_size > len(JOURNAL_MAGIC):
+                        self._compact_locked()
+                    if self._journal is not None:
+                        self._journal.close()
+                    self._journal = None
+                self._rec.close()
+            finally:
+                self._closed = True
+                # Last: another writer may start only once the files are final.
+                if self._writer is not None:
+                    self._writer.release()
+
+    def generation(self) -> str:
+        """Changes whenever a write commits (for a reader: once it has caught up)."""
+        with self._lock:
+            self._refresh()
+            return f"{self._token}:{self.s.seq}"
 
     def clear(self) -> None:
         self._mutate(("clear",))
@@ -847,7 +1152,9 @@ class EmbeddedStore:
                 self._apply_docs(entry[3])
             return entry
         if kind == "V":
-            moved = self._apply_move(entry[1], entry[2], Subject(*entry[3]), entry[4])
+            # (record id, role) pairs come back from the journal as lists
+            roles = [(str(rid), str(role)) for rid, role in entry[1]]
+            moved = self._apply_move(roles, entry[2], Subject(*entry[3]), entry[4])
             if len(entry) > 5:
                 self._apply_docs(entry[5])
             return (*entry[:4], sorted(moved), *entry[5:])
@@ -1200,6 +1507,7 @@ class EmbeddedStore:
     # -- reader ------------------------------------------------------------
     def get_subjects(self, ids: Iterable[str]) -> dict[str, Subject]:
         with self._lock:
+            self._refresh()
             nodes = self.s.graph._node
             out: dict[str, Subject] = {}
             for i in ids:
@@ -1210,6 +1518,7 @@ class EmbeddedStore:
 
     def resolve_ids(self, ids: Iterable[str]) -> dict[str, str]:
         with self._lock:
+            self._refresh()
             out: dict[str, str] = {}
             nodes = self.s.graph._node
             for i in ids:
@@ -1220,6 +1529,7 @@ class EmbeddedStore:
 
     def find_by_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
         with self._lock:
+            self._refresh()
             out: dict[str, list[str]] = {}
             for key in keys:
                 ids = _post_get(self.s.key_index, key)
@@ -1236,6 +1546,7 @@ class EmbeddedStore:
     ) -> list[Relation]:
         wanted = set(types) if types is not None else None
         with self._lock:
+            self._refresh()
             g = self.s.graph
             found: dict[str, _EdgeData] = {}
             sides = []
@@ -1257,6 +1568,7 @@ class EmbeddedStore:
 
     def get_relations(self, ids: Iterable[str]) -> dict[str, Relation]:
         with self._lock:
+            self._refresh()
             out: dict[str, Relation] = {}
             for rid in ids:
                 ed = self.s.rel_ends.get(rid)
@@ -1284,6 +1596,7 @@ class EmbeddedStore:
     ) -> list[Listing]:
         wanted = set(kinds) if kinds is not None else None
         with self._lock:
+            self._refresh()
             ids: set[str] = set()
             for key in keys:
                 ids.update(_post_get(index, key))
@@ -1295,6 +1608,7 @@ class EmbeddedStore:
 
     def get_listings(self, ids: Iterable[str]) -> dict[str, Listing]:
         with self._lock:
+            self._refresh()
             out: dict[str, Listing] = {}
             for i in ids:
                 blob = self.s.listings.get(i)
@@ -1305,12 +1619,14 @@ class EmbeddedStore:
     def get_records(self, ids: Iterable[str]) -> dict[str, SourceRecord]:
         wanted = list(ids)
         with self._lock:
+            self._refresh()
             self._check_open()
             bodies = self._rec.blobs(wanted)
         return {i: _record_from_blob(i, bodies[i]) for i in wanted if i in bodies}
 
     def records_of(self, subject_id: str) -> list[SourceRecord]:
         with self._lock:
+            self._refresh()
             self._check_open()
             rows = self._rec.of_subject(subject_id)
         return [_record_from_blob(rid, body) for rid, body in rows]
@@ -1319,10 +1635,11 @@ class EmbeddedStore:
         if not text or limit <= 0:
             return []
         # Every name containing the text holds its UTF-8 bytes, and so does the
-        # encoded subject (marshal and pickle both write str as UTF-8): a cheap
-        # test before decoding.
+        # encoded subject (MessagePack writes str as UTF-8): a cheap test
+        # before decoding.
         needle = text.encode("utf-8", "surrogatepass")
         with self._lock:
+            self._refresh()
             nodes = self.s.graph._node
             if len(text) == 1:
                 # A one-character query is not a bigram (the index holds single
@@ -1356,6 +1673,7 @@ class EmbeddedStore:
 
     def iter_subjects(self, subject_type: str | None = None) -> Iterator[Subject]:
         with self._lock:
+            self._refresh()
             blobs = [(sid, nd.blob) for sid, nd in self.s.graph._node.items()]
         blobs.sort(key=lambda x: x[0])
         for sid, blob in blobs:
@@ -1366,6 +1684,7 @@ class EmbeddedStore:
     def iter_relations(self, types: Iterable[str] | None = None) -> Iterator[Relation]:
         wanted = set(types) if types is not None else None
         with self._lock:
+            self._refresh()
             rows = [
                 (e.id, e.type, e.source, e.target, e.blob)
                 for e in self.s.rel_ends.values()
@@ -1377,6 +1696,7 @@ class EmbeddedStore:
 
     def iter_listings(self, kinds: Iterable[str] | None = None) -> Iterator[Listing]:
         with self._lock:
+            self._refresh()
             listings = self.s.listings
             if kinds is None:
                 rows = sorted(listings.items())
@@ -1388,16 +1708,19 @@ class EmbeddedStore:
 
     def get_docs(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         with self._lock:
+            self._refresh()
             bucket = self.s.docs.get(collection, {})
             return {i: _unpack(bucket[i]) for i in ids if i in bucket}
 
     def list_docs(self, collection: str) -> dict[str, dict[str, Any]]:
         with self._lock:
+            self._refresh()
             bucket = self.s.docs.get(collection, {})
             return {k: _unpack(bucket[k]) for k in sorted(bucket)}
 
     def counts(self) -> dict[str, int]:
         with self._lock:
+            self._refresh()
             return {
                 "subjects": self.s.graph.number_of_nodes(),
                 "relations": len(self.s.rel_ends),
@@ -1411,7 +1734,9 @@ class EmbeddedStore:
     # Relation objects on each access.
     @property
     def nx_graph(self) -> nx.MultiDiGraph:
-        return self.s.graph
+        with self._lock:
+            self._refresh()
+            return self.s.graph
 
     def __enter__(self) -> EmbeddedStore:
         return self
@@ -1420,10 +1745,5 @@ class EmbeddedStore:
         with contextlib.suppress(Exception):
             self.close()
 
-
-# Journal entries written before records moved to SQLite held the caller's
-# objects: ("batch", Batch), ("merge", a, b), ("move", roles, from, Subject), ("clear",).
-# Callers' ops now also carry docs: ("merge", a, b, docs), ("move", .., Subject, docs).
-_LEGACY_OPS = frozenset({"batch", "merge", "move", "clear"})
 
 __all__ = ["EmbeddedStore", "Mention"]

@@ -68,6 +68,13 @@ SEARCH_SEP = "\u0000"
 DOC_SEP = "\u001f"
 # Ids per read of a many-id look-up (see _read_in_chunks).
 READ_CHUNK = 2000
+# Every write transaction, from any process, gives the store a new generation
+# token (a fresh UUID, never reused, even after clear()): caches of answers
+# computed from the whole store (GET /quality) are keyed by it.
+Q_STAMP = "MERGE (g:Generation {id: 'store'}) SET g.token = randomUUID()"
+Q_GENERATION = "MATCH (g:Generation {id: 'store'}) RETURN g.token AS token"
+# What an HTTP caller is told when the server cannot answer: no address.
+PUBLIC_DOWN = "the Neo4j store is unavailable; try again later"
 
 SCHEMA = (
     "CREATE CONSTRAINT subject_id IF NOT EXISTS FOR (s:Subject) REQUIRE s.id IS UNIQUE",
@@ -77,6 +84,7 @@ SCHEMA = (
     "CREATE CONSTRAINT doc_uid IF NOT EXISTS FOR (d:Doc) REQUIRE d.uid IS UNIQUE",
     "CREATE CONSTRAINT redirect_from IF NOT EXISTS FOR (r:Redirect) REQUIRE r.from IS UNIQUE",
     "CREATE INDEX rel_id IF NOT EXISTS FOR ()-[r:REL]-() ON (r.id)",
+    "CREATE CONSTRAINT generation_id IF NOT EXISTS FOR (g:Generation) REQUIRE g.id IS UNIQUE",
     "CREATE INDEX listing_number IF NOT EXISTS FOR (l:Listing) ON (l.number)",
     # merge_subjects re-points every redirect that pointed at the merged id.
     "CREATE INDEX redirect_to IF NOT EXISTS FOR (r:Redirect) ON (r.to)",
@@ -367,25 +375,32 @@ class Neo4jStore:
 
     # -- plumbing ----------------------------------------------------------
     def _translate(self, exc: Exception) -> Exception:
+        # The operator's message names the server; answers to callers carry only
+        # PUBLIC_DOWN (an address in a public /health or a 503 body helps nobody
+        # but an attacker mapping the network).
         if isinstance(exc, AuthError):
             return StoreUnavailable(
-                f"Neo4j at {self.uri} refused the credentials: {exc}", uri=self.uri
+                f"Neo4j at {self.uri} refused the credentials: {exc}", PUBLIC_DOWN, uri=self.uri
             )
         if isinstance(exc, (ServiceUnavailable, SessionExpired)):
-            return StoreUnavailable(f"Neo4j at {self.uri} is unavailable: {exc}", uri=self.uri)
+            return StoreUnavailable(
+                f"Neo4j at {self.uri} is unavailable: {exc}", PUBLIC_DOWN, uri=self.uri
+            )
         if isinstance(exc, Neo4jError) and _is_timeout(exc):
             return QueryTimeout(
                 f"Neo4j query exceeded its time limit: {exc.message or exc}", uri=self.uri
             )
         if isinstance(exc, OSError):
-            return StoreUnavailable(f"Neo4j at {self.uri} is unreachable: {exc}", uri=self.uri)
+            return StoreUnavailable(
+                f"Neo4j at {self.uri} is unreachable: {exc}", PUBLIC_DOWN, uri=self.uri
+            )
         return exc
 
     def _session_run(
         self, work: Callable[[ManagedTransaction], T], write: bool, timeout: float
     ) -> T:
         if self._closed:
-            raise StoreUnavailable("the Neo4j store is closed")
+            raise StoreUnavailable("the Neo4j store is closed", PUBLIC_DOWN)
         tx_fn = unit_of_work(timeout=timeout)(work)
         try:
             with self._driver.session(database=self.database) as session:
@@ -416,7 +431,15 @@ class Neo4jStore:
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         self._ensure_schema()
-        return self._session_run(work, write=True, timeout=self.write_timeout_s)
+
+        def stamped(tx: ManagedTransaction) -> T:
+            result = work(tx)
+            # Last, so that the one node every write locks is held only while
+            # the transaction commits (and no two writes wait on each other).
+            tx.run(Q_STAMP).consume()
+            return result
+
+        return self._session_run(stamped, write=True, timeout=self.write_timeout_s)
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:
@@ -479,22 +502,33 @@ class Neo4jStore:
     def clear(self) -> None:
         def chunk(tx: ManagedTransaction) -> int:
             rec = tx.run(
-                "MATCH (n) WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS c", n=CLEAR_CHUNK
+                "MATCH (n) WHERE NOT n:Generation WITH n LIMIT $n DETACH DELETE n "
+                "RETURN count(*) AS c",
+                n=CLEAR_CHUNK,
             ).single()
             return int(rec["c"]) if rec else 0
 
         while self._write(chunk) > 0:
             pass
 
+    def generation(self) -> str:
+        def work(tx: ManagedTransaction) -> str:
+            rec = tx.run(Q_GENERATION).single()
+            return str(rec["token"]) if rec and rec["token"] else "empty"
+
+        return self._read(work)
+
     def ping(self) -> None:
         if self._closed:
-            raise StoreUnavailable("the Neo4j store is closed")
+            raise StoreUnavailable("the Neo4j store is closed", PUBLIC_DOWN)
         try:
             self._driver.verify_connectivity()
         except (Neo4jError, DriverError, OSError) as exc:
             translated = self._translate(exc)
             if translated is exc:
-                raise StoreUnavailable(f"Neo4j at {self.uri} cannot answer: {exc}") from exc
+                raise StoreUnavailable(
+                    f"Neo4j at {self.uri} cannot answer: {exc}", PUBLIC_DOWN
+                ) from exc
             raise translated from exc
 
     # -- writer ------------------------------------------------------------

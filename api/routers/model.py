@@ -1,0 +1,39 @@
+"""``GET /model``: every code the API returns, with its Chinese label.
+
+The investigator page reads its labels here (one table, not a copy in
+JavaScript); any caller with a valid key may read it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from api.deps import Principal, VocabularyJSONResponse, require
+from graph.vocabulary import vocabulary
+from loaders.mapping import mappings
+
+router = APIRouter(tags=["model"])
+
+
+@router.get(
+    "/model",
+    summary="The model's vocabulary with Chinese labels: types, relations, listings, feeds, "
+    "measures, rules, roles, attributes, statuses",
+    description=(
+        "One table of the codes that other answers carry (`relation`, `feed`, `measure`, "
+        "`rule`, `role`, attribute names and values, statuses, risk levels) and their "
+        "labels, from graph/model.yaml, graph/rules.yaml, graph/labels.yaml and the feed "
+        "mappings. Any valid key may read it."
+    ),
+    response_class=VocabularyJSONResponse,
+)
+def get_model(_: Principal = Depends(require("model"))) -> dict[str, Any]:  # noqa: B008
+    return {
+        **vocabulary(),
+        "feeds": {
+            kind: {"label": m.label, "department": m.department}
+            for kind, m in sorted(mappings().items())
+        },
+    }
