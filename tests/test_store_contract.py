@@ -1356,7 +1356,8 @@ def test_embedded_replays_merge_and_move_entries_written_without_docs(tmp_path: 
     import struct
     import zlib
 
-    from graph.store import embedded
+    from graph.codec import pack
+    from graph.store.embedded.encoding import subject_row
 
     # Entries journalled before merges and moves carried docs: ("M", a, b) and
     # ("V", roles, from, subject, moved), appended to a live store's journal.
@@ -1364,16 +1365,16 @@ def test_embedded_replays_merge_and_move_entries_written_without_docs(tmp_path: 
     store = EmbeddedStore(d)
     base_graph(store)
     store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
-    seq = store.s.seq
+    seq = store._disk.state.seq
     crash(store)
     p_l2 = person("P-L2", "李四")
     entries = [
         ("M", "S-A", "S-A2"),
-        ("V", [("rec-2", "holder")], "P-L", embedded._subject_tuple(p_l2), None),
+        ("V", [("rec-2", "holder")], "P-L", subject_row(p_l2), None),
     ]
     with (d / JOURNAL).open("ab") as fh:
         for n, entry in enumerate(entries, start=seq + 1):
-            payload = embedded._pack((n, entry))
+            payload = pack((n, entry))
             fh.write(struct.pack("<QI", len(payload), zlib.crc32(payload)))
             fh.write(payload)
     reference = EmbeddedStore(None)
@@ -1443,7 +1444,7 @@ def test_embedded_records_live_in_sqlite_not_in_memory(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "store")
     base_graph(store)
     assert (tmp_path / "store" / RECORDS).exists()
-    assert not hasattr(store.s, "records")
+    assert not hasattr(store._disk.state, "records")
     assert store.counts()["records"] == 2
     store.close()
 
@@ -1456,9 +1457,9 @@ def test_embedded_sqlite_behind_the_journal_is_caught_up(tmp_path: Path) -> None
     scenario(store)
     store.write(Batch(records=[record("rec-9", ("S-B", "subject"))]))
     expected = dump(store)
-    store._rec.db.execute("DELETE FROM record")
-    store._rec.db.execute("DELETE FROM mention")
-    store._rec.db.execute("UPDATE meta SET v = 0")
+    store._disk.records.db.execute("DELETE FROM record")
+    store._disk.records.db.execute("DELETE FROM mention")
+    store._disk.records.db.execute("UPDATE meta SET v = 0")
     crash(store)
     again = EmbeddedStore(tmp_path / "store")
     assert dump(again) == expected
