@@ -22,8 +22,10 @@ what makes it safe; it is written once, here, away from the protocol's reads.
   snapshot's size: writes stay within twice their own bytes.
 - Follow (read-only): before each read, check the snapshot's and journal's
   identity and size; apply the entries the writer appended since, or read
-  everything again when it compacted. A reader takes no lock and never
-  writes a file.
+  everything again when it compacted. A reader takes no lock and writes no
+  file, with one exception: the records of a writer killed between its
+  journal fsync and its SQLite commit, which a dead writer never commits, are
+  repaired by a reader (``_repair_for_reader``) when no writer is alive.
 
 One writer per directory (``graph.store.files.WriterLock``), held from open
 to close. With no directory everything stays in memory (notebooks, tests):
@@ -36,7 +38,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from graph.errors import StoreUnavailable
+from graph.errors import StoreBusy, StoreUnavailable
 from graph.store.embedded import journal, snapshot
 from graph.store.embedded.encoding import DamagedStore
 from graph.store.embedded.entries import Entry, from_wire, to_wire
@@ -60,6 +62,7 @@ class DurableState:
         self._reader: JournalReader | None = None
         self._snapshot_id: SnapshotId | None = None
         self._snapshot_bytes = 0
+        self._repairing = False
         self.writer: WriterLock | None = None
         if directory is not None and not self.read_only:
             private_dir(directory)
@@ -100,6 +103,7 @@ class DurableState:
                 f"(sequence {self.records.seq} < {self.state.seq}): records were lost"
             )
         self._read_journal()
+        self._repair_for_reader()
         if self.journal is not None:
             # A reload after a failed commit: the journal is what was just read
             # (a torn tail cut off), whatever the failed append left.
@@ -167,6 +171,28 @@ class DurableState:
         elif journal_size > reader.offset:
             self._read_journal()
             self.records.read_meta()
+            self._repair_for_reader()
+
+    def _repair_for_reader(self) -> None:
+        """A reader that finds journal entries SQLite lacks (a writer killed
+        between its journal fsync and its SQLite commit) has the graph of those
+        entries but not their records. A live writer commits them a moment
+        later; a dead one never will, so when nobody holds the writer lock the
+        reader opens the store as writer once, which replays them into SQLite
+        (the repair every writer makes on open), and reads again."""
+        if not self.read_only or self.directory is None or self.state.seq <= self.records.seq:
+            return
+        if self._repairing:
+            return
+        try:
+            DurableState(self.directory, self.compact_bytes, read_only=False).close()
+        except (StoreBusy, OSError):
+            return  # a live writer (or no right to write): its own commit follows
+        self._repairing = True
+        try:
+            self.load()
+        finally:
+            self._repairing = False
 
     # -- commit ----------------------------------------------------------------------
     def commit(self, build: Callable[[], Entry]) -> None:

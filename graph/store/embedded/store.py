@@ -49,8 +49,9 @@ class EmbeddedStore:
 
     ``data_dir`` None keeps everything in memory (notebooks, throwaway tests).
     ``read_only`` opens the files of a store another process may be writing
-    (CLI reports, notebooks): no lock, no file ever written, and every read
-    first catches up with what the writer committed.
+    (CLI reports, notebooks): no lock, no file written (except the one repair
+    of a dead writer's records, see ``DurableState._repair_for_reader``), and
+    every read first catches up with what the writer committed.
     """
 
     name = "embedded"
