@@ -1188,6 +1188,25 @@ def test_embedded_reader_sees_what_the_writer_commits_without_reopening(tmp_path
     reader.close()
 
 
+def test_embedded_reader_asks_the_listing_indexes_it_reloaded(tmp_path: Path) -> None:
+    # A reader's first read after the writer compacted reloads its state, so
+    # the index a listing look-up asks must be taken after that reload.
+    writer = EmbeddedStore(tmp_path / "store")
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert reader.counts()["listings"] == 0
+    base_graph(writer)
+    writer.write(listings_batch())
+    writer.write(parties_batch())
+    writer.compact()
+    assert [x.id for x in reader.listings_of(["S-A"])] == ["L-1", "L-2", "L-P1"]
+    writer.compact()
+    assert [x.id for x in reader.listings_by_number(["商市监罚〔2022〕88号"])] == ["L-2", "L-4"]
+    writer.compact()
+    assert naming(reader, ["P-Z"]) == ["L-P1", "L-P2"]
+    writer.close()
+    reader.close()
+
+
 def test_embedded_reader_close_changes_no_file(tmp_path: Path) -> None:
     writer = EmbeddedStore(tmp_path / "store")
     base_graph(writer)

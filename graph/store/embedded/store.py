@@ -211,24 +211,29 @@ class EmbeddedStore:
     def listings_of(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        return self._listings_via(self._disk.state.listings_by_subject, subject_ids, kinds)
+        return self._listings_via(lambda s: s.listings_by_subject, subject_ids, kinds)
 
     def listings_by_number(
         self, numbers: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        return self._listings_via(self._disk.state.listings_by_number, numbers, kinds)
+        return self._listings_via(lambda s: s.listings_by_number, numbers, kinds)
 
     def listings_naming(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        return self._listings_via(self._disk.state.listings_by_party, subject_ids, kinds)
+        return self._listings_via(lambda s: s.listings_by_party, subject_ids, kinds)
 
     def _listings_via(
-        self, index: Postings, keys: Iterable[str], kinds: Iterable[str] | None
+        self,
+        index_of: Callable[[GraphState], Postings],
+        keys: Iterable[str],
+        kinds: Iterable[str] | None,
     ) -> list[Listing]:
         wanted = set(kinds) if kinds is not None else None
         with self._lock:
             s = self._state()
+            # Taken after the refresh: a reader's reload makes a new state.
+            index = index_of(s)
             ids: set[str] = set()
             for key in keys:
                 ids.update(post_get(index, key))
