@@ -89,6 +89,14 @@ class StoreUnavailable(CreditlinkError):
         return self.public_message, {}
 
 
+class StoreRefused(CreditlinkError):
+    """The store is up but refused the work (a transaction larger than the
+    memory the server gives one): retrying the same work will not help."""
+
+    code = "store_refused"
+    status = 503
+
+
 class StoreBusy(CreditlinkError):
     """Another process holds the embedded store's writer lock."""
 

@@ -15,6 +15,8 @@
 #   CREDITLINK_NEO4J_HOME           data, logs and PID file        (default <repo>/.neo4j)
 #   CREDITLINK_NEO4J_HEAP           JVM max heap                   (default 1g)
 #   CREDITLINK_NEO4J_PAGECACHE      Neo4j page cache               (default 256m)
+#   CREDITLINK_NEO4J_TX_MEMORY      most memory one transaction may use (default: no
+#                                   limit of its own; all together 70% of the heap)
 #   CREDITLINK_NEO4J_START_TIMEOUT  seconds to wait for Bolt       (default 120)
 #   JAVA_HOME                       JDK for Maven and the server   (default Java 17)
 #   JAVA_OPTS                       extra JVM options, appended
@@ -208,6 +210,8 @@ cmd_start() {
         read -r -a extra <<<"$JAVA_OPTS"
     fi
     local cp="$LAUNCHER_DIR/target/classes:$LAUNCHER_DIR/target/lib/*"
+    local tx_memory=()
+    [[ -n "${CREDITLINK_NEO4J_TX_MEMORY:-}" ]] && tx_memory=(--tx-memory "$CREDITLINK_NEO4J_TX_MEMORY")
     local setsid_cmd=()
     command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
 
@@ -215,7 +219,7 @@ cmd_start() {
     local t0=$SECONDS
     "${setsid_cmd[@]}" nohup "$JAVA" "${jvm_opts[@]}" "${extra[@]}" -cp "$cp" "$MAIN_CLASS" \
         --home "$NEO4J_DIR" --port "$PORT" --pid-file "$PID_FILE" --ready-file "$READY_FILE" \
-        --pagecache "$PAGECACHE" \
+        --pagecache "$PAGECACHE" "${tx_memory[@]}" \
         </dev/null >>"$LOG_FILE" 2>&1 9>&- &
     pid=$!
     echo "$pid" >"$PID_FILE"

@@ -49,13 +49,14 @@ class PrivateNeo4j:
         self.port = _free_port()
         self.uri = f"bolt://127.0.0.1:{self.port}"
 
-    def run(self, command: str) -> None:
+    def run(self, command: str, **settings: str) -> None:
         env = {
             **os.environ,
             "CREDITLINK_NEO4J_HOME": str(self.home),
             "CREDITLINK_NEO4J_BOLT_PORT": str(self.port),
             "CREDITLINK_NEO4J_PASSWORD": PASSWORD,
             "CREDITLINK_NEO4J_HEAP": "512m",
+            **settings,
         }
         done = subprocess.run(
             ["bash", str(REPO / "scripts" / "neo4j.sh"), command],
@@ -172,6 +173,45 @@ def test_neo4j_stopped_mid_load_writes_nothing_and_a_rerun_matches(
         assert after_rerun["counts"]["subjects"] == 300
     finally:
         store.close()
+
+
+# --- Neo4j refuses a file too large for one transaction ------------------------------
+
+
+def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
+    running: PrivateNeo4j, tmp_path: Path
+) -> None:
+    """The CLI says what happened and what to do (no traceback), and nothing of
+    the file is written: the file is all or nothing even when refused."""
+    feed = red_list(tmp_path / "red_list_2023.csv", 2000)
+    running.run("stop")
+    running.run("start", CREDITLINK_NEO4J_TX_MEMORY="8m")
+    try:
+        store = running.store()
+        store.clear()
+        store.close()
+        env = {
+            **os.environ,
+            "CREDITLINK_DATA_DIR": str(tmp_path / "data"),
+            "CREDITLINK_STORE": running.uri,
+            "CREDITLINK_NEO4J_PASSWORD": PASSWORD,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", "load", str(feed)],
+            env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        # a refused file is reported, and the load exits 1 (other files would still load)
+        assert done.returncode == 1, (done.returncode, done.stdout, done.stderr[-2000:])
+        assert "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
+        assert "refused: Neo4j refused the transaction: it needs more memory" in done.stdout
+        assert "CREDITLINK_NEO4J_TX_MEMORY" in done.stdout
+        store = running.store()
+        try:
+            assert store.counts()["subjects"] == 0 and store.counts()["records"] == 0
+        finally:
+            store.close()
+    finally:
+        running.run("stop")  # the fixture starts it again, without the limit
 
 
 # --- Neo4j stops while the API serves ----------------------------------------------

@@ -42,7 +42,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from graph.errors import QueryTimeout, StoreUnavailable
+from graph.errors import QueryTimeout, StoreRefused, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import (
     Batch,
@@ -389,6 +389,16 @@ class Neo4jStore:
         if isinstance(exc, Neo4jError) and _is_timeout(exc):
             return QueryTimeout(
                 f"Neo4j query exceeded its time limit: {exc.message or exc}", uri=self.uri
+            )
+        if isinstance(exc, Neo4jError) and "Memory" in (exc.code or ""):
+            # MemoryPoolOutOfMemoryError, TransactionMemoryLimit: one
+            # transaction (one file) larger than the server lets one hold.
+            return StoreRefused(
+                "Neo4j refused the transaction: it needs more memory than the server "
+                f"allows one transaction ({exc.code}). Load the file in smaller parts, "
+                "or give Neo4j more memory (CREDITLINK_NEO4J_HEAP, CREDITLINK_NEO4J_TX_MEMORY "
+                "for scripts/neo4j.sh; dbms.memory.transaction.total.max for another server).",
+                neo4j_code=exc.code,
             )
         if isinstance(exc, OSError):
             return StoreUnavailable(

@@ -32,6 +32,8 @@ import org.neo4j.logging.log4j.Log4jLogProvider;
  *   --port N            Bolt port on 127.0.0.1 (default 7687)
  *   --pid-file FILE     where to write this process's PID (removed on clean exit)
  *   --pagecache SIZE    page cache size, e.g. 256m, 1g (default 256m)
+ *   --tx-memory SIZE    most memory one transaction may use (db.memory.transaction.max);
+ *                       default: Neo4j's own (no per-transaction limit, 70% of the heap in all)
  *   --ready-file FILE   created once the DBMS is up and the password is set (removed on exit);
  *                       Bolt may accept connections a moment before that, with the old password
  * </pre>
@@ -54,6 +56,7 @@ public final class Launcher {
         Path pidFile = null;
         Path readyFile = null;
         long pageCache = ByteUnit.mebiBytes(256);
+        Long txMemory = null;
 
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -62,6 +65,7 @@ public final class Launcher {
                 case "--port" -> port = Integer.parseInt(value(args, ++i, a));
                 case "--pid-file" -> pidFile = Path.of(value(args, ++i, a));
                 case "--pagecache" -> pageCache = ByteUnit.parse(value(args, ++i, a));
+                case "--tx-memory" -> txMemory = ByteUnit.parse(value(args, ++i, a));
                 case "--ready-file" -> readyFile = Path.of(value(args, ++i, a));
                 default -> {
                     System.err.println("neo4j-launcher: unknown argument " + a);
@@ -100,6 +104,9 @@ public final class Launcher {
         cfg.put(GraphDatabaseSettings.auth_enabled, true);
         cfg.put(GraphDatabaseSettings.auth_minimum_password_length, 1);
         cfg.put(GraphDatabaseSettings.pagecache_memory, pageCache);
+        if (txMemory != null) {
+            cfg.put(GraphDatabaseSettings.memory_transaction_max_size, txMemory);
+        }
         cfg.put(GraphDatabaseSettings.logs_directory, home.resolve("logs"));
         cfg.put(GraphDatabaseSettings.udc_enabled, false);
         // Transaction timeouts (driver-side tx timeouts included) are enforced by a monitor that
