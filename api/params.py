@@ -1,11 +1,27 @@
-"""Parameters shared by several routers, declared once for the OpenAPI schema."""
+"""Parameters shared by several routers, declared once for the OpenAPI schema,
+and the checks of paging parameters against the settings."""
 
 from __future__ import annotations
 
 from fastapi import Path
+
+from graph.errors import LimitExceeded
+from graph.settings import Settings
 
 SUBJECT_KEY = Path(
     description="USCC, organisation code, registration number, ID number or subject id",
     examples=["91411403MA9GKJ1F86"],
     max_length=200,
 )
+
+# Deeper offsets are refused: a caller paging that far should narrow the query.
+MAX_OFFSET = 100_000
+
+
+def check_page(limit: int, offset: int, settings: Settings) -> None:
+    if limit > settings.max_page_size:
+        raise LimitExceeded(
+            f"limit is at most {settings.max_page_size}", parameter="limit", value=limit
+        )
+    if offset > MAX_OFFSET:
+        raise LimitExceeded(f"offset is at most {MAX_OFFSET}", parameter="offset", value=offset)

@@ -14,15 +14,14 @@ from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 from api.deps import Principal, get_settings, get_store, require
 from api.limits import heavy
 from api.oracle import conceal_id_checks, is_full_id_number
-from api.params import SUBJECT_KEY
+from api.params import SUBJECT_KEY, check_page
 from api.roles import allowed
-from api.routers.search import check_page, resolve_names
 from graph.checks import decide, pending_view
 from graph.control import controllers_of
 from graph.docs import CHANGES
 from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from graph.evidence.identity import pending_identity
-from graph.lookup import candidate_keys, get_subject
+from graph.lookup import candidate_keys, get_subject, resolve_names
 from graph.model import Listing, Subject, stable_id
 from graph.privacy import mask_error_payload
 from graph.propagate.changes import time_changes
@@ -226,7 +225,7 @@ def _resolve(
 ) -> dict[str, dict[str, Any]]:
     """input -> {"ids": [...], "how": key|name|unknown_key|not_found|name_too_common},
     batched per kind: one call for ids, one for keys, one search per distinct
-    normalised name (api.routers.search.resolve_names). Full ID numbers follow
+    normalised name (graph.lookup.resolve_names). Full ID numbers follow
     api.oracle: refused for roles without ``check_id_numbers``, and a masked
     caller's unmatched ones are charged to its quota before anything is answered."""
     id_inputs = [t for t in inputs if is_full_id_number(t)]
