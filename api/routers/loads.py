@@ -16,7 +16,7 @@ from graph.errors import InvalidInput
 from graph.propagate.status import parse_as_of
 from graph.settings import Settings
 from graph.store.base import GraphStore
-from loaders.pipeline import FileLoader
+from loaders import FileLoader
 
 router = APIRouter(tags=["loads"])
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 
 from api.deps import Principal, VocabularyJSONResponse, require
 from graph.vocabulary import vocabulary
-from loaders.mapping import mappings
+from loaders import feed_labels
 
 router = APIRouter(tags=["model"])
 
@@ -30,10 +30,4 @@ router = APIRouter(tags=["model"])
     response_class=VocabularyJSONResponse,
 )
 def get_model(_: Principal = Depends(require("model"))) -> dict[str, Any]:  # noqa: B008
-    return {
-        **vocabulary(),
-        "feeds": {
-            kind: {"label": m.label, "department": m.department}
-            for kind, m in sorted(mappings().items())
-        },
-    }
+    return {**vocabulary(), "feeds": feed_labels()}
