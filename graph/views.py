@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.checks import pending_view
 from graph.docs import JUDGEMENTS
 from graph.evidence.identity import pending_identity
 from graph.model import Listing, Relation, SourceRecord, Subject
+from graph.propagate.engine import Measure, measures_many
 from graph.propagate.status import parse_as_of
+from graph.risk import assess
 from graph.store.base import GraphStore
 
 
@@ -46,6 +47,24 @@ def listing_view(lst: Listing) -> dict[str, Any]:
         "end": lst.end,
         **{k: v for k, v in lst.props.items() if v is not None},
         "records": list(lst.record_ids),
+    }
+
+
+def pending_view(item: dict[str, Any], lst: Listing) -> dict[str, Any]:
+    """A listing waiting on identity, as a check, a card or a subject's measures show it."""
+    return {
+        "reason": item.get("reason"),
+        "pair": item.get("pair"),
+        "record": item.get("record"),
+        "listing": {
+            "id": lst.id,
+            "feed": lst.kind,
+            "subject": lst.subject_id,
+            "number": lst.number,
+            "department": lst.department,
+            "start": lst.start,
+            "end": lst.end,
+        },
     }
 
 
@@ -92,4 +111,57 @@ def subject_card(store: GraphStore, subject: Subject, as_of: str | None = None) 
         "pending_identity": [pending_view(item, lst) for item, lst in waiting],
         "records": mentions,
         "judgements": sorted(judged, key=lambda j: (j.get("at") or "", j.get("id") or "")),
+    }
+
+
+def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
+    """The measures as dicts, the listing naming its subject (``subject_name``) and
+    every path hop its two subjects (``from_name``, ``to_name``; the engine names
+    them, this fills any it left out): one batched look-up for all."""
+    out = [m.to_dict() for m in found]
+    ids = {m["listing"].get("subject") for m in out}
+    ids |= {
+        h[end]
+        for m in out
+        for h in m.get("path") or []
+        for end in ("from", "to")
+        if not h.get(f"{end}_name")
+    }
+    ids.discard(None)
+    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
+    for m in out:
+        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
+        m["path"] = [
+            {
+                **h,
+                "from_name": h.get("from_name") or names.get(h["from"]),
+                "to_name": h.get("to_name") or names.get(h["to"]),
+            }
+            for h in m.get("path") or []
+        ]
+    return out
+
+
+def measures_card(
+    store: GraphStore,
+    subject: Subject,
+    as_of: str,
+    *,
+    threshold: float,
+    control_depth: int,
+) -> dict[str, Any]:
+    """The measures that apply to a subject on ``as_of`` and why, summed up as a risk."""
+    found = measures_many(
+        store, [subject.id], as_of, threshold=threshold, control_depth=control_depth
+    ).get(subject.id, [])
+    waiting = pending_identity(store, [subject.id], as_of).get(subject.id, [])
+    return {
+        "subject": subject_summary(subject),
+        "as_of": as_of,
+        # listed / implicated / review / clear, and the distinct measures behind it; a
+        # listing waiting on identity makes it review at least (as a check answers)
+        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
+        "measures": named_measures(store, found),
+        # listings that may be about this subject, waiting on a reviewer (no measure yet)
+        "pending": [pending_view(item, lst) for item, lst in waiting],
     }

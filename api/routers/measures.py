@@ -13,19 +13,17 @@ from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from api.deps import Principal, get_settings, get_store, require
 from api.limits import heavy
-from api.oracle import conceal_id_checks, is_full_id_number
+from api.oracle import conceal_id_checks, id_misses, refuse_id_checks
 from api.params import SUBJECT_KEY, check_page
-from api.roles import allowed
-from graph.checks import decide, pending_view
+from graph.checks import RESULTS, check_inputs
 from graph.control import controllers_of
 from graph.docs import CHANGES
-from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
-from graph.evidence.identity import pending_identity
-from graph.lookup import candidate_keys, get_subject, resolve_names
-from graph.model import Listing, Subject, stable_id
+from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from graph.lookup import get_subject
+from graph.model import Listing, stable_id
 from graph.privacy import mask_error_payload
 from graph.propagate.changes import time_changes
-from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
+from graph.propagate.engine import listing_view, listings_with_status
 from graph.propagate.status import (
     REPAIR_KIND,
     listing_status,
@@ -33,11 +31,10 @@ from graph.propagate.status import (
     parse_as_of,
     repair_book,
 )
-from graph.risk import assess
 from graph.rules import rulebook
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
-from graph.views import subject_summary
+from graph.views import measures_card, subject_summary
 
 router = APIRouter(tags=["measures"])
 
@@ -84,46 +81,6 @@ MEASURE_EXAMPLE = {
 }
 
 
-def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
-    """The measures as dicts, the listing naming its subject (``subject_name``) and
-    every path hop its two subjects (``from_name``, ``to_name``; the engine names
-    them, this fills any it left out): one batched look-up for all."""
-    out = [m.to_dict() for m in found]
-    ids = {m["listing"].get("subject") for m in out}
-    ids |= {
-        h[end]
-        for m in out
-        for h in m.get("path") or []
-        for end in ("from", "to")
-        if not h.get(f"{end}_name")
-    }
-    ids.discard(None)
-    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
-    for m in out:
-        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
-        m["path"] = [
-            {
-                **h,
-                "from_name": h.get("from_name") or names.get(h["from"]),
-                "to_name": h.get("to_name") or names.get(h["to"]),
-            }
-            for h in m.get("path") or []
-        ]
-    return out
-
-
-def _measures_for(
-    store: GraphStore, ids: list[str], as_of: str, settings: Settings
-) -> dict[str, list[Measure]]:
-    return measures_many(
-        store,
-        ids,
-        as_of,
-        threshold=settings.control_threshold,
-        control_depth=settings.max_depth,
-    )
-
-
 @router.get(
     "/subjects/{key}/measures",
     summary="Measures of joint punishment that apply to a subject on a date, and why",
@@ -158,19 +115,13 @@ def get_measures(
     _: Principal = Depends(require("measures")),  # noqa: B008
 ) -> dict[str, Any]:
     day = parse_as_of(as_of)
-    subject = get_subject(store, key)
-    found = _measures_for(store, [subject.id], day, settings).get(subject.id, [])
-    waiting = pending_identity(store, [subject.id], day).get(subject.id, [])
-    return {
-        "subject": subject_summary(subject),
-        "as_of": day,
-        # listed / implicated / review / clear, and the distinct measures behind it; a
-        # listing waiting on identity makes it review at least (as a check answers)
-        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
-        "measures": named_measures(store, found),
-        # listings that may be about this subject, waiting on a reviewer (no measure yet)
-        "pending": [pending_view(item, lst) for item, lst in waiting],
-    }
+    return measures_card(
+        store,
+        get_subject(store, key),
+        day,
+        threshold=settings.control_threshold,
+        control_depth=settings.max_depth,
+    )
 
 
 @router.get(
@@ -220,48 +171,6 @@ CHECK_EXAMPLE = {
 }
 
 
-def _resolve(
-    store: GraphStore, inputs: list[str], principal: Principal
-) -> dict[str, dict[str, Any]]:
-    """input -> {"ids": [...], "how": key|name|unknown_key|not_found|name_too_common},
-    batched per kind: one call for ids, one for keys, one search per distinct
-    normalised name (graph.lookup.resolve_names). Full ID numbers follow
-    api.oracle: refused for roles without ``check_id_numbers``, and a masked
-    caller's unmatched ones are charged to its quota before anything is answered."""
-    id_inputs = [t for t in inputs if is_full_id_number(t)]
-    if id_inputs and not allowed(principal.role, "check_id_numbers"):
-        raise Forbidden(
-            f"the role {principal.role!r} may not check subjects by full ID number",
-            role=principal.role,
-            permission="check_id_numbers",
-        )
-    out: dict[str, dict[str, Any]] = {}
-    direct = store.resolve_ids(inputs)
-    keys: dict[str, list[str]] = {}
-    names: list[str] = []
-    for text in inputs:
-        if text in direct:
-            out[text] = {"ids": [direct[text]], "how": "key"}
-        elif cands := candidate_keys(text):
-            keys[text] = cands
-        else:
-            names.append(text)
-    if keys:
-        found = store.find_by_keys(sorted({k for ks in keys.values() for k in ks}))
-        for text, cands in keys.items():
-            ids = next((found[k] for k in cands if found.get(k)), [])
-            out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
-        principal.charge_id_misses(sum(1 for t in id_inputs if not out.get(t, {}).get("ids")))
-    for text, match in resolve_names(store, names).items():
-        if match.capped and len(match.ids) < 2:
-            # Too many names contain this one to be sure nobody else bears it: a
-            # single hit is not proof of identity, and a check must not guess.
-            out[text] = {"ids": [], "how": "name_too_common", "seen": list(match.ids)}
-        else:
-            out[text] = {"ids": list(match.ids), "how": "name" if match.ids else "not_found"}
-    return out
-
-
 @router.post(
     "/checks",
     summary="Batch credit check (信用核查) for a scenario: clear, restricted or review",
@@ -290,62 +199,32 @@ def post_checks(
             value=len(body.subjects),
         )
     day = parse_as_of(body.as_of)
-    book = rulebook()
-    scenario = book.scenarios[body.scenario]
-    inputs = list(dict.fromkeys(body.subjects))
-    resolved = _resolve(store, inputs, principal)
-    ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
-    by_subject = _measures_for(store, ids, day, settings)
-    # listings that may be about a subject but wait for a reviewer: never clear
-    waiting = pending_identity(store, ids, day)
-    subjects: dict[str, Subject] = store.get_subjects(ids) if ids else {}
-    results = []
-    for index, text in enumerate(body.subjects):
-        r = resolved[text]
-        # An input may be a 15-digit ID number, which response masking cannot tell
-        # from other digits; ``index`` lets the caller match answers to inputs.
-        echo = text if principal.sees_id_numbers else mask_error_payload(text)
-        entry: dict[str, Any] = {
+    scenario = rulebook().scenarios[body.scenario]
+    # Full ID numbers follow api.oracle: refused for roles without
+    # check_id_numbers, and a masked caller's unmatched ones are charged to its
+    # quota once the keys are looked up, before any name is searched.
+    refuse_id_checks(principal.role, body.subjects)
+    answers = check_inputs(
+        store,
+        scenario,
+        body.subjects,
+        day,
+        threshold=settings.control_threshold,
+        control_depth=settings.max_depth,
+        keys_resolved=lambda keys: principal.charge_id_misses(id_misses(body.subjects, keys)),
+    )
+    results = [
+        {
             "index": index,
-            "input": echo,
-            "found": bool(r["ids"]),
-            "matched_by": r["how"],
+            # An input may be a 15-digit ID number, which response masking cannot
+            # tell from other digits; ``index`` lets the caller match answers to inputs.
+            "input": text if principal.sees_id_numbers else mask_error_payload(text),
+            **answers[text].to_dict(),
         }
-        if len(r["ids"]) != 1:
-            if r["how"] == "unknown_key":
-                entry.update(result="clear", reasons=["no records on the platform"])
-            elif r["ids"]:
-                entry.update(
-                    result="review",
-                    reasons=["the input names several subjects"],
-                    candidates=r["ids"],
-                )
-            elif r["how"] == "name_too_common":
-                entry.update(
-                    result="review",
-                    reasons=["too many subjects' names contain this name to resolve it"],
-                    candidates=r["seen"],
-                )
-            else:
-                entry.update(result="review", reasons=["no subject has this name"])
-            entry.update(subject=None, restrictions=[], flags=[])
-            results.append(entry)
-            continue
-        sid = r["ids"][0]
-        outcome = decide(scenario, by_subject.get(sid, []), waiting.get(sid, []))
-        entry.update(
-            subject=subject_summary(subjects[sid]) if sid in subjects else {"id": sid},
-            result=outcome.result,
-            reasons=outcome.reasons,
-            restrictions=[m.to_dict() for m in outcome.restrictions],
-            flags=[m.to_dict() for m in outcome.flags],
-            pending=outcome.pending,
-        )
-        results.append(entry)
+        for index, text in enumerate(body.subjects)
+    ]
     conceal_id_checks(principal.sees_id_numbers, body.subjects, results)
-    counts = {
-        k: sum(1 for e in results if e["result"] == k) for k in ("clear", "restricted", "review")
-    }
+    counts = {k: sum(1 for e in results if e["result"] == k) for k in RESULTS}
     return {"scenario": body.scenario, "as_of": day, "counts": counts, "results": results}
 
 
