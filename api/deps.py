@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, Request
@@ -70,6 +71,11 @@ def get_store(request: Request) -> GraphStore:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def clock() -> datetime:
+    """The current time; a dependency so that tests can fix it."""
+    return datetime.now(UTC)
 
 
 async def current_principal(request: Request) -> Principal:

@@ -3,37 +3,29 @@ subject, batch credit checks, credit repairs and the change feed."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
-from api.deps import Principal, get_settings, get_store, require
+from api.deps import Principal, clock, get_settings, get_store, require
 from api.limits import heavy
 from api.oracle import conceal_id_checks, id_misses, refuse_id_checks
 from api.params import SUBJECT_KEY, check_page
 from graph.checks import RESULTS, check_inputs
-from graph.control import controllers_of
-from graph.docs import CHANGES
-from graph.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import get_subject
-from graph.model import Listing, stable_id
 from graph.privacy import mask_error_payload
-from graph.propagate.changes import time_changes
-from graph.propagate.engine import listing_view, listings_with_status
+from graph.propagate.changes import change_feed, parse_time
+from graph.propagate.engine import listings_with_status
+from graph.propagate.repairs import record_repair
 from graph.propagate.status import (
-    REPAIR_KIND,
-    listing_status,
-    min_repair_date,
     parse_as_of,
-    repair_book,
 )
 from graph.rules import rulebook
 from graph.settings import Settings
-from graph.store.base import Batch, GraphStore
+from graph.store.base import GraphStore
 from graph.views import measures_card, subject_summary
 
 router = APIRouter(tags=["measures"])
@@ -275,112 +267,22 @@ def post_repairs(
     store: GraphStore = Depends(get_store),  # noqa: B008
     principal: Principal = Depends(require("repair")),  # noqa: B008
 ) -> dict[str, Any]:
-    decided = parse_as_of(body.decided, "decided")
-    if decided > parse_as_of(None):
-        raise InvalidInput("a repair cannot be decided in the future", decided=decided)
-    ref = body.listing.strip()
-    targets = [x for x in store.get_listings([ref]).values() if x.kind != REPAIR_KIND]
-    if not targets:
-        targets = [x for x in store.listings_by_number([ref]) if x.kind != REPAIR_KIND]
-    if not targets:
-        raise NotFound("no listing has this number or id", listing=ref)
-    if body.subject is not None:
-        who = get_subject(store, body.subject.strip())
-        targets = [t for t in targets if t.subject_id == who.id]
-        if not targets:
-            raise NotFound("the subject has no listing with this number or id", listing=ref)
-    elif len({t.subject_id for t in targets}) > 1:
-        # joint debtors: a repair ends the listing of the subject it names only
-        raise InvalidInput(
-            "several subjects are listed under this number; name the subject repaired",
-            listing=ref,
-            subjects=sorted({t.subject_id for t in targets}),
-        )
-    for t in targets:
-        if t.start and decided < t.start:
-            raise InvalidInput(
-                "a repair cannot precede the listing", listing=t.id, start=t.start, decided=decided
-            )
-        earliest = min_repair_date(t)
-        if earliest and decided < earliest:
-            raise Conflict(
-                "a repair can be decided only after the minimum publicity period",
-                listing=t.id,
-                earliest=earliest,
-            )
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    repairs = [
-        Listing(
-            id=stable_id("L", "repair", t.id, decided),
-            kind=REPAIR_KIND,
-            subject_id=t.subject_id,
-            number=t.number,
-            department=body.department,
-            start=decided,
-            props={
-                # by id too: listings without a number (tax, serious violations)
-                "repairs": [t.id],
-                "source": "api",
-                "recorded_by": principal.key_id,
-                "recorded_at": now,
-                **({"note": body.note} if body.note else {}),
-            },
-        )
-        for t in targets
-    ]
-    touched = sorted({t.subject_id for t in targets})
-    store.write(
-        Batch(
-            listings=repairs,
-            docs=[(CHANGES, f"{now}|repair|{repairs[0].id}", {"at": now, "subjects": touched})],
-        )
+    return record_repair(
+        store,
+        body.listing,
+        parse_as_of(body.decided, "decided"),
+        recorded_by=principal.key_id,
+        subject=body.subject,
+        department=body.department,
+        note=body.note,
     )
-    today = parse_as_of(None)
-    book = repair_book(store, [*targets, *repairs])
-    return {
-        "repairs": [listing_view(r, listing_status(r, today, [])) for r in repairs],
-        "listings": [listing_view(t, book.status(t, today)) for t in targets],
-        "subjects": touched,
-    }
 
 
 # -- GET /changes --------------------------------------------------------------------
 
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
 # A poller's clock may run a little ahead of the server's: that is not a future ``since``.
 CLOCK_SKEW = timedelta(minutes=1)
-_ISO_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-)
-
-
-def clock() -> datetime:
-    """The current time; a dependency so that tests can fix it."""
-    return datetime.now(UTC)
-
-
-def _parse_time(value: str, name: str = "since") -> datetime:
-    """An ISO date (the start of that day in the city, like ``as_of``) or date-time
-    (a naive one is read as UTC)."""
-    text = value.strip()
-    try:
-        # fromisoformat also takes 20240601 and 2024-W22-6: the API promises the
-        # extended form only
-        if not _ISO_TIME.fullmatch(text):
-            raise ValueError(text)
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be an ISO date or date-time, e.g. 2024-06-01 or "
-            "2024-06-01T08:00:00+08:00",
-            parameter=name,
-            value=value,
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @router.get(
@@ -414,64 +316,27 @@ def get_changes(
 ) -> dict[str, Any]:
     limit = limit or settings.max_page_size
     check_page(limit, offset, settings)
-    start = _parse_time(since)
+    start = parse_time(since)
     if start > now + CLOCK_SKEW:
         raise InvalidInput(
             "since is in the future", parameter="since", value=since, now=now.isoformat()
         )
-    today = now.astimezone(CITY_TZ).date().isoformat()
-    since_day = start.astimezone(CITY_TZ).date().isoformat()
-    changed: set[str] = set()
-    entries = 0
-    latest: str | None = None
-    for body in store.list_docs(CHANGES).values():
-        at = str(body.get("at") or "")
-        try:
-            when = _parse_time(at, "at")
-        except InvalidInput:
-            continue
-        if when >= start:
-            entries += 1
-            changed.update(body.get("subjects") or [])
-            latest = max(latest or at, at)
-    # subjects merged since the change was logged answer under their survivor
-    alive = set(store.resolve_ids(sorted(changed)).values()) if changed else set()
-    related = {
-        r.other(end)
-        for r in (store.relations_of(sorted(alive)) if alive else [])
-        for end in (r.source, r.target)
-        if end in alive
-    }
-    if alive:
-        # a newly listed organisation flags its inferred controllers, several hops up
-        held = controllers_of(store, alive, today, settings.control_threshold, settings.max_depth)
-        related |= {h for holders in held.values() for h in holders}
-    timed = time_changes(
-        store,
-        since_day,
-        today,
-        threshold=settings.control_threshold,
-        control_depth=settings.max_depth,
+    feed = change_feed(
+        store, start, now, threshold=settings.control_threshold, control_depth=settings.max_depth
     )
-    by_time = timed.subjects()
-    everyone = sorted(alive | related | by_time)
     return {
         "since": since,
         # whole seconds, like the log's ``at``: polling again from here repeats what
         # was logged in this second rather than missing it
         "now": now.isoformat(timespec="seconds"),
-        "latest": latest,
-        "entries": entries,
-        "changed": sorted(alive),
+        "latest": feed.latest,
+        "entries": feed.entries,
+        "changed": feed.changed,
         # days whose time-driven changes are included: after ``from``, up to ``to``
-        "days": {"from": since_day, "to": today},
-        "by_time": {
-            "listed": sorted(timed.listed),
-            "implicated": sorted(timed.implicated - timed.listed),
-            "related": sorted(timed.related),
-        },
-        "total": len(everyone),
+        "days": {"from": feed.since_day, "to": feed.today},
+        "by_time": feed.by_time.by_cause(),
+        "total": len(feed.subjects),
         "limit": limit,
         "offset": offset,
-        "subjects": everyone[offset : offset + limit],
+        "subjects": feed.subjects[offset : offset + limit],
     }
