@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import Path
 
-from graph.errors import LimitExceeded
+from graph.errors import InvalidInput, LimitExceeded
+from graph.model import model
 from graph.settings import Settings
 
 SUBJECT_KEY = Path(
@@ -25,3 +26,20 @@ def check_page(limit: int, offset: int, settings: Settings) -> None:
         )
     if offset > MAX_OFFSET:
         raise LimitExceeded(f"offset is at most {MAX_OFFSET}", parameter="offset", value=offset)
+
+
+def check_depth(depth: int, settings: Settings, name: str) -> None:
+    if depth > settings.max_depth:
+        raise LimitExceeded(f"{name} is at most {settings.max_depth}", parameter=name, value=depth)
+
+
+def check_relations(relation: list[str] | None) -> list[str] | None:
+    if not relation:
+        return None
+    known = model().relation_types
+    unknown = sorted(set(relation) - set(known))
+    if unknown:
+        raise InvalidInput(
+            "unknown relation type(s)", parameter="relation", unknown=unknown, known=sorted(known)
+        )
+    return sorted(set(relation))
