@@ -3,17 +3,22 @@ and the checks of paging parameters against the settings."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Path
 
 from graph.errors import InvalidInput, LimitExceeded
 from graph.model import model
 from graph.settings import Settings
 
-SUBJECT_KEY = Path(
-    description="USCC, organisation code, registration number, ID number or subject id",
-    examples=["91411403MA9GKJ1F86"],
-    max_length=200,
-)
+SubjectKey = Annotated[
+    str,
+    Path(
+        description="USCC, organisation code, registration number, ID number or subject id",
+        examples=["91411403MA9GKJ1F86"],
+        max_length=200,
+    ),
+]
 
 # Deeper offsets are refused: a caller paging that far should narrow the query.
 MAX_OFFSET = 100_000

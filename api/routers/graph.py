@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.deps import Principal, get_settings, get_store, require
+from api.deps import ReadCaller, SettingsDep, StoreDep
 from api.limits import heavy
-from api.params import SUBJECT_KEY, check_depth, check_relations
+from api.params import SubjectKey, check_depth, check_relations
+from api.schemas import Neighbourhood, Paths
 from graph.lookup import get_subject
 from graph.propagate.status import parse_as_of
-from graph.settings import Settings
-from graph.store.base import GraphStore
 from graph.views import neighbourhood_view, paths_view
 
 router = APIRouter(tags=["graph"])
 
-AS_OF = Query(
-    None,
-    description="ISO date the relations must hold on (default: today)",
-    examples=["2024-06-01"],
-    max_length=10,
-)
-RELATION = Query(
-    None,
-    description="relation types to follow (repeatable); default all",
-    examples=[["legal_representative", "shareholder"]],
-)
-
-
-RISK = Query(
-    True,
-    description="add each subject's `risk` on as_of (listed, implicated, review, clear; "
-    "graph/risk.py), computed for all of them at once",
-)
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="ISO date the relations must hold on (default: today)",
+        examples=["2024-06-01"],
+        max_length=10,
+    ),
+]
+RelationTypes = Annotated[
+    list[str] | None,
+    Query(
+        description="relation types to follow (repeatable); default all",
+        examples=[["legal_representative", "shareholder"]],
+    ),
+]
+WithRisk = Annotated[
+    bool,
+    Query(
+        description="add each subject's `risk` on as_of (listed, implicated, review, clear; "
+        "graph/risk.py), computed for all of them at once",
+    ),
+]
 
 
 @router.get(
@@ -44,22 +47,23 @@ RISK = Query(
         "Breadth-first over relations that hold on `as_of`, ignoring direction. At most "
         "`max_nodes` subjects are returned (nearest first); `truncated` says the cap cut."
     ),
+    response_model_exclude_unset=True,
 )
 @heavy
 def get_neighbors(
-    key: str = SUBJECT_KEY,
-    depth: int = Query(1, ge=1, description="hops (≤ max_depth)"),
-    relation: list[str] | None = RELATION,
-    as_of: str | None = AS_OF,
-    risk: bool = RISK,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("read")),  # noqa: B008
-) -> dict[str, Any]:
+    key: SubjectKey,
+    store: StoreDep,
+    settings: SettingsDep,
+    _: ReadCaller,
+    depth: Annotated[int, Query(ge=1, description="hops (≤ max_depth)")] = 1,
+    relation: RelationTypes = None,
+    as_of: AsOf = None,
+    risk: WithRisk = True,
+) -> Neighbourhood:
     check_depth(depth, settings, "depth")
     types = check_relations(relation)
     day = parse_as_of(as_of)
-    return neighbourhood_view(
+    hood = neighbourhood_view(
         store,
         get_subject(store, key),
         depth,
@@ -70,6 +74,7 @@ def get_neighbors(
         threshold=settings.control_threshold,
         control_depth=settings.max_depth,
     )
+    return Neighbourhood.model_validate(hood)
 
 
 @router.get(
@@ -81,24 +86,25 @@ def get_neighbors(
         "points (`forward`: from the earlier node to the later one) and names its two "
         "subjects (`from_name`, `to_name`)."
     ),
+    response_model_exclude_unset=True,
 )
 @heavy
 def get_paths(
-    from_: str = Query(..., alias="from", min_length=1, max_length=200, examples=["S-a"]),
-    to: str = Query(..., min_length=1, max_length=200, examples=["S-b"]),
-    max_depth: int = Query(4, ge=1, description="hops (≤ settings max_depth)"),
-    relation: list[str] | None = RELATION,
-    as_of: str | None = AS_OF,
-    risk: bool = RISK,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("read")),  # noqa: B008
-) -> dict[str, Any]:
+    from_: Annotated[str, Query(alias="from", min_length=1, max_length=200, examples=["S-a"])],
+    to: Annotated[str, Query(min_length=1, max_length=200, examples=["S-b"])],
+    store: StoreDep,
+    settings: SettingsDep,
+    _: ReadCaller,
+    max_depth: Annotated[int, Query(ge=1, description="hops (≤ settings max_depth)")] = 4,
+    relation: RelationTypes = None,
+    as_of: AsOf = None,
+    risk: WithRisk = True,
+) -> Paths:
     check_depth(max_depth, settings, "max_depth")
     types = check_relations(relation)
     day = parse_as_of(as_of)
     a, b = get_subject(store, from_), get_subject(store, to)
-    return paths_view(
+    found = paths_view(
         store,
         a,
         b,
@@ -109,3 +115,4 @@ def get_paths(
         threshold=settings.control_threshold,
         control_depth=settings.max_depth,
     )
+    return Paths.model_validate(found)

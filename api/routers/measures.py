@@ -3,16 +3,26 @@ subject, batch credit checks, credit repairs and the change feed."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
-from api.deps import Principal, clock, get_settings, get_store, require
+from api.deps import (
+    ChangesCaller,
+    ChecksCaller,
+    MeasuresCaller,
+    NowDep,
+    ReadCaller,
+    RepairCaller,
+    SettingsDep,
+    StoreDep,
+)
 from api.limits import heavy
 from api.oracle import conceal_id_checks, id_misses, refuse_id_checks
-from api.params import SUBJECT_KEY, check_page
+from api.params import SubjectKey, check_page
+from api.schemas import Changes, Checks, Listings, Measures, Repairs
 from graph.checks import RESULTS, check_inputs
 from graph.errors import InvalidInput, LimitExceeded
 from graph.lookup import get_subject
@@ -20,23 +30,21 @@ from graph.privacy import mask_error_payload
 from graph.propagate.changes import change_feed, parse_time
 from graph.propagate.engine import listings_with_status
 from graph.propagate.repairs import record_repair
-from graph.propagate.status import (
-    parse_as_of,
-)
+from graph.propagate.status import parse_as_of
 from graph.rules import rulebook
-from graph.settings import Settings
-from graph.store.base import GraphStore
 from graph.views import measures_card, subject_summary
 
 router = APIRouter(tags=["measures"])
 
 
-AS_OF = Query(
-    None,
-    description="ISO date to answer for (default: today, Asia/Shanghai)",
-    examples=["2024-06-01"],
-    max_length=10,
-)
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="ISO date to answer for (default: today, Asia/Shanghai)",
+        examples=["2024-06-01"],
+        max_length=10,
+    ),
+]
 
 MEASURE_EXAMPLE = {
     "rule": "dishonest_debtor",
@@ -84,14 +92,27 @@ MEASURE_EXAMPLE = {
         "each hop naming its subjects. `risk` sums them up: `level` (listed, implicated, "
         "review, clear) and the distinct punitive and review measures."
     ),
+    response_model_exclude_unset=True,
     responses={
         200: {
             "content": {
                 "application/json": {
                     "example": {
-                        "subject": {"id": "S-person", "type": "person", "name": "王伟"},
+                        "subject": {
+                            "id": "S-person",
+                            "type": "person",
+                            "name": "王伟",
+                            "keys": ["id_number:411425********1231"],
+                            "status": None,
+                        },
                         "as_of": "2024-06-01",
+                        "risk": {
+                            "level": "implicated",
+                            "punitive": ["consumption_restriction"],
+                            "review": [],
+                        },
                         "measures": [MEASURE_EXAMPLE],
+                        "pending": [],
                     }
                 }
             }
@@ -100,20 +121,21 @@ MEASURE_EXAMPLE = {
 )
 @heavy
 def get_measures(
-    key: str = SUBJECT_KEY,
-    as_of: str | None = AS_OF,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("measures")),  # noqa: B008
-) -> dict[str, Any]:
+    key: SubjectKey,
+    store: StoreDep,
+    settings: SettingsDep,
+    _: MeasuresCaller,
+    as_of: AsOf = None,
+) -> Measures:
     day = parse_as_of(as_of)
-    return measures_card(
+    card = measures_card(
         store,
         get_subject(store, key),
         day,
         threshold=settings.control_threshold,
         control_depth=settings.max_depth,
     )
+    return Measures.model_validate(card)
 
 
 @router.get(
@@ -124,20 +146,18 @@ def get_measures(
         "`dates.status` is active, pending (starts later), removed, repaired or expired "
         "(publicity end or the maximum period), with `until` and the reason."
     ),
+    response_model_exclude_unset=True,
 )
-def get_listings(
-    key: str = SUBJECT_KEY,
-    as_of: str | None = AS_OF,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    _: Principal = Depends(require("read")),  # noqa: B008
-) -> dict[str, Any]:
+def get_listings(key: SubjectKey, store: StoreDep, _: ReadCaller, as_of: AsOf = None) -> Listings:
     day = parse_as_of(as_of)
     subject = get_subject(store, key)
-    return {
-        "subject": subject_summary(subject),
-        "as_of": day,
-        "listings": listings_with_status(store, subject.id, day),
-    }
+    return Listings.model_validate(
+        {
+            "subject": subject_summary(subject),
+            "as_of": day,
+            "listings": listings_with_status(store, subject.id, day),
+        }
+    )
 
 
 # -- POST /checks ------------------------------------------------------------------
@@ -176,14 +196,15 @@ CHECK_EXAMPLE = {
         "platform). All subjects are answered together with a fixed number of store round "
         "trips."
     ),
+    response_model_exclude_unset=True,
 )
 @heavy
 def post_checks(
-    body: CheckRequest = Body(..., openapi_examples={"procurement": {"value": CHECK_EXAMPLE}}),  # noqa: B008
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    principal: Principal = Depends(require("checks")),  # noqa: B008
-) -> dict[str, Any]:
+    body: Annotated[CheckRequest, Body(openapi_examples={"procurement": {"value": CHECK_EXAMPLE}})],
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: ChecksCaller,
+) -> Checks:
     if len(body.subjects) > settings.max_batch:
         raise LimitExceeded(
             f"at most {settings.max_batch} subjects per check",
@@ -217,7 +238,9 @@ def post_checks(
     ]
     conceal_id_checks(principal.sees_id_numbers, body.subjects, results)
     counts = {k: sum(1 for e in results if e["result"] == k) for k in RESULTS}
-    return {"scenario": body.scenario, "as_of": day, "counts": counts, "results": results}
+    return Checks.model_validate(
+        {"scenario": body.scenario, "as_of": day, "counts": counts, "results": results}
+    )
 
 
 # -- POST /repairs -------------------------------------------------------------------
@@ -261,13 +284,14 @@ REPAIR_EXAMPLE = {
         "minimum publicity period (一般: 3 months, 严重: 1 year) and with 400 for a date "
         "before the listing or in the future."
     ),
+    response_model_exclude_unset=True,
 )
 def post_repairs(
-    body: RepairRequest = Body(..., openapi_examples={"court": {"value": REPAIR_EXAMPLE}}),  # noqa: B008
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    principal: Principal = Depends(require("repair")),  # noqa: B008
-) -> dict[str, Any]:
-    return record_repair(
+    body: Annotated[RepairRequest, Body(openapi_examples={"court": {"value": REPAIR_EXAMPLE}})],
+    store: StoreDep,
+    principal: RepairCaller,
+) -> Repairs:
+    done = record_repair(
         store,
         body.listing,
         parse_as_of(body.decided, "decided"),
@@ -276,6 +300,7 @@ def post_repairs(
         department=body.department,
         note=body.note,
     )
+    return Repairs.model_validate(done)
 
 
 # -- GET /changes --------------------------------------------------------------------
@@ -303,17 +328,20 @@ CLOCK_SKEW = timedelta(minutes=1)
         "or date-time (naive = UTC), not in the future; pass the previous answer's "
         "`now` to poll without gaps."
     ),
+    response_model_exclude_unset=True,
 )
 @heavy
 def get_changes(
-    since: str = Query(..., max_length=40, examples=["2024-06-01T00:00:00+08:00"]),
-    limit: int | None = Query(None, ge=1, description="page size (default and cap: max_page_size)"),
-    offset: int = Query(0, ge=0),
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    now: datetime = Depends(clock),  # noqa: B008
-    _: Principal = Depends(require("changes")),  # noqa: B008
-) -> dict[str, Any]:
+    since: Annotated[str, Query(max_length=40, examples=["2024-06-01T00:00:00+08:00"])],
+    store: StoreDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: ChangesCaller,
+    limit: Annotated[
+        int | None, Query(ge=1, description="page size (default and cap: max_page_size)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Changes:
     limit = limit or settings.max_page_size
     check_page(limit, offset, settings)
     start = parse_time(since)
@@ -324,19 +352,21 @@ def get_changes(
     feed = change_feed(
         store, start, now, threshold=settings.control_threshold, control_depth=settings.max_depth
     )
-    return {
-        "since": since,
-        # whole seconds, like the log's ``at``: polling again from here repeats what
-        # was logged in this second rather than missing it
-        "now": now.isoformat(timespec="seconds"),
-        "latest": feed.latest,
-        "entries": feed.entries,
-        "changed": feed.changed,
-        # days whose time-driven changes are included: after ``from``, up to ``to``
-        "days": {"from": feed.since_day, "to": feed.today},
-        "by_time": feed.by_time.by_cause(),
-        "total": len(feed.subjects),
-        "limit": limit,
-        "offset": offset,
-        "subjects": feed.subjects[offset : offset + limit],
-    }
+    return Changes.model_validate(
+        {
+            "since": since,
+            # whole seconds, like the log's ``at``: polling again from here repeats what
+            # was logged in this second rather than missing it
+            "now": now.isoformat(timespec="seconds"),
+            "latest": feed.latest,
+            "entries": feed.entries,
+            "changed": feed.changed,
+            # days whose time-driven changes are included: after ``from``, up to ``to``
+            "days": {"from": feed.since_day, "to": feed.today},
+            "by_time": feed.by_time.by_cause(),
+            "total": len(feed.subjects),
+            "limit": limit,
+            "offset": offset,
+            "subjects": feed.subjects[offset : offset + limit],
+        }
+    )

@@ -3,19 +3,18 @@ normalised like the loaders normalise it, ranked by similarity."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.deps import Principal, get_settings, get_store, require
+from api.deps import ReadCaller, SettingsDep, StoreDep
 from api.limits import heavy
 from api.params import check_page
+from api.schemas import SearchAnswer
 from graph.errors import InvalidInput
 from graph.lookup import Hit
 from graph.lookup import search_subjects as find_subjects
 from graph.privacy import mask_error_payload
-from graph.settings import Settings
-from graph.store.base import GraphStore
 from graph.views import subject_summary
 
 router = APIRouter(tags=["search"])
@@ -24,6 +23,7 @@ router = APIRouter(tags=["search"])
 @router.get(
     "/subjects/search",
     summary="Find subjects by any key (exact) or by name (normalised, ranked by similarity)",
+    response_model_exclude_unset=True,
     description=(
         "A USCC, organisation code, registration number, ID number or subject id returns "
         "that subject with score 100. Anything else is taken as a name: it is normalised "
@@ -39,6 +39,7 @@ router = APIRouter(tags=["search"])
                         "normalised": "华通建材",
                         "match": "name",
                         "total": 1,
+                        "candidates_capped": False,
                         "limit": 20,
                         "offset": 0,
                         "results": [
@@ -60,16 +61,18 @@ router = APIRouter(tags=["search"])
 )
 @heavy
 def search_subjects(
-    q: str = Query(
-        ..., min_length=1, max_length=200, description="key or name", examples=["华通建材"]
-    ),
-    type: Literal["organisation", "person"] | None = Query(None, description="subject type"),
-    limit: int = Query(20, ge=1, description="page size (≤ max_page_size)"),
-    offset: int = Query(0, ge=0),
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    principal: Principal = Depends(require("read")),  # noqa: B008
-) -> dict[str, Any]:
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, description="key or name", examples=["华通建材"])
+    ],
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: ReadCaller,
+    type: Annotated[
+        Literal["organisation", "person"] | None, Query(description="subject type")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, description="page size (≤ max_page_size)")] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SearchAnswer:
     check_page(limit, offset, settings)
     text = q.strip()
     if not text:
@@ -93,18 +96,20 @@ def _page(
     limit: int,
     offset: int,
     capped: bool,
-) -> dict[str, Any]:
-    return {
-        "query": query,
-        "normalised": norm,
-        "match": match,
-        "total": len(hits),
-        # more subjects contain the name than were ranked: narrow the query
-        "candidates_capped": capped,
-        "limit": limit,
-        "offset": offset,
-        "results": [
-            {**subject_summary(h.subject), "score": h.score, "matched_name": h.matched_name}
-            for h in hits[offset : offset + limit]
-        ],
-    }
+) -> SearchAnswer:
+    return SearchAnswer.model_validate(
+        {
+            "query": query,
+            "normalised": norm,
+            "match": match,
+            "total": len(hits),
+            # more subjects contain the name than were ranked: narrow the query
+            "candidates_capped": capped,
+            "limit": limit,
+            "offset": offset,
+            "results": [
+                {**subject_summary(h.subject), "score": h.score, "matched_name": h.matched_name}
+                for h in hits[offset : offset + limit]
+            ],
+        }
+    )
