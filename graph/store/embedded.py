@@ -71,7 +71,7 @@ import networkx as nx
 
 from graph.codec import pack as _pack
 from graph.codec import unpack
-from graph.errors import StoreUnavailable
+from graph.errors import StoreBusy, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import (
     Batch,
@@ -601,7 +601,8 @@ class EmbeddedStore:
     """networkx-backed GraphStore, persisted under ``data_dir``.
 
     ``read_only`` opens the files of a store another process may be writing
-    (CLI reports, notebooks): no lock, no file ever written, and every read
+    (CLI reports, notebooks): no lock, no file written (except the one repair
+    of a dead writer's records, see ``_repair_for_reader``), and every read
     first catches up with what the writer committed.
     """
 
@@ -626,6 +627,7 @@ class EmbeddedStore:
         # Records are written (to SQLite) only while this is true: during
         # replay, entries SQLite already holds apply to the graph alone.
         self._live_records = True
+        self._repairing = False
         self._snapshot_bytes = 0
         # What a reader last read: (dev, inode, size, mtime) of the snapshot and
         # (dev, inode) of the journal; a change means the writer compacted.
@@ -702,6 +704,7 @@ class EmbeddedStore:
                 f"(sequence {self._rec.seq} < {self.s.seq}): records were lost"
             )
         self._read_journal(from_start=True)
+        self._repair_for_reader()
         if not self.read_only and self._rec.seq > self.s.seq:
             # SQLite holds rows of entries the journal does not have (it was
             # lost or replaced behind the store's back). Keeping them would
@@ -811,6 +814,28 @@ class EmbeddedStore:
         elif journal_size > self._journal_size:
             self._read_journal(from_start=self._journal_size == 0)
             self._rec.read_meta()
+            self._repair_for_reader()
+
+    def _repair_for_reader(self) -> None:
+        """A reader that finds journal entries SQLite lacks (a writer killed
+        between its journal fsync and its SQLite commit) has the graph of those
+        entries but not their records. A live writer commits them a moment
+        later; a dead one never will, so when nobody holds the writer lock the
+        reader opens the store as writer once, which replays them into SQLite
+        (the repair every writer makes on open), and reads again."""
+        if not self.read_only or self.data_dir is None or self.s.seq <= self._rec.seq:
+            return
+        if self._repairing:
+            return
+        try:
+            EmbeddedStore(self.data_dir, self.compact_bytes).close()
+        except (StoreBusy, OSError):
+            return  # a live writer (or no right to write): its own commit follows
+        self._repairing = True
+        try:
+            self._load()
+        finally:
+            self._repairing = False
 
     def _persist(self, entry: tuple[Any, ...]) -> None:
         seq = self.s.seq + 1

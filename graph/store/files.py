@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,13 @@ class WriterLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder_text(fd)
+            # The holder writes who it is just after taking the lock: give it
+            # that moment rather than refuse with "it has not said who it is".
+            for _ in range(20):
+                if holder:
+                    break
+                time.sleep(0.025)
+                holder = _holder_text(fd)
             os.close(fd)
             raise StoreBusy(
                 f"the embedded store in {self.path.parent} already has a writer: "
