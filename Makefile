@@ -40,6 +40,7 @@ neo4j-status:
 lint: $(STAMP)
 	$(BIN)/ruff check graph loaders api tests benchmarks notebooks
 	$(BIN)/mypy
+	$(BIN)/mypy --strict graph
 
 # The whole suite, both stores: Neo4j is started first and stopped after;
 # if it cannot start, the target fails.

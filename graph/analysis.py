@@ -23,20 +23,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph.model import Relation, Subject
+from graph.model import Relation, Subject, model
 from graph.store.base import GraphStore
-
-GUARANTEES = "guarantees"
-SHAREHOLDER = "shareholder"
-LEGAL_REPRESENTATIVE = "legal_representative"
-OFFICER = "officer"
-ACTUAL_CONTROLLER = "actual_controller"
-BRANCH_OF = "branch_of"
-
-# Relations that already disclose why two organisations share people or an
-# address (a subsidiary shares its parent's officers, a branch its head's
-# address), so a shared party between them is no hidden link.
-DISCLOSED_TYPES = (SHAREHOLDER, ACTUAL_CONTROLLER, BRANCH_OF)
 
 # Batches for get_records: large enough to be few round trips on Neo4j, small
 # enough that one batch stays well under the query timeout.
@@ -74,7 +62,7 @@ def guarantee_graph(store: GraphStore, as_of: str | None = None) -> nx.DiGraph:
     Nodes carry ``name`` and ``type``.
     """
     g = nx.DiGraph()
-    for rel in _relations(store, [GUARANTEES], as_of):
+    for rel in _relations(store, model().with_trait("guarantee"), as_of):
         if not g.has_edge(rel.source, rel.target):
             g.add_edge(
                 rel.source,
@@ -332,17 +320,24 @@ def hidden_links(
             rels.add(rel.id)
             recs.update(rel.record_ids)
 
-    types = [LEGAL_REPRESENTATIVE, OFFICER, SHAREHOLDER, ACTUAL_CONTROLLER]
+    spec = model()
+    people, control = spec.with_trait("person_role"), spec.with_trait("control")
+    ownership = spec.with_trait("ownership")
+    # Relations that already disclose why two organisations share people or an
+    # address (a subsidiary shares its parent's officers, a branch its head's
+    # address), so a shared party between them is no hidden link.
+    discloses = spec.with_trait("discloses")
     disclosed: set[frozenset[str]] = set()
-    for rel in _relations(store, [*types, BRANCH_OF], as_of):
-        if rel.type in DISCLOSED_TYPES and rel.source in orgs and rel.target in orgs:
+    read = dict.fromkeys([*people, *control, *ownership, *discloses])
+    for rel in _relations(store, list(read), as_of):
+        if rel.type in discloses and rel.source in orgs and rel.target in orgs:
             disclosed.add(frozenset((rel.source, rel.target)))
         if rel.target not in orgs:
             continue
-        if rel.type in (LEGAL_REPRESENTATIVE, OFFICER):
+        if rel.type in people:
             note(rel.type, rel.source, rel.target, rel)
-        elif rel.type == ACTUAL_CONTROLLER or (
-            rel.type == SHAREHOLDER and float(rel.props.get("share") or 0) >= control_threshold
+        elif rel.type in control or (
+            rel.type in ownership and float(rel.props.get("share") or 0) >= control_threshold
         ):
             note("controlling_shareholder", rel.source, rel.target, rel)
     address_text: dict[str, str] = {}
@@ -376,7 +371,7 @@ def hidden_links(
             )
     if links:
         between: dict[frozenset[str], list[str]] = defaultdict(list)
-        for rel in _relations(store, [GUARANTEES], as_of):
+        for rel in _relations(store, spec.with_trait("guarantee"), as_of):
             between[frozenset((rel.source, rel.target))].append(rel.id)
         for (a, b), link in links.items():
             link.guarantees = tuple(sorted(between.get(frozenset((a, b)), [])))
@@ -412,7 +407,7 @@ def shareholding_graph(store: GraphStore, as_of: str | None = None) -> nx.DiGrap
     ``valid_from``: summing them would count one stake twice.
     """
     g = nx.DiGraph()
-    for rel in _relations(store, [SHAREHOLDER], as_of):
+    for rel in _relations(store, model().with_trait("ownership"), as_of):
         share = rel.props.get("share")
         if not isinstance(share, int | float) or not 0 < share <= 1:
             continue

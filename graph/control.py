@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from graph.model import Relation
+from graph.model import Relation, model
 from graph.store.base import GraphStore
 
-SHAREHOLDER = "shareholder"
 # Partial paths below this share cannot matter to a 50% threshold in practice,
 # and pruning them keeps dense ownership webs from exploding.
 _NEGLIGIBLE = 1e-4
@@ -33,6 +32,11 @@ class Control:
     share: float
     # each chain runs from the controller down to the organisation
     chains: list[list[Relation]] = field(default_factory=list)
+
+
+def ownership_types() -> list[str]:
+    """Relation types through which a holder owns a share (model.yaml trait)."""
+    return list(model().with_trait("ownership"))
 
 
 def share_of(rel: Relation) -> float | None:
@@ -60,7 +64,7 @@ def controlled_by(
             break
         frontier = sorted({p[1] for p in partials})
         out: dict[str, list[Relation]] = {}
-        for rel in store.relations_of(frontier, [SHAREHOLDER], as_of, direction="out"):
+        for rel in store.relations_of(frontier, ownership_types(), as_of, direction="out"):
             out.setdefault(rel.source, []).append(rel)
         nxt: list[tuple[str, str, float, list[Relation]]] = []
         for holder, node, product, chain in partials:
@@ -111,7 +115,7 @@ def holders_of(
             break
         frontier = sorted({p[1] for p in partials})
         into: dict[str, list[Relation]] = {}
-        for rel in store.relations_of(frontier, [SHAREHOLDER], as_of, direction="in"):
+        for rel in store.relations_of(frontier, ownership_types(), as_of, direction="in"):
             into.setdefault(rel.target, []).append(rel)
         nxt: list[tuple[str, str, float, frozenset[str]]] = []
         for org, node, product, seen in partials:

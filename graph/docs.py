@@ -11,10 +11,10 @@ QUARANTINE = "quarantine"  # record id -> the row's file, row, column and reason
 REVIEW = "review"  # pair "a|b" -> a candidate pair for a reviewer, with its features
 LOADS = "loads"  # "<at>|<file>" -> a load report
 CHANGES = "changes"  # "<at>|<digest>" -> subjects a load or repair touched (GET /changes)
-JUDGEMENTS = "judgements"  # judgement id -> who, when, what
-ASSIGNMENTS = "assignments"  # "<record id>|<role>" -> subject id, from split judgements
-REJECTIONS = "rejections"  # pair "a|b" -> judgement: never merge these
-STATE = "resolution_state"  # "generation": bumped by every judgement
+# judgement id -> one row of the judgements table (graph/resolve/judgements.py);
+# what the resolver must never merge and which mentions stay split are derived
+# from it, not stored beside it
+JUDGEMENTS = "judgements"
 PENDING = "pending_identity"  # subject id -> listings waiting on a reviewer's word
 
 
@@ -28,3 +28,8 @@ def record_parts(rid: str) -> tuple[str, str, int]:
     kind, rest = rid.split(":", 1)
     file, row = rest.rsplit(":", 1)
     return kind, file, int(row)
+
+
+def pair_id(a: str, b: str) -> str:
+    """The id of a pair of subjects, whatever their order (review, rejections)."""
+    return "|".join(sorted((a, b)))

@@ -32,6 +32,7 @@ from stdnum.cn import uscc as _stdnum_uscc
 from stdnum.iso7064 import mod_11_2, mod_11_10
 
 from graph.errors import InvalidInput
+from graph.model import model
 from graph.regions import is_known_region
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "id_check_char",
     "id_sex",
     "is_placeholder",
-    "mask_id_number",
     "masked_matches",
     "masked_parts",
     "org_code_check_char",
@@ -59,8 +59,9 @@ __all__ = [
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
-KINDS = ("uscc", "org_code", "reg_no", "id_number", "id_masked")
-_FULL_KEY_KINDS = frozenset({"uscc", "id_number"})
+# The key kinds and which of them identify a subject on their own are model.yaml's.
+KINDS = tuple(model().key_kinds)
+_FULL_KEY_KINDS = frozenset(k for t in model().subject_types.values() for k in t.full_keys)
 
 # GB 32100-2015 appendix: registration authority (position 1) → entity types
 # (position 2) it may issue. An unlisted pair is reported, not rejected, because
@@ -454,23 +455,6 @@ def id_birth_date(value: str) -> date:
 def id_sex(value: str) -> str:
     """GB 11643-1999: an odd sequence number (position 17) is male."""
     return "male" if int(_full_id(value)[16]) % 2 else "female"
-
-
-def mask_id_number(value: str) -> str:
-    """Publishable form: region + stars + last 4 ("411425********1234").
-
-    Never raises and never shows more than the region and the last four
-    characters; a 15-digit number shows only its 3-digit sequence, because its
-    last four include a birth-date digit. Unparseable input is starred out.
-    """
-    try:
-        ident = parse_id_number(value)
-    except InvalidIdentifier:
-        return "*" * len(compact(value)) if value else ""
-    code = ident.value
-    if len(code) == 15:
-        return code[:6] + "*" * 6 + code[-3:]
-    return code[:6] + "*" * 8 + code[-4:]
 
 
 def masked_parts(value: str) -> tuple[str, str | None, str]:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from graph.identifiers import InvalidIdentifier, compact, parse_id_number
+
 # An 18-character ID number standing alone: region, birth date 18xx–20xx, sequence, check.
 _ID18 = re.compile(
     r"(?<![0-9A-Za-z])(\d{6})((?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
@@ -31,15 +33,20 @@ _ID15 = re.compile(r"^(\d{6})(\d{6})(\d)(\d{2})$")
 
 
 def mask_id(value: str) -> str:
-    """``411425198001011234`` -> ``411425********1234``; 15 characters (a legacy
-    number: region, yymmdd, sequence) -> ``411425******123``; other lengths keep
-    the first 6 and the last 4."""
-    v = value.strip()
-    if len(v) <= 10:
-        return "*" * len(v)
-    if len(v) == 15:
-        return v[:6] + "*" * 6 + v[-3:]
-    return v[:6] + "*" * 8 + v[-4:]
+    """The one masked form of a resident ID number (GB 11643-1999): the region
+    and the last four characters, ``411425********1234``. A 15-digit legacy
+    number shows its 3-digit sequence only (``411425******123``), since its last
+    four include a birth-date digit. Full-width or spaced spellings are read as
+    the number they are; anything that is no ID number is starred out whole."""
+    raw = compact(value) if value else ""
+    try:
+        # a legacy number keeps its own length: the reader sees what was written
+        code = raw if len(raw) == 15 else parse_id_number(value).value
+    except InvalidIdentifier:
+        return "*" * len(raw)
+    if len(code) == 15:
+        return code[:6] + "*" * 6 + code[-3:]
+    return code[:6] + "*" * 8 + code[-4:]
 
 
 # Fields whose value tells (part of) a birth date or the sex: never shown to a

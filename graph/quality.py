@@ -376,7 +376,8 @@ def quality_by_department(store: GraphStore) -> pd.DataFrame:
         key = (lst.department or UNKNOWN_DEPARTMENT, lst.kind)
         row = groups.setdefault(key, {"listings": 0, "no_number": 0, "no_start": 0})
         row["listings"] += 1
-        row["no_number"] += int(bool(kinds.get(lst.kind, {}).get("number")) and not lst.number)
+        kind = kinds.get(lst.kind)
+        row["no_number"] += int(kind is not None and kind.number is not None and not lst.number)
         row["no_start"] += int(not lst.start)
         ids[key].update(lst.record_ids)
     rows: list[dict[str, Any]] = []

@@ -175,7 +175,7 @@ def edge_view(rel: Relation) -> dict[str, Any]:
     """A relation as an edge of a drawn graph: ``role`` is the title it records
     (经理, 监事…) or else the relation type's label."""
     spec = model().relation_types[rel.type]
-    return {**relation_view(rel), "role": rel.props.get("title") or spec["label"]}
+    return {**relation_view(rel), "role": rel.props.get("title") or spec.label}
 
 
 def _risk_levels(

@@ -32,18 +32,16 @@ def vocabulary() -> dict[str, Any]:
     book = rulebook()
     extra = labels()
     return {
-        "subject_types": {k: {"label": v["label"]} for k, v in spec.subject_types.items()},
+        "subject_types": {k: {"label": v.label} for k, v in spec.subject_types.items()},
         "key_kinds": {
-            k: {"label": v["label"], "standard": v.get("standard")}
-            for k, v in spec.key_kinds.items()
+            k: {"label": v.label, "standard": v.standard} for k, v in spec.key_kinds.items()
         },
         "relation_types": {
-            k: {"label": v["label"], "from": v["from"], "to": v["to"]}
+            k: {"label": v.label, "from": list(v.sources), "to": list(v.targets)}
             for k, v in spec.relation_types.items()
         },
         "listing_kinds": {
-            k: {"label": v["label"], "punitive": bool(v["punitive"])}
-            for k, v in spec.listing_kinds.items()
+            k: {"label": v.label, "punitive": v.punitive} for k, v in spec.listing_kinds.items()
         },
         "measures": {
             k: {"label": m.label, "punitive": m.punitive} for k, m in book.measures.items()

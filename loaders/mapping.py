@@ -244,12 +244,14 @@ def _parse(data: dict[str, Any], source: str) -> FeedMapping:
     )
 
 
+FEEDS_DIR = Path(__file__).parent / "feeds"
+
+
 @lru_cache(maxsize=1)
 def mappings() -> dict[str, FeedMapping]:
     """The shipped mappings, by feed kind."""
     out: dict[str, FeedMapping] = {}
-    folder = Path(__file__).parent / "feeds"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+    for entry in sorted(FEEDS_DIR.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             data = yaml.safe_load(entry.read_text(encoding="utf-8"))
             m = _parse(data, f"loaders/feeds/{entry.name}")

@@ -23,11 +23,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, record_id
+from graph.docs import CHANGES, LOADS, PENDING, QUARANTINE, REVIEW, pair_id, record_id
 from graph.errors import FeedError
 from graph.evidence.identity import AMBIGUOUS_BRIDGE, MASKED_ID_AGREES, NAME_ONLY
 from graph.evidence.roles import display_interval
-from graph.identifiers import Identifier, InvalidIdentifier, is_placeholder, parse_identifier
+from graph.identifiers import (
+    Identifier,
+    InvalidIdentifier,
+    id_birth_date,
+    id_sex,
+    is_placeholder,
+    parse_identifier,
+)
 from graph.model import (
     ORGANISATION,
     PERSON,
@@ -41,9 +48,9 @@ from graph.model import (
 )
 from graph.names import is_branch_name, looks_like_organisation, normalise_name
 from graph.resolve.party import Party, Resolution
-from graph.resolve.resolver import Resolver, pair_id
+from graph.resolve.resolver import Resolver
 from graph.settings import Settings
-from graph.store.base import Batch, GraphStore
+from graph.store.base import Batch, GraphStore, apply_subject_upsert
 from loaders.clean import is_empty, parse_amount, parse_date_cell, parse_percent
 from loaders.mapping import (
     Column,
@@ -277,13 +284,14 @@ def _party_type(
     declared = _type_from_words(row, spec.type_column)
     if declared is not None:
         return declared
-    if any(i.kind in ("uscc", "org_code", "reg_no") for i in idents):
+    of_key = {model().subject_type_of_key(i.kind) for i in idents}
+    if ORGANISATION in of_key:
         return ORGANISATION
     # An organisation's name (an organisational form) outweighs an ID number on
     # its row: that number is its legal representative's (rules.md).
     if name and looks_like_organisation(name):
         return ORGANISATION
-    if any(i.kind in ("id_number", "id_masked") for i in idents):
+    if PERSON in of_key:
         return PERSON
     declared = _type_from_words(row, spec.id_type_column)
     if declared is not None:
@@ -346,6 +354,7 @@ class FileLoader:
         )
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._file_date = snapshot_date or city_today()
+        self._created: set[str] = set()
         self._withdrawn: dict[str, set[str]] = {}
         record_ids = [record_id(kind, name, i) for i in range(1, len(table.rows) + 1)]
         existing = self.store.get_records(record_ids)
@@ -392,6 +401,8 @@ class FileLoader:
         )
 
         for number, rid, digest, old, q_old, cleaned in pending:
+            # review candidates of this row's parties (mention, candidates)
+            self._candidates: list[tuple[Mention, list[dict[str, Any]]]] = []
             try:
                 if isinstance(cleaned, _RowError):
                     raise cleaned
@@ -431,8 +442,9 @@ class FileLoader:
                 matched[method] += 1
                 if method == "new" and not m.match.get("key"):
                     report.unresolved += 1
+            for m, candidates in self._candidates:
                 waiting = self._waiting_listing(mapping, record, m)
-                for cand in m.match.pop("_review", []):
+                for cand in candidates:
                     pid = pair_id(m.subject_id, cand["candidate"])
                     if waiting is not None:
                         waiting_on.setdefault(cand["candidate"], []).append(
@@ -463,9 +475,7 @@ class FileLoader:
         report.reasons = dict(sorted(reasons.items()))
         report.warning_reasons = dict(sorted(warning_reasons.items()))
         report.matched = dict(sorted(matched.items()))
-        report.subjects_created = sum(1 for s in subjects.values() if s.attrs.get("_new"))
-        for s in subjects.values():
-            s.attrs.pop("_new", None)
+        report.subjects_created = len(self._created)
         batch.subjects = list(subjects.values())
         if touched:
             batch.docs.append(
@@ -536,10 +546,10 @@ class FileLoader:
             )
             res = self.resolver.resolve(party)
             resolved[role] = res
-            match = dict(res.match)
+            mention = Mention(res.subject_id, role, dict(res.match))
+            mentions.append(mention)
             if res.review:
-                match["_review"] = res.review
-            mentions.append(Mention(res.subject_id, role, match))
+                self._candidates.append((mention, res.review))
             parties_out[role] = {
                 "name": name,
                 "type": ptype,
@@ -630,7 +640,7 @@ class FileLoader:
             keys.extend(ident.store_keys)
         attrs: dict[str, Any] = {}
         if res.is_new:
-            attrs["_new"] = True
+            self._created.add(res.subject_id)
         if party.type == ORGANISATION and party.is_branch:
             attrs["is_branch"] = True
         if former:
@@ -641,8 +651,8 @@ class FileLoader:
                 attrs.setdefault("region", ident.value[2:8])
             elif ident.kind == "id_number":
                 attrs.setdefault("region", ident.value[:6])
-                attrs.setdefault("birth_year", int(ident.value[6:10]))
-                attrs.setdefault("sex", "male" if int(ident.value[16]) % 2 else "female")
+                attrs.setdefault("birth_year", id_birth_date(ident.value).year)
+                attrs.setdefault("sex", id_sex(ident.value))
         if spec.primary:
             for attr, column in spec.attrs.items():
                 if row.fields.get(column) is not None:
@@ -663,19 +673,13 @@ class FileLoader:
         )
 
     def _add_subject(self, subjects: dict[str, Subject], subj: Subject) -> None:
+        # several rows of a file may name one subject: the store's own upsert
+        # semantics fold them before they are written
         cur = subjects.get(subj.id)
         if cur is None:
             subjects[subj.id] = subj
         else:
-            cur.keys = list(dict.fromkeys(cur.keys + subj.keys))
-            cur.names = list(dict.fromkeys(cur.names + subj.names))
-            cur.norm_names = list(dict.fromkeys(cur.norm_names + subj.norm_names))
-            new_flag = cur.attrs.get("_new")
-            cur.attrs.update(subj.attrs)
-            if new_flag:
-                cur.attrs["_new"] = True
-            cur.name = subj.name or cur.name
-            cur.status = subj.status or cur.status
+            apply_subject_upsert(cur, subj)
         self.resolver.note_subject(subjects[subj.id])
 
     def _relation(
@@ -698,8 +702,8 @@ class FileLoader:
         if rtype is None:
             return None
         props = {k: row.fields.get(v) for k, v in spec.props.items()}
-        if rtype == "actual_controller":
-            props["basis"] = "declared"
+        # what a record asserting this relation implies (a declared actual controller)
+        props.update(model().relation_types[rtype].record_props)
         valid_from = row.fields.get(spec.valid_from) if spec.valid_from else None
         valid_to = row.fields.get(spec.valid_to) if spec.valid_to else None
         if valid_to and spec.end_inclusive:
@@ -749,7 +753,7 @@ class FileLoader:
         spec = mapping.listing
         if spec is None or mention.role != spec.subject:
             return None
-        if not model().listing_kinds[spec.kind].get("punitive"):
+        if not model().listing_kinds[spec.kind].punitive:
             return None
         listings = (record.cleaned.get("asserts") or {}).get("listings") or []
         if not listings:
@@ -878,7 +882,7 @@ class FileLoader:
         end = row.fields.get(spec.end) if spec.end else None
         if end and spec.end_inclusive:
             end = day_after(end)
-        if start is None and model().listing_kinds[spec.kind].get("punitive"):
+        if start is None and model().listing_kinds[spec.kind].punitive:
             # never active for ever: without a date it can only wait (rules.md)
             raise _RowError(self._header(spec.start[0]), "no_start_date", None)
         if start and end and end <= start:
@@ -927,11 +931,8 @@ def _disambiguate(
 
 
 def _fits(ident: Identifier, ptype: str | None) -> bool:
-    if ptype == PERSON:
-        return ident.kind in ("id_number", "id_masked")
-    if ptype == ORGANISATION:
-        return ident.kind in ("uscc", "org_code", "reg_no")
-    return True
+    """Whether the identifier is a key of the party's subject type (model.yaml)."""
+    return ptype is None or ident.kind in model().subject_types[ptype].keys
 
 
 def xlsx_limits(settings: Settings) -> XlsxLimits:

@@ -25,7 +25,6 @@ from graph.identifiers import (
     id_check_char,
     id_sex,
     is_placeholder,
-    mask_id_number,
     masked_matches,
     masked_parts,
     org_code_check_char,
@@ -38,6 +37,7 @@ from graph.identifiers import (
     reg_no_check_digit,
     uscc_check_char,
 )
+from graph.privacy import mask_id
 
 # Codes below were built for these tests: 8-char prefix + org body + checks.
 USCC_9 = "91411424MA9FQ3T1XU"  # 企业, 柘城县
@@ -392,15 +392,15 @@ def test_masked_matches_only_visible_characters() -> None:
     assert not masked_matches("4114251981****1231", ID_SHANGQIU_1980)
 
 
-def test_mask_id_number_shows_only_region_and_last_four() -> None:
-    assert mask_id_number(ID_SHANGQIU_1980) == "411425********1231"
-    assert mask_id_number("4114251980****1234") == "411425********1234"
-    assert mask_id_number("not an id") == "*" * len(compact("not an id"))
+def test_mask_id_shows_only_region_and_last_four() -> None:
+    assert mask_id(ID_SHANGQIU_1980) == "411425********1231"
+    assert mask_id("4114251980****1234") == "411425********1234"
+    assert mask_id("not an id") == "*" * len(compact("not an id"))
 
 
 @given(valid_id_numbers())
 def test_mask_never_contains_birth_date(code: str) -> None:
-    masked = mask_id_number(code)
+    masked = mask_id(code)
     assert code[6:14] not in masked
     assert masked_parts(code)[0] == masked[:6]
     assert masked[-4:] == code[-4:]

@@ -57,7 +57,7 @@ def test_split_undoes_a_wrong_merge_and_survives_reloads(
     store: GraphStore, wrong: FileLoader, settings: Settings, tmp_path: Path
 ) -> None:
     a = sid(store, A)
-    body = split(store, a, [f"{F}:2|subject"], by="investigator-1", note="另一家汇晨")
+    body = split(store, a, ((f"{F}:2", "subject"),), by="investigator-1", note="另一家汇晨")
     new = body["new_subject"]
     assert body["by"] == "investigator-1" and body["at"]
     assert mention(store, f"{F}:2")[0] == new
@@ -186,3 +186,33 @@ def test_cli_judge_review_and_quality(
         assert json.loads(capsys.readouterr().out)["total"] == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_rejections_and_assignments_are_derived_from_the_judgement_rows() -> None:
+    from graph.docs import pair_id
+    from graph.resolve.table import Judgement, JudgementTable
+
+    day = "2024-01-0{}T00:00:00+00:00".format
+    rows = (
+        Judgement("J1", "reject", "r1", day(1), a="S-a", b="S-b", rejected=("S-a2", "S-b")),
+        Judgement(
+            "J2",
+            "split",
+            "r2",
+            day(2),
+            subject="S-c",
+            new_subject="S-d",
+            records=(("rec-1", "subject"),),
+        ),
+        Judgement("J3", "confirm", "r3", day(3), a="S-e", b="S-f", survivor="S-e", merged="S-f"),
+    )
+    table = JudgementTable(rows)
+    assert table.rejections() == {
+        pair_id("S-a", "S-b"), pair_id("S-a2", "S-b"), pair_id("S-c", "S-d")
+    }
+    (key, assigned), = table.assignments().items()
+    assert key == "rec-1|subject" and assigned.subject_id == "S-d"
+    assert assigned.match() == {"judgement": "J2", "kind": "split", "by": "r2", "at": day(2)}
+    # a row round-trips through its stored form, and every row moves the generation
+    assert [Judgement.from_doc(j.to_doc()) for j in rows] == list(rows)
+    assert JudgementTable(rows[:2]).generation != table.generation

@@ -105,8 +105,8 @@ def stated_interval(rel: Relation) -> tuple[str | None, str | None] | None:
 
 
 def is_single_holder(rel_type: str) -> bool:
-    spec = model().relation_types.get(rel_type) or {}
-    return bool(spec.get("single_holder"))
+    spec = model().relation_types.get(rel_type)
+    return spec is not None and spec.single_holder
 
 
 @dataclass(frozen=True)

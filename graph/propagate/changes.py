@@ -45,12 +45,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from graph.control import SHAREHOLDER, controllers_of, holders_of
+from graph.control import controllers_of, holders_of, ownership_types
 from graph.docs import CHANGES
 from graph.errors import InvalidInput
 from graph.evidence.roles import NOT_HOLDING, RoleBook
 from graph.model import Listing
-from graph.propagate.engine import RED_LIST, _props_match, _role_holds, _triggers
+from graph.propagate.engine import (
+    RED_LIST,
+    _props_match,
+    _reads_inferred_control,
+    _role_holds,
+    _triggers,
+)
 from graph.propagate.status import CITY_TZ, REPAIR_KIND, add_years, natural_end, transitions
 from graph.rules import Role, Rule, RuleBook, rulebook
 from graph.store.base import GraphStore
@@ -181,7 +187,7 @@ def _implicated(
                 if isinstance(party, str):
                     out.implicated.add(party)
             rel_types.update(role.relations)
-            if "actual_controller" in role.relations and role.inferred_measures:
+            if _reads_inferred_control(role):
                 controlled.add(lst.subject_id)
     if rel_types:
         types = sorted(rel_types)
@@ -217,12 +223,13 @@ def _relations(store: GraphStore, out: TimeChanges, book: RuleBook, control_dept
     # change a measure; a branch or a plain contact relation cannot.
     types = {t for r in book.rules for role in r.implicated for t in role.relations}
     moved: set[str] = set()
-    for rel in store.iter_relations(sorted(types | {SHAREHOLDER})):
+    ownership = set(ownership_types())
+    for rel in store.iter_relations(sorted(types | ownership)):
         if _within(rel.valid_from, out.since, out.until) or _within(
             rel.valid_to, out.since, out.until
         ):
             out.related |= {rel.source, rel.target}
-            if rel.type == SHAREHOLDER:
+            if rel.type in ownership:
                 moved.add(rel.source)
     if moved:
         # Every holder above a moved shareholding may gain or lose inferred control

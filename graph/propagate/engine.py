@@ -39,7 +39,7 @@ from graph.control import Control, controlled_by
 from graph.errors import ConfigError
 from graph.evidence.identity import same_person_name
 from graph.evidence.roles import KNOWN, NAMED_IN_RECORD, NOT_HOLDING, RoleBook, RoleReading
-from graph.model import PERSON, Listing, Relation, Subject
+from graph.model import PERSON, Listing, Relation, Subject, model
 from graph.propagate.status import REPAIR_KIND, ListingStatus, add_years, repair_book
 from graph.rules import Role, Rule, RuleBook, rulebook, title_parts
 from graph.store.base import GraphStore
@@ -50,8 +50,6 @@ REVIEW_MEASURE = "related_party_review"
 ROLE_TIME_UNKNOWN = "role_time_unknown"
 RECORD_NAMES_ANOTHER = "record_names_another"
 TITLE_ONLY = "title_only"
-# relation properties an investigator needs on a hop
-HOP_PROPS = ("title", "share", "basis", "amount", "creditor", "method")
 
 
 @dataclass
@@ -137,7 +135,8 @@ def hop_view(
         # how the role's time was known on read_at: dated interval, snapshot,
         # named in the record (graph/evidence/roles.py)
         hop["time"] = reading.to_dict()
-    for k in HOP_PROPS:
+    # every property the model declares for some relation type (title, share, …)
+    for k in model().relation_properties():
         if rel.props.get(k) is not None:
             hop[k] = rel.props[k]
     return hop
@@ -158,13 +157,20 @@ def _triggers(rule: Rule, lst: Listing, listed: Subject | None) -> bool:
 def _role_holds(role: Role, rel: Relation) -> bool:
     if rel.type not in role.relations:
         return False
-    if role.titles and rel.type == "officer":
+    # title groups narrow the relation types whose posts carry a title (officers)
+    if role.titles and "title" in model().relation_types[rel.type].properties:
         return bool(title_parts(rel.props.get("title")) & role.titles)
     return True
 
 
 def _is_inferred(rel: Relation) -> bool:
-    return rel.type == "actual_controller" and rel.props.get("basis") == "inferred"
+    """Control worked out from shareholdings (graph/control.py), not declared."""
+    return rel.props.get("basis") == "inferred"
+
+
+def _reads_inferred_control(role: Role) -> bool:
+    control = model().with_trait("control")
+    return bool(role.inferred_measures) and any(t in control for t in role.relations)
 
 
 class _Context:
@@ -372,7 +378,7 @@ def _propagated(ctx: _Context, sid: str, col: _Collector) -> None:
                     if not _props_match(role.listing_props, lst.props):
                         continue
                     _through_relation(ctx, sid, rule, role, rel, lst, col)
-            if "actual_controller" in role.relations and role.inferred_measures:
+            if _reads_inferred_control(role):
                 _inferred_control(ctx, sid, rule, role, col)
 
 

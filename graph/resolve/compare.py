@@ -167,6 +167,122 @@ def corroboration(features: dict[str, Any], merge_at: float) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Level:
+    """One outcome of a comparison: the feature value kept with the match and
+    the score points it adds (negative: evidence against)."""
+
+    value: float
+    points: float
+
+
+class Comparison:
+    """One kind of evidence besides the name, as an ordered list of levels.
+
+    ``level`` picks the level a pair reaches (None: nothing to compare);
+    ``best`` is the highest level the party's own evidence could reach before
+    the candidate's legal representatives are known, so that the resolver can
+    skip candidates that could not reach a threshold (``score_bound``). Both
+    read the same levels, so the bound can never fall below the score.
+    """
+
+    feature: str
+    levels: tuple[Level, ...] = ()
+
+    def level(self, party: PartyEvidence, cand: CandidateInfo) -> Level | None:
+        raise NotImplementedError
+
+    def best(self, party: PartyEvidence, cand: CandidateInfo) -> float:
+        raise NotImplementedError
+
+
+AGREE, DISAGREE = 1.0, 0.0
+
+
+class RegionComparison(Comparison):
+    feature = "region"
+    levels = (Level(AGREE, REGION_AGREE), Level(DISAGREE, REGION_DISAGREE))
+
+    def level(self, party: PartyEvidence, cand: CandidateInfo) -> Level | None:
+        if not (party.region and cand.region):
+            return None
+        return self.levels[0] if party.region[:4] == cand.region[:4] else self.levels[1]
+
+    def best(self, party: PartyEvidence, cand: CandidateInfo) -> float:
+        return self.levels[0].points if party.region and cand.region else 0.0
+
+
+class LegalRepIdComparison(Comparison):
+    feature = "legal_representative_id"
+    levels = (Level(AGREE, LR_ID_AGREE), Level(DISAGREE, LR_ID_DISAGREE))
+
+    def level(self, party: PartyEvidence, cand: CandidateInfo) -> Level | None:
+        if not (party.legal_rep_id and cand.legal_rep_ids):
+            return None
+        return self.levels[0] if party.legal_rep_id in cand.legal_rep_ids else self.levels[1]
+
+    def best(self, party: PartyEvidence, cand: CandidateInfo) -> float:
+        return self.levels[0].points if party.legal_rep_id else 0.0
+
+
+class LegalRepNameComparison(Comparison):
+    """Only where the numbers cannot be compared: a name is weaker (王伟)."""
+
+    feature = "legal_representative"
+    levels = (Level(AGREE, LR_NAME_AGREE), Level(DISAGREE, LR_NAME_DISAGREE))
+
+    def level(self, party: PartyEvidence, cand: CandidateInfo) -> Level | None:
+        if party.legal_rep_id and cand.legal_rep_ids:
+            return None
+        if not (party.legal_rep_name and cand.legal_rep_names):
+            return None
+        return self.levels[0] if party.legal_rep_name in cand.legal_rep_names else self.levels[1]
+
+    def best(self, party: PartyEvidence, cand: CandidateInfo) -> float:
+        return self.levels[0].points if party.legal_rep_name else 0.0
+
+
+class UsccTypoComparison(Comparison):
+    feature = "uscc_typo"
+    levels = (Level(AGREE, USCC_NEAR),)
+
+    def level(self, party: PartyEvidence, cand: CandidateInfo) -> Level | None:
+        return self.levels[0] if party.suspect_uscc and cand.usccs else None
+
+    def best(self, party: PartyEvidence, cand: CandidateInfo) -> float:
+        level = self.level(party, cand)
+        return level.points if level else 0.0
+
+
+class DigitsComparison(Comparison):
+    """Digits and ordinals separate otherwise equal names (第二分店, 3号)."""
+
+    feature = "digits"
+    levels = (Level(DISAGREE, DIGITS_DISAGREE),)
+
+    def level(self, party: PartyEvidence, cand: CandidateInfo) -> Level | None:
+        mine = numbers_in(party.norm_name)
+        names = (cand.norm_names or [""]) + cand.former_norm_names
+        return self.levels[0] if all(numbers_in(n) != mine for n in names) else None
+
+    def best(self, party: PartyEvidence, cand: CandidateInfo) -> float:
+        level = self.level(party, cand)
+        return level.points if level else 0.0
+
+
+# The evidence the score reads besides the name, in the order features are kept.
+# The two legal-representative comparisons are one piece of evidence: the
+# bound takes the better of them.
+COMPARISONS: tuple[Comparison, ...] = (
+    RegionComparison(),
+    LegalRepIdComparison(),
+    LegalRepNameComparison(),
+    UsccTypoComparison(),
+    DigitsComparison(),
+)
+_ONE_OF = frozenset({"legal_representative_id", "legal_representative"})
+
+
 def score_bound(party: PartyEvidence, cand: CandidateInfo) -> float:
     """An upper bound of ``score(party, cand)[0]`` from the names and the
     evidence at hand, before the candidate's legal representatives are known.
@@ -181,23 +297,11 @@ def score_bound(party: PartyEvidence, cand: CandidateInfo) -> float:
         for p in (party.norm_name, *party.former_norm_names)
         for n in names + cand.former_norm_names
     )
-    bonus = 0.0
-    if party.region and cand.region:
-        bonus += REGION_AGREE
-    lr = 0.0
-    if party.legal_rep_id:
-        lr = LR_ID_AGREE
-    if party.legal_rep_name:
-        lr = max(lr, LR_NAME_AGREE)
-    bonus += lr
-    if party.suspect_uscc and cand.usccs:
-        bonus += USCC_NEAR
-    mine = numbers_in(party.norm_name)
-    if all(numbers_in(n) != mine for n in names + cand.former_norm_names):
-        bonus += DIGITS_DISAGREE
+    one_of = max(c.best(party, cand) for c in COMPARISONS if c.feature in _ONE_OF)
+    rest = sum(c.best(party, cand) for c in COMPARISONS if c.feature not in _ONE_OF)
     # A hair above the exact sum, so float rounding can never cut a candidate
     # whose score lands exactly on a threshold.
-    return min(1.0, best + bonus + 1e-9)
+    return min(1.0, best + one_of + rest + 1e-9)
 
 
 def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, Any]]:
@@ -217,25 +321,11 @@ def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, A
     if name >= former and prefix_conflict(party.norm_name, best_name):
         features["region_prefix"] = 0.0
         total += PREFIX_DISAGREE
-    if party.region and cand.region:
-        same = party.region[:4] == cand.region[:4]
-        features["region"] = 1.0 if same else 0.0
-        total += REGION_AGREE if same else REGION_DISAGREE
-    if party.legal_rep_id and cand.legal_rep_ids:
-        same_id = party.legal_rep_id in cand.legal_rep_ids
-        features["legal_representative_id"] = 1.0 if same_id else 0.0
-        total += LR_ID_AGREE if same_id else LR_ID_DISAGREE
-    elif party.legal_rep_name and cand.legal_rep_names:
-        same_lr = party.legal_rep_name in cand.legal_rep_names
-        features["legal_representative"] = 1.0 if same_lr else 0.0
-        total += LR_NAME_AGREE if same_lr else LR_NAME_DISAGREE
-    if party.suspect_uscc and cand.usccs:
-        features["uscc_typo"] = 1.0
-        total += USCC_NEAR
-    mine = numbers_in(party.norm_name)
-    if all(numbers_in(n) != mine for n in names + cand.former_norm_names):
-        features["digits"] = 0.0
-        total += DIGITS_DISAGREE
+    for comparison in COMPARISONS:
+        level = comparison.level(party, cand)
+        if level is not None:
+            features[comparison.feature] = level.value
+            total += level.points
     features["branch"] = party.is_branch
     return max(0.0, min(1.0, total)), features
 

@@ -1,34 +1,60 @@
 """Judgements: a reviewer confirms or rejects a candidate pair, or splits a
 wrong merge (nomenklatura's resolver model: the scorer proposes, people decide).
 
-Every judgement is stored with who made it and when (docs ``judgements``) and
-outlives reloads:
+Every judgement is one typed row of the judgements table
+(graph/resolve/table.py), written in the same transaction as its effect, with
+who made it, when and why, and outlives reloads:
 
 - confirm: the two subjects are merged (``store.merge_subjects``); the merged
   id redirects to the survivor, and the resolver follows redirects, so a
   reloaded record lands on the survivor;
-- reject: the pair goes to ``rejections``, which the scorer never merges;
+- reject: the scorer never merges the pair (the table's ``rejections``);
 - split: the chosen (record, role) mentions move to a new subject
-  (``store.move_mentions``); ``assignments`` pin them there on reload and a
-  rejection keeps the scorer from merging the two again.
+  (``store.move_mentions``); the table's ``assignments`` pin them there on
+  reload and keep the scorer from merging the two again.
 
-Each one bumps the ``resolution_state`` generation so that every resolver
-(this process or another) rebuilds its index before its next load.
+A request is typed too (``Confirm``, ``Reject``, ``Split``); ``judge`` parses the
+API's and the CLI's JSON into one and applies it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.docs import ASSIGNMENTS, JUDGEMENTS, REJECTIONS, REVIEW, STATE
+from graph.docs import JUDGEMENTS, REVIEW, pair_id
 from graph.errors import InvalidInput, NotFound
 from graph.model import Mention, Subject, stable_id
-from graph.resolve.resolver import pair_id
+from graph.names import normalise_name
+from graph.resolve.table import Judgement, JudgementTable
 from graph.settings import Settings
-from graph.store.base import Batch, GraphStore
+from graph.store.base import Batch, DocWrite, GraphStore
 
-KINDS = ("confirm", "reject", "split")
+
+@dataclass(frozen=True)
+class Confirm:
+    a: str
+    b: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    a: str
+    b: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Split:
+    subject: str
+    # (record id, role): role "" moves every mention of the subject in the record
+    records: tuple[tuple[str, str], ...]
+    note: str | None = None
+
+
+Request = Confirm | Reject | Split
 
 
 def _now() -> str:
@@ -43,11 +69,11 @@ def _subject(store: GraphStore, sid: str) -> Subject:
     return subj
 
 
-def _generation_doc(at: str, jid: str) -> tuple[str, str, dict[str, Any]]:
-    return (STATE, "generation", {"at": at, "judgement": jid})
+def _row(j: Judgement) -> DocWrite:
+    return (JUDGEMENTS, j.id, j.to_doc())
 
 
-def _close_review(store: GraphStore, a: str, b: str, status: str, jid: str) -> list[Any]:
+def _close_review(store: GraphStore, a: str, b: str, status: str, jid: str) -> list[DocWrite]:
     pid = pair_id(a, b)
     found = store.get_docs(REVIEW, [pid]).get(pid)
     if found is None:
@@ -56,7 +82,10 @@ def _close_review(store: GraphStore, a: str, b: str, status: str, jid: str) -> l
 
 
 def _rematched(
-    store: GraphStore, subject_id: str, record_roles: set[tuple[str, str]] | None, match: dict
+    store: GraphStore,
+    subject_id: str,
+    record_roles: set[tuple[str, str]] | None,
+    match: dict[str, Any],
 ) -> list[Any]:
     """Records whose mentions a judgement re-pointed, with the match saying so
     (the earlier match is kept under ``previous``)."""
@@ -83,6 +112,7 @@ def _rematched(
 
 
 def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None) -> dict[str, Any]:
+    """The two are one subject."""
     sa, sb = _subject(store, a), _subject(store, b)
     if sa.id == sb.id:
         raise InvalidInput("the two are already one subject", subject=sa.id)
@@ -96,20 +126,10 @@ def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None)
     survivor, merged = sorted((sa, sb), key=lambda s: (-len(s.keys), s.id))
     at = _now()
     jid = stable_id("J", "confirm", survivor.id, merged.id, at)
-    body = {
-        "id": jid,
-        "kind": "confirm",
-        "by": by,
-        "at": at,
-        "a": a,
-        "b": b,
-        "survivor": survivor.id,
-        "merged": merged.id,
-        "note": note,
-    }
+    row = Judgement(jid, "confirm", by, at, note, a=a, b=b, survivor=survivor.id, merged=merged.id)
     match = {"method": "judgement", "judgement": jid, "kind": "confirm", "by": by, "at": at}
     records = _rematched(store, merged.id, None, match)
-    docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
+    docs = [_row(row)]
     docs += _close_review(store, sa.id, sb.id, "confirmed", jid)
     docs += _close_review(store, a, b, "confirmed", jid)
     # The merge and its judgement commit together: a crash can no longer leave
@@ -122,7 +142,7 @@ def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None)
     # Only the match provenance of the mentions is written afterwards; a crash
     # here loses that annotation, never the merge or the judgement.
     store.write(Batch(records=records))
-    return body
+    return row.to_doc()
 
 
 def reject(store: GraphStore, a: str, b: str, by: str, note: str | None = None) -> dict[str, Any]:
@@ -133,21 +153,16 @@ def reject(store: GraphStore, a: str, b: str, by: str, note: str | None = None) 
         )
     at = _now()
     jid = stable_id("J", "reject", pair_id(sa.id, sb.id), at)
-    body = {"id": jid, "kind": "reject", "by": by, "at": at, "a": a, "b": b, "note": note}
-    docs: list[Any] = [
-        (JUDGEMENTS, jid, body),
-        (REJECTIONS, pair_id(sa.id, sb.id), {"judgement": jid, "by": by, "at": at}),
-        _generation_doc(at, jid),
-    ]
-    if pair_id(a, b) != pair_id(sa.id, sb.id):
-        docs.append((REJECTIONS, pair_id(a, b), {"judgement": jid, "by": by, "at": at}))
+    row = Judgement(jid, "reject", by, at, note, a=a, b=b, rejected=(sa.id, sb.id))
+    docs = [_row(row)]
     docs += _close_review(store, sa.id, sb.id, "rejected", jid)
     docs += _close_review(store, a, b, "rejected", jid)
     store.write(Batch(docs=docs))
-    return body
+    return row.to_doc()
 
 
-def _parse_record_roles(records: list[Any]) -> list[tuple[str, str]]:
+def parse_records(records: list[Any]) -> tuple[tuple[str, str], ...]:
+    """Record ids, ``"record id|role"`` strings or ``{"record", "role"}`` objects."""
     out: list[tuple[str, str]] = []
     for r in records:
         if isinstance(r, dict):
@@ -157,21 +172,22 @@ def _parse_record_roles(records: list[Any]) -> list[tuple[str, str]]:
         if not rid:
             raise InvalidInput("a record to split off has no id", value=r)
         out.append((rid, str(role) if role else ""))
-    return out
+    return tuple(out)
 
 
 def split(
-    store: GraphStore, subject: str, records: list[Any], by: str, note: str | None = None
+    store: GraphStore,
+    subject: str,
+    records: tuple[tuple[str, str], ...],
+    by: str,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Move the given records' mentions of ``subject`` to a new subject.
-
-    ``records`` holds record ids (every mention of the subject in them moves),
-    ``"record id|role"`` strings, or ``{"record": .., "role": ..}`` objects.
-    """
+    """Move the given records' mentions of ``subject`` to a new subject
+    (role "": every mention of the subject in that record)."""
     if not records:
         raise InvalidInput("name at least one record to split off")
     source = _subject(store, subject)
-    wanted = _parse_record_roles(records)
+    wanted = records
     recs = store.get_records([rid for rid, _ in wanted])
     moving: list[tuple[str, str]] = []
     for rid, role in wanted:
@@ -201,8 +217,6 @@ def split(
             names.append(str(party["name"]))
         # A key the source keeps would make both subjects answer to it.
         keys += [k for k in party.get("keys") or [] if k not in source.keys]
-    from graph.names import normalise_name
-
     names = list(dict.fromkeys(names))
     new = Subject(
         id=new_id,
@@ -214,58 +228,59 @@ def split(
         attrs={"split_from": source.id},
     )
     jid = stable_id("J", "split", new_id, at)
-    body = {
-        "id": jid,
-        "kind": "split",
-        "by": by,
-        "at": at,
-        "subject": source.id,
-        "new_subject": new_id,
-        "records": [{"record": r, "role": role} for r, role in moving],
-        "note": note,
-    }
+    row = Judgement(
+        jid, "split", by, at, note, subject=source.id, new_subject=new_id, records=tuple(moving)
+    )
     match = {"method": "judgement", "judgement": jid, "kind": "split", "by": by, "at": at}
-    docs: list[Any] = [(JUDGEMENTS, jid, body), _generation_doc(at, jid)]
-    docs += [
-        (ASSIGNMENTS, f"{r}|{role}", {"subject_id": new_id, "judgement": jid, "by": by, "at": at})
-        for r, role in moving
-    ]
-    docs.append((REJECTIONS, pair_id(source.id, new_id), {"judgement": jid, "by": by, "at": at}))
-    # The split commits with its judgement, assignments and rejection, so a
-    # reload after a crash never re-merges a split that was done.
-    store.move_mentions(moving, source.id, new, docs=docs)
+    # The split commits with its row of the table (from which the assignments
+    # and the rejection are derived), so a reload after a crash never re-merges
+    # a split that was done.
+    store.move_mentions(moving, source.id, new, docs=[_row(row)])
     # Read after the move: the mentions to annotate are the new subject's.
     # As in confirm, only that annotation is a separate write.
     rewritten = _rematched(store, new_id, set(moving), match)
     store.write(Batch(records=rewritten))
-    return body
+    return row.to_doc()
 
 
-def judge(store: GraphStore, payload: dict[str, Any], by: str) -> dict[str, Any]:
-    """Apply one judgement given as ``{"kind": ..., ...}`` (API and CLI)."""
-    kind = payload.get("kind")
-    note = payload.get("note")
+def parse_request(payload: dict[str, Any]) -> Request:
+    """The API's and the CLI's JSON (``{"kind": ..., ...}``) as a typed request."""
+    kind, note = payload.get("kind"), payload.get("note")
     if kind in ("confirm", "reject"):
         a, b = payload.get("a"), payload.get("b")
         if not a or not b:
             raise InvalidInput(f"a {kind} judgement names two subjects: a and b")
-        fn = confirm if kind == "confirm" else reject
-        return fn(store, str(a), str(b), by, note)
+        return (Confirm if kind == "confirm" else Reject)(str(a), str(b), note)
     if kind == "split":
         subject = payload.get("subject")
         if not subject:
             raise InvalidInput("a split names the subject to split")
-        return split(store, str(subject), list(payload.get("records") or []), by, note)
+        return Split(str(subject), parse_records(list(payload.get("records") or [])), note)
     raise InvalidInput("kind must be confirm, reject or split", kind=kind)
 
 
+def apply(store: GraphStore, request: Request, by: str) -> dict[str, Any]:
+    match request:
+        case Confirm(a, b, note):
+            return confirm(store, a, b, by, note)
+        case Reject(a, b, note):
+            return reject(store, a, b, by, note)
+        case Split(subject, records, note):
+            return split(store, subject, records, by, note)
+
+
+def judge(store: GraphStore, payload: dict[str, Any], by: str) -> dict[str, Any]:
+    """Apply one judgement given as ``{"kind": ..., ...}`` (API and CLI)."""
+    return apply(store, parse_request(payload), by)
+
+
 def list_judgements(store: GraphStore, offset: int = 0, limit: int = 50) -> dict[str, Any]:
-    docs = sorted(store.list_docs(JUDGEMENTS).values(), key=lambda d: (d["at"], d["id"]))
+    table = JudgementTable.read(store)
     return {
-        "total": len(docs),
+        "total": len(table.rows),
         "offset": offset,
         "limit": limit,
-        "items": docs[offset : offset + limit],
+        "items": table.page(offset, limit),
     }
 
 
@@ -276,7 +291,7 @@ def review_queue(
     docs = {pid: d for pid, d in store.list_docs(REVIEW).items() if d.get("status") == "open"}
     ends = {x for d in docs.values() for x in (d["a"], d["b"])}
     now = store.resolve_ids(ends)
-    rejected = set(store.list_docs(REJECTIONS))
+    rejected = JudgementTable.read(store).rejections()
     items: list[dict[str, Any]] = []
     for pid, d in docs.items():
         a, b = now.get(d["a"]), now.get(d["b"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.identifiers import Identifier
+from graph.model import model
 
 # A USCC with these warnings is kept (pilot-area codes fail the check and are
 # lawful) but not trusted as a key on its own: most such codes are typos.
@@ -50,7 +51,8 @@ class Party:
 
     @property
     def bridge_keys(self) -> list[str]:
-        keys = [i.key for i in self.identifiers if i.kind in ("org_code", "reg_no")]
+        kinds = model().key_kinds
+        keys = [i.key for i in self.identifiers if kinds[i.kind].bridge_to is not None]
         keys += [i.bridge_key for i in self.identifiers if i.bridge_key]
         return list(dict.fromkeys(keys))
 
@@ -59,14 +61,29 @@ class Party:
         return [i.value for i in self.identifiers if i.kind == "id_masked"]
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Resolution:
     subject_id: str
+    # a subject made for this party (no existing one matched)
     is_new: bool
-    # how the party was matched: {"method": "key"|"bridge"|"fuzzy"|"judgement"|"new", ...}
+    # how the party was matched: {"method": ..., ...} (graph/evidence/identity.py)
     match: dict[str, Any]
     # candidate pairs for a reviewer: [{"candidate": subject id, "score": .., "features": {..}}]
     review: list[dict[str, Any]] = field(default_factory=list)
     # keys of the party the subject must not be given (a mistyped USCC that was
     # matched to the real one by name)
     withheld_keys: list[str] = field(default_factory=list)
+
+    @classmethod
+    def existing(
+        cls, subject_id: str, match: dict[str, Any], withheld_keys: list[str] | None = None
+    ) -> Resolution:
+        return cls(
+            subject_id=subject_id, is_new=False, match=match, withheld_keys=withheld_keys or []
+        )
+
+    @classmethod
+    def new(
+        cls, subject_id: str, match: dict[str, Any], review: list[dict[str, Any]] | None = None
+    ) -> Resolution:
+        return cls(subject_id=subject_id, is_new=True, match=match, review=review or [])

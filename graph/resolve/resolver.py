@@ -24,7 +24,8 @@ subject, and not a review pair either; a person is never merged by name alone
 
 The resolver keeps its blocking index between loads (incremental loads match
 against everything loaded before); a new process rebuilds it from the store,
-and a judgement made elsewhere (``STATE`` doc) makes it rebuild.
+and a judgement made elsewhere (a new row of the judgements table) makes it
+rebuild.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.docs import ASSIGNMENTS, REJECTIONS, STATE
+from graph.docs import pair_id
 from graph.evidence.identity import EXACT_NAME, NAME_ONLY
 from graph.identifiers import masked_matches
 from graph.model import PERSON, Subject, subject_id_for_key, subject_id_for_record
@@ -51,6 +52,7 @@ from graph.resolve.compare import (
     uscc_distance,
 )
 from graph.resolve.party import Party, Resolution
+from graph.resolve.table import Assignment, JudgementTable
 from graph.settings import Settings
 from graph.store.base import GraphStore
 
@@ -58,10 +60,6 @@ MAX_BLOCK = 400
 TOP_CANDIDATES = 8
 # A merge needs a clear winner: a runner-up this close means a reviewer decides.
 MIN_MARGIN = 0.02
-
-
-def pair_id(a: str, b: str) -> str:
-    return "|".join(sorted((a, b)))
 
 
 def _bigrams(text: str) -> list[str]:
@@ -149,12 +147,12 @@ class Resolver:
         self.merge_at = settings.match_merge_threshold
         self.review_at = settings.match_review_threshold
         self._index: _OrgIndex | None = None
-        self._generation: Any = None
+        self._generation: tuple[int, str] | None = None
         # keys of subjects created in the current batch, not yet stored
         self._pending_keys: dict[str, str] = {}
         self._pending_ids: set[str] = set()
-        self._assignments: dict[str, dict[str, Any]] = {}
-        self._rejections: set[str] = set()
+        self._assignments: dict[str, Assignment] = {}
+        self._rejections: frozenset[str] = frozenset()
         # Keys looked up for the whole batch at once (``prefetch``): key ->
         # subject ids in the store, [] when absent. The store does not change
         # during a batch (it is written once, at the end).
@@ -199,13 +197,13 @@ class Resolver:
         self._pending_ids = set()
         self._prefetched = {}
         self._noted = {}
-        generation = self.store.get_docs(STATE, ["generation"]).get("generation")
-        if generation != self._generation:
+        table = JudgementTable.read(self.store)
+        if table.generation != self._generation:
             # A judgement (here or in another process) merged or split subjects.
-            self._generation = generation
+            self._generation = table.generation
             self._index = None
-        self._assignments = self.store.list_docs(ASSIGNMENTS)
-        self._rejections = set(self.store.list_docs(REJECTIONS))
+        self._assignments = table.assignments()
+        self._rejections = table.rejections()
 
     def note_subject(self, subj: Subject) -> None:
         """A subject the caller is about to store: make it findable in this batch."""
@@ -265,17 +263,17 @@ class Resolver:
     def resolve(self, party: Party) -> Resolution:
         assigned = self._assignments.get(f"{party.record_id}|{party.role}")
         if assigned is not None:
-            sid = assigned["subject_id"]
+            sid = assigned.subject_id
             target = self.store.resolve_ids([sid]).get(sid, sid)
-            match = {"method": "judgement", **{k: v for k, v in assigned.items() if k != "method"}}
-            return Resolution(target, False, match)
+            match = {"method": "judgement", **assigned.match()}
+            return Resolution.existing(target, match)
 
         trusted = party.trusted_full_keys
         if trusted:
             key = trusted[0]
             found = self._lookup([key]).get(key, [])
             if found and not self._branch_mismatch(party, found[0]):
-                return Resolution(found[0], False, {"method": "key", "key": key})
+                return Resolution.existing(found[0], {"method": "key", "key": key})
             if found:
                 # A branch's row with its head office's code (or the other way
                 # round): the code says which enterprise, the name that this
@@ -287,7 +285,7 @@ class Resolver:
             bridged = self._bridge(party, only_keyless=True)
             if bridged is not None:
                 return bridged
-            return Resolution(subject_id_for_key(key), True, {"method": "new", "key": key})
+            return Resolution.new(subject_id_for_key(key), {"method": "new", "key": key})
 
         suspect = party.suspect_usccs
         if suspect:
@@ -295,7 +293,7 @@ class Resolver:
             found = self._lookup([key]).get(key, [])
             if found:
                 match = {"method": "key", "key": key, "warning": "uscc_check_mismatch"}
-                return Resolution(found[0], False, match)
+                return Resolution.existing(found[0], match)
 
         bridged = self._bridge(party, only_keyless=False)
         if bridged is not None:
@@ -308,7 +306,7 @@ class Resolver:
         )
         survivor = self._redirected(new_id)
         if survivor is not None:
-            return Resolution(survivor, False, {"method": "judgement", "merged": new_id})
+            return Resolution.existing(survivor, {"method": "judgement", "merged": new_id})
         if party.type == PERSON:
             return self._person_without_key(party, new_id)
         return self._by_name(party, new_id, [])
@@ -349,9 +347,8 @@ class Resolver:
                         keep.append(i)
                 ids = keep
             if len(ids) == 1:
-                return Resolution(
-                    ids[0], False, {"method": "bridge", "key": key}, withheld_keys=withheld
-                )
+                bridged = {"method": "bridge", "key": key}
+                return Resolution.existing(ids[0], bridged, withheld_keys=withheld)
             if len(ids) > 1:
                 # One old code, several subjects: a reviewer decides.
                 new_id = (
@@ -365,7 +362,7 @@ class Resolver:
                 match = {"method": "new", "ambiguous_bridge": key}
                 if party.full_keys:
                     match["key"] = party.full_keys[0]
-                return Resolution(new_id, True, match, review)
+                return Resolution.new(new_id, match, review=review)
         return None
 
     def _person_without_key(self, party: Party, new_id: str) -> Resolution:
@@ -376,7 +373,7 @@ class Resolver:
         match: dict[str, Any] = {"method": "new", "reason": "person without a full ID number"}
         if masked:
             match["masked"] = masked[0]
-        return Resolution(new_id, True, match, review)
+        return Resolution.new(new_id, match, review=review)
 
     def _masked_candidates(self, party: Party, masked: str) -> list[dict[str, Any]]:
         """People with the same name whose ID agrees with the visible digits:
@@ -425,7 +422,7 @@ class Resolver:
         if suspect:
             new_match["key"] = f"uscc:{suspect[0]}"
         if not party.norm_name:
-            return Resolution(new_id, True, {**new_match, "reason": "no name and no key"})
+            return Resolution.new(new_id, {**new_match, "reason": "no name and no key"})
         index = self._org_index()
         # A code that names the head office on a branch's row (or the other way
         # round) says nothing about which subject this is.
@@ -449,7 +446,7 @@ class Resolver:
         if len(exact) == 1:
             # the exact normalised full name, and nobody else bears it
             exact_match = {"method": EXACT_NAME, "name": party.norm_name}
-            return Resolution(exact[0], False, exact_match, withheld_keys=withheld)
+            return Resolution.existing(exact[0], exact_match, withheld_keys=withheld)
         cand_ids = [
             c
             for c in index.candidates([party.norm_name, *party.former_names])
@@ -470,7 +467,7 @@ class Resolver:
                 scored.append((s, cid, features))
         scored.sort(key=lambda x: (-x[0], x[1]))
         if not scored:
-            return Resolution(new_id, True, new_match)
+            return Resolution.new(new_id, new_match)
         best_score, best_id, features = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         backing = corroboration(features, self.merge_at)
@@ -485,13 +482,13 @@ class Resolver:
             }
             if runner_up:
                 match["runner_up"] = round(runner_up, 4)
-            return Resolution(best_id, False, match, withheld_keys=withheld)
+            return Resolution.existing(best_id, match, withheld_keys=withheld)
         review = [
             {"candidate": cid, "score": round(s, 4), "features": f}
             for s, cid, f in scored[:TOP_CANDIDATES]
         ]
         reason = NAME_ONLY if best_score >= self.merge_at and not backing else "uncertain match"
-        return Resolution(new_id, True, {**new_match, "reason": reason}, review)
+        return Resolution.new(new_id, {**new_match, "reason": reason}, review=review)
 
     def _legal_reps(self, ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
         """Names and ID numbers of everyone recorded as each subject's legal
