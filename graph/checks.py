@@ -147,18 +147,20 @@ class CheckAnswer:
     pending: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "found": self.found,
-            "matched_by": self.matched_by,
-            "result": self.result,
-            "reasons": self.reasons,
-        }
-        if self.candidates is not None:
-            out["candidates"] = self.candidates
+        out: dict[str, Any] = {"found": self.found, "matched_by": self.matched_by}
+        # The order callers have always been given: a resolved subject comes
+        # before the result, an unresolved input's null after the reasons.
+        resolved = self.subject is not None or self.subject_id is not None
         if self.subject is not None:
             out["subject"] = subject_summary(self.subject)
-        else:
-            out["subject"] = {"id": self.subject_id} if self.subject_id else None
+        elif resolved:
+            out["subject"] = {"id": self.subject_id}
+        out["result"] = self.result
+        out["reasons"] = self.reasons
+        if self.candidates is not None:
+            out["candidates"] = self.candidates
+        if not resolved:
+            out["subject"] = None
         out["restrictions"] = [m.to_dict() for m in self.restrictions]
         out["flags"] = [m.to_dict() for m in self.flags]
         if self.pending is not None:
