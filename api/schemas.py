@@ -133,6 +133,9 @@ class PendingListing(Answer):
 
 
 class Judgement(Answer):
+    """A row of the judgements table (graph/resolve/table.py): the fields its
+    kind has, empty ones left out."""
+
     id: str
     kind: Literal["confirm", "reject", "split"]
     by: str
@@ -142,6 +145,9 @@ class Judgement(Answer):
     b: str | None = None
     survivor: str | None = None
     merged: str | None = None
+    rejected: list[str] | None = Field(
+        None, description="reject: the two subjects the pair named then (after redirects)"
+    )
     subject: str | None = None
     new_subject: str | None = None
     records: list[dict[str, Any]] | None = None
