@@ -27,7 +27,7 @@ _MAX_PARTIALS = 50_000
 
 @dataclass
 class Control:
-    controller: str
+    # the controller is the key this is filed under in controlled_by's answer
     org: str
     share: float
     # each chain runs from the controller down to the organisation
@@ -50,10 +50,13 @@ def controlled_by(
     store: GraphStore,
     holder_ids: Iterable[str],
     as_of: str | None,
-    threshold: float = 0.5,
-    max_depth: int = 4,
+    threshold: float,
+    max_depth: int,
 ) -> dict[str, list[Control]]:
-    """holder id -> organisations it controls through shareholdings on ``as_of``."""
+    """holder id -> organisations it controls through shareholdings on ``as_of``.
+
+    ``threshold`` and ``max_depth`` have no defaults: every caller passes the
+    settings' ``control_threshold`` and ``max_depth``, which stay their one home."""
     holders = sorted(set(holder_ids))
     # partial paths: (holder, current node, product, chain)
     partials: list[tuple[str, str, float, list[Relation]]] = [(h, h, 1.0, []) for h in holders]
@@ -86,7 +89,7 @@ def controlled_by(
     for (holder, org), total in sorted(totals.items()):
         # a tolerance so that 0.3 + 0.2 counts as the 50% it is
         if total + 1e-9 >= threshold:
-            result[holder].append(Control(holder, org, round(total, 6), chains[(holder, org)]))
+            result[holder].append(Control(org, round(total, 6), chains[(holder, org)]))
     return result
 
 
@@ -94,7 +97,7 @@ def holders_of(
     store: GraphStore,
     org_ids: Iterable[str],
     as_of: str | None,
-    max_depth: int = 4,
+    max_depth: int,
 ) -> dict[str, dict[str, float]]:
     """org id -> {holder id: cumulative share} over shareholding chains up to
     ``max_depth`` hops above it on ``as_of``: ``controlled_by`` read upwards.
@@ -137,8 +140,8 @@ def controllers_of(
     store: GraphStore,
     org_ids: Iterable[str],
     as_of: str | None,
-    threshold: float = 0.5,
-    max_depth: int = 4,
+    threshold: float,
+    max_depth: int,
 ) -> dict[str, set[str]]:
     """org id -> the holders that control it on ``as_of`` (same sums and tolerance
     as ``controlled_by``)."""

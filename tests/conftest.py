@@ -61,10 +61,11 @@ def crash(store: EmbeddedStore) -> None:
     """Let go of an embedded store's files as a killed process would: the writer
     lock is dropped by the kernel, nothing is compacted, and SQLite's open
     transaction (if any) is never committed."""
-    if store._journal is not None:
-        store._journal.close()
-        store._journal = None
-    store._rec.db.close()
-    store._closed = True
-    if store._writer is not None:
-        store._writer.release()
+    disk = store._disk
+    if disk.journal is not None:
+        disk.journal.close()
+        disk.journal = None
+    disk.records.db.close()
+    disk.closed = True
+    if disk.writer is not None:
+        disk.writer.release()

@@ -168,6 +168,25 @@ def test_measures_of_a_subject(client: TestClient, settings: Settings) -> None:
     assert (m["rule"], m["measure"]) == ("dishonest_debtor", "consumption_restriction")
     assert m["listing"]["number"] == "(2023)豫14执123号"
     assert m["path"][0]["relation"] == "legal_representative"
+    # what the engine reads: punitive or not, direct or through a role, until when
+    assert {k: m[k] for k in ("label", "punitive", "basis", "direct", "role", "until")} == {
+        "label": "限制高消费及非生活和工作必需的消费",
+        "punitive": True,
+        "basis": "法释〔2015〕17号 第三条; 中办发〔2016〕64号; 发改财金〔2016〕141号",
+        "direct": False,
+        "role": "legal_representative",
+        "until": "2025-03-01",
+    }
+    held = client.get(
+        "/subjects/O-holdco/measures", params={"as_of": AS_OF}, headers=h(settings, "engine")
+    )
+    (review,) = held.json()["measures"]
+    assert (review["measure"], review["punitive"], review["direct"], review["role"]) == (
+        "related_party_review",
+        False,
+        False,
+        "inferred_controller",
+    )
     # an engine key does not see full ID numbers
     assert ID_LR not in r.text and ID_LR[:6] + "********" + ID_LR[-4:] in r.text
 

@@ -175,3 +175,281 @@ def test_a_date_is_the_start_of_that_day_in_the_city(
     now = datetime(2026, 11, 27, 1, 0, tzinfo=CITY).isoformat()
     body = feed(city_store, settings, "2026-11-27", now)
     assert body["days"] == {"from": "2026-11-27", "to": "2026-11-27"}
+
+
+# -- who a change reaches: each condition of graph/propagate/changes.py --------------
+
+
+def test_a_listed_persons_expiry_reaches_the_organisations_the_reference_rule_names(
+    city_store: GraphStore, settings: Settings
+) -> None:
+    # L-person (孙丽, 2023-05-01) ends after 2 years: the organisations where she is
+    # legal representative or director now are flagged, not where she was before
+    # nor where she only holds shares
+    body = feed(city_store, settings, "2025-04-30", "2025-05-02T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["P-debtor"]
+    assert body["by_time"]["implicated"] == ["O-person-director", "O-person-lr"]
+
+
+def test_a_severe_penalty_reaches_the_legal_representative_only_for_its_violation_types(
+    city_store: GraphStore, settings: Settings
+) -> None:
+    # L-safety (安全生产) and L-env (环境保护), both 2023-01-10, severe: 3 years
+    body = feed(city_store, settings, "2026-01-09", "2026-01-11T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-env", "O-safety"]
+    assert body["by_time"]["implicated"] == ["P-safety-lr"]
+
+
+def _org_with_two_listings(store: GraphStore) -> None:
+    store.write(
+        Batch(
+            subjects=[
+                org("O-two", "商丘市双单测试有限公司"),
+                person("P-two-lr", "甘宁"),
+                person("P-two-new", "陆逊"),
+                person("P-two-gone", "吕蒙"),
+            ],
+            relations=[
+                rel("legal_representative", "P-two-gone", "O-two", "2015-01-01", "2023-06-01"),
+                # appointed after the listing started: holds the role when it ends
+                rel("legal_representative", "P-two-new", "O-two", "2023-06-01"),
+                rel("officer", "P-two-lr", "O-two", "2015-01-01", title="监事"),
+            ],
+            listings=[
+                # sorted first: a severe penalty whose type implicates nobody
+                listing(
+                    "L-a-env",
+                    "admin_penalties",
+                    "O-two",
+                    "2022-03-01",
+                    number="商环罚〔2022〕1号",
+                    severity="严重",
+                    violation_type="环境保护",
+                ),
+                listing(
+                    "L-b-debt", "dishonest_debtors", "O-two", "2023-03-01", number="(2023)测2号"
+                ),
+            ],
+        )
+    )
+
+
+def test_roles_held_now_are_read_on_the_last_day_whatever_came_before(
+    store: GraphStore, settings: Settings
+) -> None:
+    _org_with_two_listings(store)
+    # both listings end on 2025-03-01
+    body = feed(store, settings, "2025-02-28", "2025-03-01T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-two"]
+    assert body["by_time"]["implicated"] == ["P-two-new"]
+    assert [m.measure for m in measures(store, "P-two-new", "2025-02-28")] == [
+        "consumption_restriction"
+    ]
+
+
+def test_changes_on_the_last_day_of_the_window_are_in_it(
+    store: GraphStore, settings: Settings
+) -> None:
+    _org_with_two_listings(store)
+    body = feed(store, settings, "2025-02-27", "2025-03-01T00:30:00+08:00")
+    assert body["by_time"]["listed"] == ["O-two"]
+    assert feed(store, settings, "2025-03-01", "2025-03-02T09:00:00+08:00")["subjects"] == []
+
+
+def test_an_undated_listing_does_not_hide_the_others(store: GraphStore, settings: Settings) -> None:
+    _org_with_two_listings(store)
+    # a commendation without a date, sorted before the others
+    red = listing("L-0-red", "red_list", "O-two", "2020-01-01", list_type="A级纳税人")
+    red.start = None
+    store.write(Batch(listings=[red]))
+    body = feed(store, settings, "2025-02-28", "2025-03-01T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-two"]
+
+
+def test_relations_that_start_or_end_reach_both_ends_and_only_relations_rules_read(
+    store: GraphStore, settings: Settings
+) -> None:
+    store.write(
+        Batch(
+            subjects=[
+                org("O-r", "商丘市关系测试有限公司"),
+                org("O-r-branch", "商丘市关系测试有限公司分公司"),
+                person("P-r-in", "关羽"),
+                person("P-r-out", "张飞"),
+            ],
+            relations=[
+                rel("legal_representative", "P-r-out", "O-r", "2015-01-01", "2026-03-05"),
+                rel("legal_representative", "P-r-in", "O-r", "2026-03-05"),
+                # a branch opening changes no measure
+                rel("branch_of", "O-r-branch", "O-r", "2026-03-06"),
+            ],
+        )
+    )
+    body = feed(store, settings, "2026-03-01", "2026-03-12T09:00:00+08:00")
+    assert body["by_time"]["related"] == ["O-r", "P-r-in", "P-r-out"]
+    assert body["by_time"]["listed"] == body["by_time"]["implicated"] == []
+
+
+def test_repair_decisions_taking_effect_reach_the_listings_they_name_by_id_and_number(
+    store: GraphStore, settings: Settings
+) -> None:
+    store.write(
+        Batch(
+            subjects=[org(f"O-rep{i}", f"商丘市修复{i}有限公司") for i in range(3)]
+            + [person(f"P-rep{i}", f"修复人{i}") for i in range(3)],
+            relations=[
+                rel("legal_representative", f"P-rep{i}", f"O-rep{i}", "2015-01-01")
+                for i in range(3)
+            ],
+            listings=[
+                # two listings without a number, repaired by id, and one by number
+                listing("L-rep0", "abnormal_operations", "O-rep0", "2024-01-01"),
+                listing("L-rep1", "dishonest_debtors", "O-rep1", "2024-01-01"),
+                listing(
+                    "L-rep2", "dishonest_debtors", "O-rep2", "2024-01-01", number="(2024)测9号"
+                ),
+                listing(
+                    "L-fix01",
+                    "credit_repairs",
+                    "O-rep0",
+                    "2024-06-10",
+                    repairs=["L-rep0", "L-rep1"],
+                ),
+                listing("L-fix2", "credit_repairs", "O-rep2", "2024-06-10", number="(2024)测9号"),
+            ],
+        )
+    )
+    body = feed(store, settings, "2024-06-09", "2024-06-11T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-rep0", "O-rep1", "O-rep2"]
+    assert body["by_time"]["implicated"] == ["P-rep1", "P-rep2"]
+
+
+def _shorter_disqualification() -> Any:
+    """A memorandum whose implication ends before its listing can: the serious
+    violations rule with a one-year disqualification (a rule book is data)."""
+    import yaml
+
+    from graph.rules import RULES_FILE, parse_rules
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    rule = next(r for r in data["rules"] if r["id"] == "serious_violation_list")
+    rule["implicated"][0]["duration_years"] = 1
+    # roles read before it: one without a time limit, one with a longer one
+    officer = {"relations": ["officer"], "time": "event", "measures": ["related_party_review"]}
+    rule["implicated"][:0] = [
+        {**officer, "role": "supervisor", "titles": ["supervisor"]},
+        {**officer, "role": "director", "titles": ["director"], "duration_years": 2},
+    ]
+    return parse_rules(data)
+
+
+def test_an_implication_ending_before_its_listing_reaches_that_party_alone(
+    store: GraphStore,
+) -> None:
+    from graph.propagate.changes import time_changes
+
+    book = _shorter_disqualification()
+    store.write(
+        Batch(
+            subjects=[
+                org("O-sv", "商丘市严违测试有限公司"),
+                person("P-sv", "黄忠"),
+                org("O-sv-gone", "商丘市严违已移出有限公司"),
+                person("P-sv-gone", "魏延"),
+            ],
+            relations=[
+                rel("legal_representative", "P-sv", "O-sv", "2015-01-01"),
+                rel("legal_representative", "P-sv-gone", "O-sv-gone", "2015-01-01"),
+            ],
+            listings=[
+                listing("L-sv", "serious_violations", "O-sv", "2024-03-01"),
+                # removed before its year was over: the implication ended with it
+                listing(
+                    "L-sv-gone", "serious_violations", "O-sv-gone", "2024-03-01", end="2024-09-01"
+                ),
+            ],
+        )
+    )
+    got = time_changes(store, "2025-02-28", "2025-03-01", book=book)
+    assert (got.listed, got.implicated, got.related) == (set(), {"P-sv"}, set())
+    assert measures(store, "P-sv", "2025-02-28", book=book)
+    assert measures(store, "P-sv", "2025-03-01", book=book) == []
+    assert time_changes(store, "2025-03-01", "2025-03-02", book=book).subjects() == set()
+
+
+def test_every_way_a_listing_ends_or_starts_by_itself_is_a_change(
+    store: GraphStore, settings: Settings
+) -> None:
+    store.write(
+        Batch(
+            subjects=[org(f"O-t{i}", f"商丘市时变{i}有限公司") for i in range(5)],
+            listings=[
+                # a removal date, the last day of publicity, the last day of validity
+                listing("L-t0", "abnormal_operations", "O-t0", "2024-01-01", end="2025-03-05"),
+                listing(
+                    "L-t1",
+                    "admin_penalties",
+                    "O-t1",
+                    "2024-06-01",
+                    number="商罚〔2024〕1号",
+                    severity="一般",
+                    publicity_end="2025-03-04",
+                ),
+                listing(
+                    "L-t2",
+                    "admin_penalties",
+                    "O-t2",
+                    "2024-06-01",
+                    number="商罚〔2024〕2号",
+                    severity="一般",
+                    valid_until="2025-03-04",
+                ),
+                # decided earlier, in force from a later day
+                listing("L-t3", "abnormal_operations", "O-t3", "2025-03-05"),
+                # nothing happens to this one in the window
+                listing("L-t4", "abnormal_operations", "O-t4", "2024-01-01", end="2025-04-01"),
+            ],
+        )
+    )
+    body = feed(store, settings, "2025-03-01", "2025-03-06T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-t0", "O-t1", "O-t2", "O-t3"]
+    undated = listing("L-t5", "red_list", "O-t4", "2020-01-01", end="2025-03-05")
+    undated.start = None
+    store.write(Batch(listings=[undated]))
+    body = feed(store, settings, "2025-03-01", "2025-03-06T09:00:00+08:00")
+    assert body["by_time"]["listed"] == ["O-t0", "O-t1", "O-t2", "O-t3", "O-t4"]
+
+
+def test_the_feed_reads_control_on_its_last_day_and_no_deeper_than_it_may(
+    store: GraphStore,
+) -> None:
+    from graph.propagate.changes import time_changes
+
+    store.write(
+        Batch(
+            subjects=[org(o, o) for o in ("O-c", "O-c1", "O-c2")]
+            + [person(p, p) for p in ("P-c-top", "P-c-sold", "P-c-old")],
+            relations=[
+                rel("shareholder", "P-c-top", "O-c2", "2015-01-01", share=1.0),
+                rel("shareholder", "O-c2", "O-c1", "2015-01-01", share=1.0),
+                rel("shareholder", "O-c1", "O-c", "2015-01-01", share=1.0),
+                rel("shareholder", "P-c-sold", "O-c", "2015-01-01", "2025-01-01", share=0.6),
+                rel("shareholder", "P-c-old", "O-c1", "2015-01-01", "2025-01-01", share=0.6),
+                # a holding that moves in the window, below the same holders
+                rel("shareholder", "O-c1", "O-c2", "2025-03-04", share=0.1),
+            ],
+            listings=[
+                listing("L-c", "dishonest_debtors", "O-c", "2023-03-04", number="(2023)测5号")
+            ],
+        )
+    )
+    got = time_changes(store, "2025-03-01", "2025-03-06", control_depth=2)
+    assert got.listed == {"O-c"}
+    # the seller held 60% until 2025-01-01; P-c-top is three hops above O-c
+    assert got.implicated == {"O-c1", "O-c2"}
+    # ... and two above the holding that moved
+    assert got.related == {"O-c1", "O-c2", "P-c-top"}
+    shallow = time_changes(store, "2025-03-01", "2025-03-06", control_depth=1)
+    assert (shallow.implicated, shallow.related) == ({"O-c1"}, {"O-c1", "O-c2"})
+    deeper = time_changes(store, "2025-03-01", "2025-03-06", control_depth=3)
+    assert deeper.implicated == {"O-c1", "O-c2", "P-c-top"}

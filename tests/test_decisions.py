@@ -133,3 +133,71 @@ def test_a_branch_and_its_head_office_are_never_one_subject_either_way(
         is_branch=candidate_branch,
     )
     assert conflict(party, cand) == "branch_vs_head_office"
+
+
+def test_a_subject_whose_write_failed_is_never_matched_afterwards(tmp_path: Path) -> None:
+    """The loader's name index learns each subject before the batch is written;
+    when the write fails, a later file must not attach records to a subject the
+    store never got."""
+    from graph.store.base import Batch
+    from graph.store.embedded import EmbeddedStore
+
+    class DiskFullOnce(EmbeddedStore):
+        failed = False
+
+        def write(self, batch: Batch) -> None:
+            if not self.failed:
+                self.failed = True
+                raise OSError("no space left on device")
+            super().write(batch)
+
+    store = DiskFullOnce(tmp_path / "store")
+    loader = FileLoader(store, Settings(data_dir=tmp_path / "data"))
+    with pytest.raises(OSError):
+        loader.load(write(tmp_path / "registry_1.csv", [
+            {"企业名称": "商丘市甲商贸有限公司", "统一社会信用代码": U1},
+        ]))  # fmt: skip
+    assert store.counts()["subjects"] == 0
+    rep = loader.load(write(tmp_path / "admin_penalties_1.csv", [
+        {"行政相对人名称": "商丘市甲商贸有限公司", "行政处罚决定书文号": "商市监罚〔2024〕5号",
+         "处罚决定日期": "2024-03-01", "失信严重程度": "一般"},
+    ]))  # fmt: skip
+    assert (rep.loaded, rep.matched) == (1, {"new": 1})
+    (lst,) = store.iter_listings(["admin_penalties"])
+    assert list(store.get_subjects([lst.subject_id])) == [lst.subject_id]
+    store.close()
+
+
+def test_today_is_the_citys_day_whatever_the_servers_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rules read as_of (default: today): a server in another zone must not answer
+    for yesterday or tomorrow."""
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from graph.propagate.status import parse_as_of
+
+    city = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    # one of these two zones is on another date than the city at any moment
+    zone = next(z for z in ("Etc/GMT+12", "Etc/GMT-14") if datetime.now(ZoneInfo(z)).date() != city)
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert parse_as_of(None) == parse_as_of("") == city.isoformat()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-W22-6", "20240601", "2024-6-1", "2024-06-01T00:00", "2024-02-30"]
+)
+def test_as_of_is_a_calendar_date_written_yyyy_mm_dd(text: str) -> None:
+    from graph.errors import InvalidInput
+    from graph.propagate.status import parse_as_of
+
+    with pytest.raises(InvalidInput):
+        parse_as_of(text)
+    assert parse_as_of("2024-06-01") == "2024-06-01"

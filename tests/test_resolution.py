@@ -334,3 +334,76 @@ def test_subject_card_explains_every_record(
     assert by_name["role"] == "subject" and by_name["match"]["name"] == "汇晨商贸有限公司"
     names = {n["name"]: n["sources"] for n in card["names"]}
     assert "admin_penalties:admin_penalties_c.csv:1" in names["汇晨商贸有限公司"]
+
+
+# -- each condition that decides a match --------------------------------------------
+# 恒达 (B, 永城, 411481) with one character of its name wrong: 10 of 11 alike,
+# just below the merge threshold; what else the record says decides.
+HENGDA_TYPO = "永城市恒达建枋有限公司"
+
+
+def test_a_close_name_merges_when_the_region_of_its_code_agrees_and_not_when_it_differs(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [
+        # valid registration numbers nobody holds: they say where, not who;
+        # 信阳 (4115) is not 商丘 (4114)
+        penalty(HENGDA_TYPO, reg=make_reg_no("411526", "00000078"), n=1),
+        penalty(HENGDA_TYPO, reg=make_reg_no("411481", "00000077"), n=2),
+    ]
+    loaded.load(write_csv(tmp_path / "admin_penalties_r.csv", PENALTY, rows))
+    f = "admin_penalties:admin_penalties_r.csv"
+    got, match = mention(store, f"{f}:1")
+    assert got != sid(store, B) and match["method"] == "new"
+    assert match["reason"] == "uncertain match"
+    got, match = mention(store, f"{f}:2")
+    assert got == sid(store, B) and match["method"] == "fuzzy"
+    assert match["corroborated"] == ["region"]
+
+
+def test_a_close_name_with_a_mistyped_code_merges_and_says_so(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    rows = [penalty(HENGDA_TYPO, uscc=mistype(B), n=1)]
+    loaded.load(write_csv(tmp_path / "admin_penalties_t.csv", PENALTY, rows))
+    b = sid(store, B)
+    got, match = mention(store, "admin_penalties:admin_penalties_t.csv:1")
+    assert got == b and match["method"] == "fuzzy"
+    assert match["corroborated"] == ["region", "uscc_typo"]
+    assert f"uscc:{mistype(B)}" not in store.get_subjects([b])[b].keys
+
+
+def test_the_same_name_with_another_valid_code_is_another_enterprise(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    other_org = make_uscc("411400", "MA45HC99")[8:17]
+    rows = [
+        penalty("商丘市汇晨商贸有限责任公司", reg=make_reg_no("411400", "00000099"), n=1),
+        penalty("商丘市汇晨商贸有限责任公司", org=other_org, n=2),
+    ]
+    loaded.load(write_csv(tmp_path / "admin_penalties_c.csv", PENALTY, rows))
+    a = sid(store, A)
+    f = "admin_penalties:admin_penalties_c.csv"
+    got, match = mention(store, f"{f}:1")
+    assert got != a and match["method"] == "new"
+    # (the second may be the first one's enterprise: nothing says it is not)
+    assert mention(store, f"{f}:2")[0] != a
+    # two codes that differ are never a review pair either
+    assert not [d for d in store.list_docs(REVIEW).values() if a in (d["a"], d["b"])]
+
+
+def test_only_a_legal_representative_corroborates_as_one(
+    store: GraphStore, loaded: FileLoader, tmp_path: Path
+) -> None:
+    officers = ["企业名称", "统一社会信用代码", "姓名", "证件号码", "职务", "任职日期"]
+    loaded.load(write_csv(tmp_path / "officers_1.csv", officers, [
+        ["永城市恒达建材有限公司", B, "赵六", make_id("411481", "19700303", "555"), "监事", "2019-01-01"],
+    ]))  # fmt: skip
+    rows = [penalty(HENGDA_TYPO, lr="赵六", n=1), penalty("永城市恒达键材有限公司", lr="王伟", n=2)]
+    loaded.load(write_csv(tmp_path / "admin_penalties_l.csv", PENALTY, rows))
+    f = "admin_penalties:admin_penalties_l.csv"
+    # the supervisor is not the legal representative: the name disagrees
+    got, match = mention(store, f"{f}:1")
+    assert got != sid(store, B) and match["method"] == "new"
+    got, match = mention(store, f"{f}:2")
+    assert got == sid(store, B) and match["corroborated"] == ["legal_representative"]

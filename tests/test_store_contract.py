@@ -1188,6 +1188,25 @@ def test_embedded_reader_sees_what_the_writer_commits_without_reopening(tmp_path
     reader.close()
 
 
+def test_embedded_reader_asks_the_listing_indexes_it_reloaded(tmp_path: Path) -> None:
+    # A reader's first read after the writer compacted reloads its state, so
+    # the index a listing look-up asks must be taken after that reload.
+    writer = EmbeddedStore(tmp_path / "store")
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert reader.counts()["listings"] == 0
+    base_graph(writer)
+    writer.write(listings_batch())
+    writer.write(parties_batch())
+    writer.compact()
+    assert [x.id for x in reader.listings_of(["S-A"])] == ["L-1", "L-2", "L-P1"]
+    writer.compact()
+    assert [x.id for x in reader.listings_by_number(["商市监罚〔2022〕88号"])] == ["L-2", "L-4"]
+    writer.compact()
+    assert naming(reader, ["P-Z"]) == ["L-P1", "L-P2"]
+    writer.close()
+    reader.close()
+
+
 def test_embedded_reader_close_changes_no_file(tmp_path: Path) -> None:
     writer = EmbeddedStore(tmp_path / "store")
     base_graph(writer)
@@ -1356,7 +1375,8 @@ def test_embedded_replays_merge_and_move_entries_written_without_docs(tmp_path: 
     import struct
     import zlib
 
-    from graph.store import embedded
+    from graph.codec import pack
+    from graph.store.embedded.encoding import subject_row
 
     # Entries journalled before merges and moves carried docs: ("M", a, b) and
     # ("V", roles, from, subject, moved), appended to a live store's journal.
@@ -1364,16 +1384,16 @@ def test_embedded_replays_merge_and_move_entries_written_without_docs(tmp_path: 
     store = EmbeddedStore(d)
     base_graph(store)
     store.write(Batch(subjects=[org("S-A2", "华通建材", f"reg_no:{REG_NO_A}")]))
-    seq = store.s.seq
+    seq = store._disk.state.seq
     crash(store)
     p_l2 = person("P-L2", "李四")
     entries = [
         ("M", "S-A", "S-A2"),
-        ("V", [("rec-2", "holder")], "P-L", embedded._subject_tuple(p_l2), None),
+        ("V", [("rec-2", "holder")], "P-L", subject_row(p_l2), None),
     ]
     with (d / JOURNAL).open("ab") as fh:
         for n, entry in enumerate(entries, start=seq + 1):
-            payload = embedded._pack((n, entry))
+            payload = pack((n, entry))
             fh.write(struct.pack("<QI", len(payload), zlib.crc32(payload)))
             fh.write(payload)
     reference = EmbeddedStore(None)
@@ -1443,7 +1463,7 @@ def test_embedded_records_live_in_sqlite_not_in_memory(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "store")
     base_graph(store)
     assert (tmp_path / "store" / RECORDS).exists()
-    assert not hasattr(store.s, "records")
+    assert not hasattr(store._disk.state, "records")
     assert store.counts()["records"] == 2
     store.close()
 
@@ -1456,9 +1476,9 @@ def test_embedded_sqlite_behind_the_journal_is_caught_up(tmp_path: Path) -> None
     scenario(store)
     store.write(Batch(records=[record("rec-9", ("S-B", "subject"))]))
     expected = dump(store)
-    store._rec.db.execute("DELETE FROM record")
-    store._rec.db.execute("DELETE FROM mention")
-    store._rec.db.execute("UPDATE meta SET v = 0")
+    store._disk.records.db.execute("DELETE FROM record")
+    store._disk.records.db.execute("DELETE FROM mention")
+    store._disk.records.db.execute("UPDATE meta SET v = 0")
     crash(store)
     again = EmbeddedStore(tmp_path / "store")
     assert dump(again) == expected

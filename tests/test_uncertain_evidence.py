@@ -209,6 +209,25 @@ def test_a_record_naming_the_legal_representative_by_name_alone(store: GraphStor
     assert by_listing(on(store, YI), start="2023-03-01") == [("related_party_review", "record_names_another")]
 
 
+def test_a_name_written_with_or_without_its_dot_or_spaces_is_the_same_name(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    o4 = make_uscc("411403", "MA65AY05")
+    ayi = make_id("653101", "19750101", "777")
+    loader.load(write(tmp_path / "registry_2020.csv", [
+        reg("商丘市天山果业有限公司", o4, "阿依·买买提", ayi, "2018-01-01", "2020-12-31"),
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "serious_violations_3.csv", [
+        {"企业名称": "商丘市天山果业有限公司", "统一社会信用代码": o4, "法定代表人": name, "列入日期": day}
+        for name, day in [("阿依买买提", "2019-03-01"), ("阿依\u3000买买提", "2019-04-01"), ("阿依·买买", "2019-05-01")]
+    ]))  # fmt: skip
+    got = on(store, ayi, "2019-06-01")
+    assert by_listing(got, start="2019-03-01") == [("officer_disqualification", None)]
+    assert by_listing(got, start="2019-04-01") == [("officer_disqualification", None)]
+    # another name is another person, whatever the graph says
+    assert by_listing(got, start="2019-05-01") == [("related_party_review", "record_names_another")]
+
+
 def test_a_title_alone_never_punishes(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
     loader.load(write(tmp_path / "officers_1.csv", [
         {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "甲", "证件号码": JIA, "职务": "财务负责人", "任职日期": "2018-01-01"},
@@ -252,6 +271,32 @@ def test_a_close_name_alone_lists_nobody_and_the_candidate_is_reviewed(
     body = check(store, settings, [O2])
     assert body["result"] == "review" and body["restrictions"] == []
     assert [p["listing"]["number"] for p in body["pending"]] == ["(2024)豫14执8号"]
+
+
+def test_a_name_close_enough_to_merge_still_needs_something_else_to_agree(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    o5 = make_uscc("411402", "MA66JT06")
+    loader.load(write(tmp_path / "registry_2023.csv", [
+        reg("商丘市梁园区金泰建筑材料有限公司", o5, "丙", BING, "2019-01-01", "2023-12-31"),
+    ]))  # fmt: skip
+    # one character off in sixteen: 94% alike, above the merge threshold
+    loader.load(write(tmp_path / "dishonest_debtors_7.csv", [
+        {"案号": "(2024)豫14执20号", "被执行人姓名/名称": "商丘市梁园区金泰建筑材科有限公司", "发布时间": "2024-02-01"},
+        # another court's typo, with the legal representative
+        {"案号": "(2024)豫14执21号", "被执行人姓名/名称": "商丘市梁园区金泰建筑村料有限公司", "发布时间": "2024-02-02",
+         "法定代表人或者负责人姓名": "丙"},
+    ]))  # fmt: skip
+    # the name alone: a reviewer decides, nobody is punished meanwhile
+    numbers = {m.listing["number"] for m in on(store, o5)}
+    assert "(2024)豫14执20号" not in numbers
+    pending = check(store, settings, [o5])["pending"]
+    assert [(p["listing"]["number"], p["reason"]) for p in pending] == [("(2024)豫14执20号", "name_only")]
+    # the legal representative agrees: the same enterprise, punished as such
+    assert numbers == {"(2024)豫14执21号"}
+    rec = store.get_records(["dishonest_debtors:dishonest_debtors_7.csv:2"])["dishonest_debtors:dishonest_debtors_7.csv:2"]
+    assert rec.mentions[0].match["method"] == "fuzzy"
+    assert rec.mentions[0].match["corroborated"] == ["legal_representative"]
 
 
 def test_a_branch_row_with_its_head_offices_code_is_not_the_head_office(
@@ -301,6 +346,72 @@ def test_a_masked_id_agreeing_with_one_person_makes_his_check_review(
     a, b = pair.split("|")
     judge(store, {"kind": "reject", "a": a, "b": b}, by="reviewer-1")
     assert check(store, settings, [DING])["result"] == "clear"
+
+
+def test_a_masked_person_who_represented_the_records_organisation_is_the_likelier_candidate(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """A reviewer sees why one 甲 is likelier than another: he was (or is) the
+    legal representative of the organisation the same record names."""
+    jia2 = make_id("411403", "19700304", "111")  # the same visible digits as 甲
+    loader.load(write(tmp_path / "registry_2021.csv", [
+        reg("睢县远航物流有限公司", make_uscc("411422", "MA67YH07"), "甲", jia2, "2016-01-01", "2021-12-31"),
+    ]))  # fmt: skip
+    masked = JIA[:10] + "****" + JIA[14:]
+    loader.load(write(tmp_path / "officers_2.csv", [
+        # 甲 left 鑫源 as legal representative in 2023 (乙 since): a masked number
+        {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "姓名": "甲", "证件号码": masked,
+         "职务": "监事", "任职日期": "2024-01-01"},
+    ]))  # fmt: skip
+    rid = "officers:officers_2.csv:1"
+    pairs = {
+        d["b"] if d["a"] != sid(store, JIA) and d["a"] != sid(store, jia2) else d["a"]: d
+        for d in store.list_docs(REVIEW).values()
+        if d["record"] == rid
+    }
+    assert pairs[sid(store, JIA)]["score"] == 0.88
+    assert pairs[sid(store, JIA)]["features"] == {
+        "name": 1.0, "masked_id": 1.0, "legal_representative_of_record_organisation": 1.0,
+    }  # fmt: skip
+    # the other 甲's number agrees with the visible digits too, but he never represented 鑫源
+    assert (pairs[sid(store, jia2)]["score"], pairs[sid(store, jia2)]["features"]) == (
+        0.8, {"name": 1.0, "masked_id": 1.0},
+    )  # fmt: skip
+
+
+def test_only_open_pairs_of_active_listings_not_yet_his_own_keep_a_check_waiting(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    masked = DING[:10] + "****" + DING[14:]
+    path = tmp_path / "dishonest_debtors_5.csv"
+    rows = [
+        {"案号": f"(2024)豫14执1{i}号", "被执行人姓名/名称": "丁", "身份证号码/组织机构代码": masked, "发布时间": day}
+        for i, day in enumerate(["2024-02-01", "2024-02-02", "2024-07-01", "2024-02-04"])
+    ]  # fmt: skip
+    loader.load(write(path, rows))
+    pending = check(store, settings, [DING])["pending"]
+    # the listing published after the day asked about does not wait yet
+    assert [p["listing"]["number"] for p in pending] == ["(2024)豫14执10号", "(2024)豫14执11号", "(2024)豫14执13号"]
+    from graph.resolve.judgements import judge
+
+    # a reviewer says the second is someone else ...
+    a, b = pending[1]["pair"].split("|")
+    judge(store, {"kind": "reject", "a": a, "b": b}, by="reviewer-1")
+    # ... and the court corrects the first: his full number, so his own listing now
+    loader.load(write(path, [{**rows[0], "身份证号码/组织机构代码": DING}, *rows[1:]]))
+    body = check(store, settings, [DING])
+    assert body["result"] == "restricted"
+    # why: his own listing restricts, and one more may be his
+    assert body["reasons"] == ["dishonest_debtor:procurement_exclusion", "pending_identity:dishonest_debtors"]
+    (lst,) = [x for x in store.iter_listings(["dishonest_debtors"]) if x.number == "(2024)豫14执13号"]
+    assert body["pending"] == [{
+        "reason": "masked_id_agrees",
+        "pair": pending[2]["pair"],
+        "record": "dishonest_debtors:dishonest_debtors_5.csv:4",
+        "listing": {"id": lst.id, "feed": "dishonest_debtors", "subject": lst.subject_id,
+                    "number": "(2024)豫14执13号", "department": "中级人民法院",
+                    "start": "2024-02-04", "end": None},
+    }]  # fmt: skip
 
 
 # -- Dates ----------------------------------------------------------------------------

@@ -212,11 +212,11 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(
 # one window a random kill rarely hits, so it is hit here on purpose.
 _DIE_BEFORE_SQLITE_COMMIT = """
 import os, sys
-from graph.store import embedded
+from graph.store.embedded.records import RecordFile
 def die(self, seq):
     if self.in_txn and seq > 0:
         os._exit(9)
-embedded._RecordFile.commit = die
+RecordFile.commit = die
 from api.cli import main
 sys.exit(main(["load", sys.argv[1]]))
 """

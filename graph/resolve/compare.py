@@ -20,7 +20,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from graph.names import is_branch_name, strip_region_prefix
+from graph.names import strip_region_prefix
 
 # Evidence adjustments, in score points. Agreement of a legal representative's
 # ID number is near-conclusive, a name less so (王伟 is common); a different
@@ -329,6 +329,3 @@ def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, A
     features["branch"] = party.is_branch
     return max(0.0, min(1.0, total)), features
 
-
-def is_branch(norm_or_raw: str) -> bool:
-    return is_branch_name(norm_or_raw)

@@ -99,16 +99,6 @@ class _OrgIndex:
             for g in _bigrams(core(n)):
                 self.grams.setdefault(g, set()).add(info.id)
 
-    def remove(self, sid: str) -> None:
-        info = self.info.pop(sid, None)
-        if info is None:
-            return
-        for n in info.norm_names + info.former_norm_names:
-            self.exact.get(n, set()).discard(sid)
-            self.cores.get(core(n), set()).discard(sid)
-            for g in _bigrams(core(n)):
-                self.grams.get(g, set()).discard(sid)
-
     def same_name(self, norm: str) -> list[str]:
         """Subjects bearing this normalised name, a region prefix present or absent
         on either side (identifiers.md) but never two different prefixes."""
@@ -392,8 +382,11 @@ class Resolver:
                 features: dict[str, Any] = {"name": 1.0, "masked_id": 1.0}
                 s = 0.8
                 if context:
-                    # The same record names an organisation this person represents.
-                    rels = self.store.relations_of([subj.id], ["legal_representative"], "out")
+                    # The same record names an organisation this person represents
+                    # or represented (past or present, as _legal_reps reads it).
+                    rels = self.store.relations_of(
+                        [subj.id], ["legal_representative"], direction="out"
+                    )
                     if any(r.target in context for r in rels):
                         features["legal_representative_of_record_organisation"] = 1.0
                         s = 0.88

@@ -1,7 +1,12 @@
-"""Files of the embedded store: private permissions and the one-writer lock.
+"""Files of the embedded store: private permissions, replacement by rename, and
+the one-writer lock.
 
 The store's files hold full ID numbers, so they are created 0600 in a 0700
 directory whatever the process umask is.
+
+A file that is rewritten whole (the snapshot, a new journal) is written
+beside itself, fsynced and renamed over the old one, and the directory is
+fsynced after: a crash leaves the old file or the new one, never part of one.
 
 One writer: a process that may write holds an exclusive ``flock`` on
 ``writer.lock`` for as long as it has the store open. The lock belongs to the
@@ -21,9 +26,10 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from graph.errors import StoreBusy
 
@@ -53,6 +59,29 @@ def private_file(path: Path) -> None:
 def open_private(path: Path, flags: int) -> int:
     """``os.open`` creating the file 0600."""
     return os.open(path, flags | os.O_CLOEXEC, 0o600)
+
+
+def replace_file(path: Path, write: Callable[[BinaryIO], object]) -> int:
+    """Write ``path`` anew beside it (0600), fsync, rename over it; returns its size.
+    The caller fsyncs the directory (``fsync_dir``) once its renames are done."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+        size = fh.tell()
+    os.replace(tmp, path)
+    return size
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make the renames in ``directory`` durable."""
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _holder_text(fd: int) -> dict[str, Any]:
