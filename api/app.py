@@ -125,7 +125,7 @@ def _offline_docs(app: FastAPI) -> None:
     api/static/vendor (scripts/vendor-static.sh), so that they work offline."""
     openapi_url = app.openapi_url or "/openapi.json"
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def swagger_ui() -> HTMLResponse:
         page = get_swagger_ui_html(
             openapi_url=openapi_url,
@@ -137,7 +137,7 @@ def _offline_docs(app: FastAPI) -> None:
         page.headers["Content-Security-Policy"] = DOCS_CSP
         return page
 
-    @app.get("/redoc", include_in_schema=False)
+    @app.get("/redoc", include_in_schema=False, response_class=HTMLResponse)
     def redoc() -> HTMLResponse:
         page = get_redoc_html(
             openapi_url=openapi_url,

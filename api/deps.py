@@ -1,11 +1,14 @@
-"""FastAPI dependencies: the store, the settings and the caller's role."""
+"""FastAPI dependencies: the store, the settings, the clock and the caller's role,
+each also as an ``Annotated`` alias that a route's parameter names as its type
+(``store: StoreDep``), so that no route repeats ``Depends(...)``."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
@@ -72,6 +75,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def clock() -> datetime:
+    """The current time; a dependency so that tests can fix it."""
+    return datetime.now(UTC)
+
+
 async def current_principal(request: Request) -> Principal:
     _see_id_numbers.set(False)
     header = request.headers.get("authorization", "")
@@ -95,7 +103,7 @@ async def current_principal(request: Request) -> Principal:
 
 
 def require(permission: str) -> Callable[..., Awaitable[Principal]]:
-    async def check(principal: Principal = Depends(current_principal)) -> Principal:  # noqa: B008
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not allowed(principal.role, permission):
             raise Forbidden(
                 f"the role {principal.role!r} may not do this ({permission})",
@@ -108,3 +116,22 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
     # the timeout exempts writes, and the role-matrix test is derived from it.
     check.permission = permission  # type: ignore[attr-defined]
     return check
+
+
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(clock)]
+
+# The caller, once its role is known to hold the permission (api/roles.py): one
+# alias per permission a route demands.
+ModelCaller = Annotated[Principal, Depends(require("model"))]
+ReadCaller = Annotated[Principal, Depends(require("read"))]
+MeasuresCaller = Annotated[Principal, Depends(require("measures"))]
+ChecksCaller = Annotated[Principal, Depends(require("checks"))]
+ChangesCaller = Annotated[Principal, Depends(require("changes"))]
+ReviewCaller = Annotated[Principal, Depends(require("review"))]
+QualityCaller = Annotated[Principal, Depends(require("quality"))]
+JudgeCaller = Annotated[Principal, Depends(require("judge"))]
+RepairCaller = Annotated[Principal, Depends(require("repair"))]
+LoadCaller = Annotated[Principal, Depends(require("load"))]
+AuditCaller = Annotated[Principal, Depends(require("audit"))]

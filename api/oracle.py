@@ -28,10 +28,11 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.roles import allowed
+from graph.checks import Resolution
 from graph.errors import Forbidden, QuotaExceeded
 from graph.identifiers import InvalidIdentifier, parse_identifier
 
@@ -61,6 +62,27 @@ def refuse_id_lookups(role: str, texts: Iterable[str], where: str) -> None:
             permission="lookup_id_numbers",
             parameter=where,
         )
+
+
+def refuse_id_checks(role: str, inputs: Iterable[str]) -> None:
+    """403 when a role without ``check_id_numbers`` checks a full ID number."""
+    if allowed(role, "check_id_numbers"):
+        return
+    if any(is_full_id_number(t) for t in inputs):
+        raise Forbidden(
+            f"the role {role!r} may not check subjects by full ID number",
+            role=role,
+            permission="check_id_numbers",
+        )
+
+
+def id_misses(inputs: Iterable[str], resolved: Mapping[str, Resolution]) -> int:
+    """How many distinct full ID numbers among ``inputs`` matched nobody."""
+    return sum(
+        1
+        for t in dict.fromkeys(inputs)
+        if is_full_id_number(t) and not (t in resolved and resolved[t].ids)
+    )
 
 
 class MissQuota:

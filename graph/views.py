@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.checks import pending_view
 from graph.docs import JUDGEMENTS
 from graph.evidence.identity import pending_identity
-from graph.model import Listing, Relation, SourceRecord, Subject
+from graph.model import Listing, Relation, SourceRecord, Subject, model
+from graph.propagate.engine import Measure, measures_many
 from graph.propagate.status import parse_as_of
+from graph.risk import assess, assess_many
 from graph.store.base import GraphStore
+from graph.traverse import neighbours, shortest_paths
 
 
 def subject_summary(subject: Subject) -> dict[str, Any]:
@@ -46,6 +48,24 @@ def listing_view(lst: Listing) -> dict[str, Any]:
         "end": lst.end,
         **{k: v for k, v in lst.props.items() if v is not None},
         "records": list(lst.record_ids),
+    }
+
+
+def pending_view(item: dict[str, Any], lst: Listing) -> dict[str, Any]:
+    """A listing waiting on identity, as a check, a card or a subject's measures show it."""
+    return {
+        "reason": item.get("reason"),
+        "pair": item.get("pair"),
+        "record": item.get("record"),
+        "listing": {
+            "id": lst.id,
+            "feed": lst.kind,
+            "subject": lst.subject_id,
+            "number": lst.number,
+            "department": lst.department,
+            "start": lst.start,
+            "end": lst.end,
+        },
     }
 
 
@@ -92,4 +112,171 @@ def subject_card(store: GraphStore, subject: Subject, as_of: str | None = None) 
         "pending_identity": [pending_view(item, lst) for item, lst in waiting],
         "records": mentions,
         "judgements": sorted(judged, key=lambda j: (j.get("at") or "", j.get("id") or "")),
+    }
+
+
+def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
+    """The measures as dicts, the listing naming its subject (``subject_name``) and
+    every path hop its two subjects (``from_name``, ``to_name``; the engine names
+    them, this fills any it left out): one batched look-up for all."""
+    out = [m.to_dict() for m in found]
+    ids = {m["listing"].get("subject") for m in out}
+    ids |= {
+        h[end]
+        for m in out
+        for h in m.get("path") or []
+        for end in ("from", "to")
+        if not h.get(f"{end}_name")
+    }
+    ids.discard(None)
+    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
+    for m in out:
+        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
+        m["path"] = [
+            {
+                **h,
+                "from_name": h.get("from_name") or names.get(h["from"]),
+                "to_name": h.get("to_name") or names.get(h["to"]),
+            }
+            for h in m.get("path") or []
+        ]
+    return out
+
+
+def measures_card(
+    store: GraphStore,
+    subject: Subject,
+    as_of: str,
+    *,
+    threshold: float,
+    control_depth: int,
+) -> dict[str, Any]:
+    """The measures that apply to a subject on ``as_of`` and why, summed up as a risk."""
+    found = measures_many(
+        store, [subject.id], as_of, threshold=threshold, control_depth=control_depth
+    ).get(subject.id, [])
+    waiting = pending_identity(store, [subject.id], as_of).get(subject.id, [])
+    return {
+        "subject": subject_summary(subject),
+        "as_of": as_of,
+        # listed / implicated / review / clear, and the distinct measures behind it; a
+        # listing waiting on identity makes it review at least (as a check answers)
+        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
+        "measures": named_measures(store, found),
+        # listings that may be about this subject, waiting on a reviewer (no measure yet)
+        "pending": [pending_view(item, lst) for item, lst in waiting],
+    }
+
+
+# -- the graph around a subject, and between two --------------------------------------
+
+
+def edge_view(rel: Relation) -> dict[str, Any]:
+    """A relation as an edge of a drawn graph: ``role`` is the title it records
+    (经理, 监事…) or else the relation type's label."""
+    spec = model().relation_types[rel.type]
+    return {**relation_view(rel), "role": rel.props.get("title") or spec.label}
+
+
+def _risk_levels(
+    store: GraphStore, ids: list[str], as_of: str, threshold: float, control_depth: int
+) -> dict[str, str]:
+    if not ids:
+        return {}
+    found = assess_many(store, ids, as_of, threshold=threshold, control_depth=control_depth)
+    return {sid: r.level for sid, r in found.items()}
+
+
+def _with_risk(summary: dict[str, Any], levels: dict[str, str]) -> dict[str, Any]:
+    level = levels.get(summary["id"])
+    return {**summary, "risk": level} if level else summary
+
+
+def neighbourhood_view(
+    store: GraphStore,
+    center: Subject,
+    depth: int,
+    relation_types: list[str] | None,
+    as_of: str,
+    *,
+    max_nodes: int,
+    risk: bool,
+    threshold: float,
+    control_depth: int,
+) -> dict[str, Any]:
+    """The subjects within ``depth`` hops over relations holding on ``as_of``, nearest
+    first and at most ``max_nodes``, with every edge; with ``risk``, each subject's
+    risk level (graph/risk.py), all assessed at once."""
+    hood = neighbours(store, center.id, depth, relation_types, as_of, max_nodes=max_nodes)
+    ids = [center.id, *(s.id for s in hood.nodes)]
+    levels = _risk_levels(store, ids, as_of, threshold, control_depth) if risk else {}
+    return {
+        "center": _with_risk(subject_summary(center), levels),
+        "as_of": as_of,
+        "depth": depth,
+        "nodes": [
+            {**_with_risk(subject_summary(s), levels), "distance": hood.distance.get(s.id)}
+            for s in hood.nodes
+        ],
+        "edges": [edge_view(r) for r in hood.edges],
+        "truncated": hood.truncated,
+        "max_nodes": max_nodes,
+    }
+
+
+def paths_view(
+    store: GraphStore,
+    a: Subject,
+    b: Subject,
+    max_depth: int,
+    relation_types: list[str] | None,
+    as_of: str,
+    *,
+    risk: bool,
+    threshold: float,
+    control_depth: int,
+) -> dict[str, Any]:
+    """The shortest paths between two subjects over relations holding on ``as_of``,
+    each hop with the way its relation points and its two subjects' names."""
+    paths = shortest_paths(store, a.id, b.id, max_depth, relation_types, as_of)
+    subjects = store.get_subjects(sorted({n for p in paths for n in p.nodes}))
+    ids = sorted(subjects)
+    levels = _risk_levels(store, ids, as_of, threshold, control_depth) if risk else {}
+
+    def name(sid: str) -> str | None:
+        found = subjects.get(sid)
+        return found.name if found else None
+
+    out = []
+    for p in paths:
+        hops = []
+        for i, rel in enumerate(p.edges):
+            here, there = p.nodes[i], p.nodes[i + 1]
+            hops.append(
+                {
+                    "from": here,
+                    "from_name": name(here),
+                    "to": there,
+                    "to_name": name(there),
+                    "direction": "forward" if rel.source == here else "backward",
+                    **edge_view(rel),
+                }
+            )
+        out.append(
+            {
+                "length": len(p.edges),
+                "nodes": [
+                    _with_risk(subject_summary(subjects[n]), levels)
+                    for n in p.nodes
+                    if n in subjects
+                ],
+                "hops": hops,
+            }
+        )
+    return {
+        "from": subject_summary(a),
+        "to": subject_summary(b),
+        "as_of": as_of,
+        "max_depth": max_depth,
+        "paths": out,
     }

@@ -300,11 +300,11 @@ def test_checks_never_guess_a_name_beyond_the_search_cap(
     """A name contained in more names than one search returns: a second, wider
     search finds every subject bearing it, and past the widest one the check
     says review rather than take the one hit it saw as unique."""
-    from api.routers import search
+    from graph import lookup
     from tests.graphs import org
 
-    monkeypatch.setattr(search, "NAME_FIRST_POOL", 3)
-    monkeypatch.setattr(search, "CANDIDATE_POOL", 8)
+    monkeypatch.setattr(lookup, "NAME_FIRST_POOL", 3)
+    monkeypatch.setattr(lookup, "CANDIDATE_POOL", 8)
     branches = [org(f"A-{i:02d}", f"商丘市寿山有限公司第{i}分公司") for i in range(5)]
     many_branches = [org(f"A-{i:02d}", f"商丘市福海有限公司第{i}分公司") for i in range(10)]
     store.write(

@@ -8,14 +8,14 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import Body, Depends
+from fastapi import Body
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import require
+from api.deps import ChecksCaller
 from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
@@ -35,10 +35,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
     # Stands in for the checks router: a POST /checks body names the keys checked.
     @app.post("/checks")
-    def checks(
-        body: dict[str, Any] = Body(...),  # noqa: B008
-        _: object = Depends(require("checks")),
-    ) -> dict[str, Any]:
+    def checks(body: Annotated[dict[str, Any], Body()], _: ChecksCaller) -> dict[str, Any]:
         return {"checked": len(body.get("subjects", []))}
 
     with TestClient(app, raise_server_exceptions=False) as c:

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import clock
 from api.keys import KeyStore
-from api.routers.measures import clock
 from graph.propagate.engine import measures
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import get_store, require
+from api.deps import LoadCaller, ReadCaller, StoreDep
 from api.keys import KeyStore
 from api.limits import heavy
 from graph.model import Subject
 from graph.settings import Settings
-from graph.store.base import Batch, GraphStore
+from graph.store.base import Batch
 from graph.store.embedded import EmbeddedStore
 
 # Query parameters whose size the settings cap (max_page_size, max_depth, max_nodes, max_batch).
@@ -43,16 +43,16 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, store=store)
 
     @app.post("/test-echo")
-    async def echo(request: Request, _: object = Depends(require("read"))) -> dict[str, Any]:
+    async def echo(request: Request, _: ReadCaller) -> dict[str, Any]:
         return {"bytes": len(await request.body())}
 
     @app.get("/test-slow")
-    def slow(_: object = Depends(require("read"))) -> dict[str, Any]:
+    def slow(_: ReadCaller) -> dict[str, Any]:
         time.sleep(2)
         return {"done": True}
 
     @app.post("/test-slow-write")
-    def slow_write(_: object = Depends(require("load"))) -> dict[str, Any]:
+    def slow_write(_: LoadCaller) -> dict[str, Any]:
         time.sleep(1)
         return {"written": True}
 
@@ -157,21 +157,14 @@ def pooled(tmp_path: Path) -> Iterator[Pooled]:
 
     @app.get("/test-heavy")
     @heavy
-    def held(
-        tag: str = "",
-        store: GraphStore = Depends(get_store),  # noqa: B008
-        _: object = Depends(require("read")),
-    ) -> dict[str, Any]:
+    def held(store: StoreDep, _: ReadCaller, tag: str = "") -> dict[str, Any]:
         seen["ran"].append(tag)
         seen["release"].wait(10)
         return {"tag": tag}
 
     @app.get("/test-grind")
     @heavy
-    def grind(
-        store: GraphStore = Depends(get_store),  # noqa: B008
-        _: object = Depends(require("read")),
-    ) -> dict[str, Any]:
+    def grind(store: StoreDep, _: ReadCaller) -> dict[str, Any]:
         # Work that would run for 20 s, a store call every 10 ms.
         for _ in range(2000):
             store.counts()
@@ -244,11 +237,12 @@ def test_quality_is_computed_once_per_store_change(
     from api.routers import quality as quality_router
 
     computed: list[int] = []
+    real_report = quality_router.quality_report
 
     def slow_report(store: Any) -> dict[str, Any]:
         computed.append(store.counts()["subjects"])
         time.sleep(0.3)
-        return {"subjects": computed[-1]}
+        return real_report(store)
 
     monkeypatch.setattr(quality_router, "quality_report", slow_report)
     settings = Settings(data_dir=tmp_path / "data", heavy_workers=1, heavy_queue=2)
@@ -268,9 +262,12 @@ def test_quality_is_computed_once_per_store_change(
         # Ten callers, one worker, two queue places: one computation, shared.
         assert [r.status_code for r in answers] == [200] * 10
         assert computed == [1]
-        assert client.get("/quality", headers=h).json() == {"subjects": 1}
+        # the report's own time tells one computation from another
+        shared = {r.json()["generated_at"] for r in answers}
+        assert len(shared) == 1
+        assert client.get("/quality", headers=h).json()["generated_at"] in shared
         assert computed == [1]
         store.write(Batch(subjects=[Subject(id="S-b", type="organisation", name="乙公司")]))
-        assert client.get("/quality", headers=h).json() == {"subjects": 2}
+        assert client.get("/quality", headers=h).json()["generated_at"] not in shared
         assert computed == [1, 2]
     store.close()

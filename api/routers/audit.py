@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from api.audit import AuditLog
-from api.deps import Principal, get_settings, require
+from api.deps import AuditCaller, SettingsDep
+from api.schemas import AuditPage
 from graph.errors import LimitExceeded
-from graph.settings import Settings
 
 router = APIRouter(tags=["audit"])
 
@@ -22,16 +22,19 @@ router = APIRouter(tags=["audit"])
         "the subject keys asked for (ID numbers masked), status and response bytes. "
         "`subject` finds entries about one key, given in full or masked."
     ),
+    response_model_exclude_unset=True,
 )
 def read_audit(
     request: Request,
-    subject: str | None = Query(None, max_length=200, description="a subject key"),
-    key_id: str | None = Query(None, max_length=64),
-    since: str | None = Query(None, max_length=40, description="ISO 8601 date or date-time"),
-    limit: int = Query(100, ge=1, description="at most settings.max_page_size"),
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("audit")),  # noqa: B008
-) -> dict[str, Any]:
+    settings: SettingsDep,
+    _: AuditCaller,
+    subject: Annotated[str | None, Query(max_length=200, description="a subject key")] = None,
+    key_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[
+        str | None, Query(max_length=40, description="ISO 8601 date or date-time")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, description="at most settings.max_page_size")] = 100,
+) -> AuditPage:
     if limit > settings.max_page_size:
         raise LimitExceeded(
             f"limit is at most {settings.max_page_size}",
@@ -40,4 +43,4 @@ def read_audit(
         )
     log: AuditLog = request.app.state.audit
     entries = log.query(subject=subject or None, key_id=key_id or None, since=since, limit=limit)
-    return {"entries": entries, "count": len(entries)}
+    return AuditPage.model_validate({"entries": entries, "count": len(entries)})

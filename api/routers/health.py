@@ -1,16 +1,20 @@
+"""``GET /health``: liveness and store reachability, without a key."""
+
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from api.deps import get_store
-from graph.store.base import GraphStore
+from api.deps import StoreDep
+from api.schemas import Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness and store reachability (no key needed)")
-def health(store: GraphStore = Depends(get_store)) -> dict[str, Any]:  # noqa: B008
+@router.get(
+    "/health",
+    summary="Liveness and store reachability (no key needed)",
+    response_model_exclude_unset=True,
+)
+def health(store: StoreDep) -> Health:
     store.ping()
-    return {"status": "ok", "store": store.name}
+    return Health(status="ok", store=store.name)

@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.deps import Principal, get_settings, get_store, require
+from api.deps import LoadCaller, SettingsDep, StoreDep
+from api.schemas import LoadReport
 from graph.errors import InvalidInput
 from graph.propagate.status import parse_as_of
 from graph.settings import Settings
 from graph.store.base import GraphStore
-from loaders.pipeline import FileLoader
+from loaders import FileLoader
 
 router = APIRouter(tags=["loads"])
 
@@ -63,21 +64,26 @@ def _loader(request: Request, store: GraphStore, settings: Settings) -> FileLoad
         "loaded at all is refused with 422 and the reason."
     ),
     openapi_extra=UPLOAD_BODY,
+    response_model_exclude_unset=True,
 )
 async def post_load(
     request: Request,
-    kind: str | None = Query(None, description="feed kind, e.g. registry", max_length=40),
-    snapshot_date: str | None = Query(
-        None,
-        max_length=10,
-        description="the day a snapshot file (registry, officers, shareholders) was "
-        "extracted, when it has no 数据日期 column (default: today)",
-        examples=["2024-05-31"],
-    ),
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("load")),  # noqa: B008
-) -> dict[str, Any]:
+    store: StoreDep,
+    settings: SettingsDep,
+    _: LoadCaller,
+    kind: Annotated[
+        str | None, Query(description="feed kind, e.g. registry", max_length=40)
+    ] = None,
+    snapshot_date: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="the day a snapshot file (registry, officers, shareholders) was "
+            "extracted, when it has no 数据日期 column (default: today)",
+            examples=["2024-05-31"],
+        ),
+    ] = None,
+) -> LoadReport:
     day = parse_as_of(snapshot_date, "snapshot_date") if snapshot_date else None
     # The body is read here, after require("load"): a caller without a valid
     # admin key gets its 401/403 before a byte of the upload is read.
@@ -95,7 +101,7 @@ async def _load_upload(
     day: str | None,
     store: GraphStore,
     settings: Settings,
-) -> dict[str, Any]:
+) -> LoadReport:
     name = _UNSAFE.sub("_", Path(file.filename or "").name).strip("._")
     if not name:
         raise InvalidInput("the uploaded file has no usable name")
@@ -112,4 +118,4 @@ async def _load_upload(
             while chunk := await file.read(1 << 20):
                 fh.write(chunk)
         report = await run_in_threadpool(loader.load, path, kind, day)
-    return report.to_dict()
+    return LoadReport.model_validate(report.to_dict())

@@ -3,52 +3,48 @@ subject, batch credit checks, credit repairs and the change feed."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from datetime import timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
-from api.deps import Principal, get_settings, get_store, require
-from api.limits import heavy
-from api.oracle import conceal_id_checks, is_full_id_number
-from api.params import SUBJECT_KEY
-from api.roles import allowed
-from api.routers.search import check_page, resolve_names
-from graph.checks import decide, pending_view
-from graph.control import controllers_of
-from graph.docs import CHANGES
-from graph.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
-from graph.evidence.identity import pending_identity
-from graph.lookup import candidate_keys, get_subject
-from graph.model import Listing, Subject, stable_id
-from graph.privacy import mask_error_payload
-from graph.propagate.changes import time_changes
-from graph.propagate.engine import Measure, listing_view, listings_with_status, measures_many
-from graph.propagate.status import (
-    REPAIR_KIND,
-    listing_status,
-    min_repair_date,
-    parse_as_of,
-    repair_book,
+from api.deps import (
+    ChangesCaller,
+    ChecksCaller,
+    MeasuresCaller,
+    NowDep,
+    ReadCaller,
+    RepairCaller,
+    SettingsDep,
+    StoreDep,
 )
-from graph.risk import assess
+from api.limits import heavy
+from api.oracle import conceal_id_checks, id_misses, refuse_id_checks
+from api.params import SubjectKey, check_page
+from api.schemas import Changes, Checks, Listings, Measures, Repairs
+from graph.checks import RESULTS, check_inputs
+from graph.errors import InvalidInput, LimitExceeded
+from graph.lookup import get_subject
+from graph.privacy import mask_error_payload
+from graph.propagate.changes import change_feed, parse_time
+from graph.propagate.engine import listings_with_status
+from graph.propagate.repairs import record_repair
+from graph.propagate.status import parse_as_of
 from graph.rules import rulebook
-from graph.settings import Settings
-from graph.store.base import Batch, GraphStore
-from graph.views import subject_summary
+from graph.views import measures_card, subject_summary
 
 router = APIRouter(tags=["measures"])
 
 
-AS_OF = Query(
-    None,
-    description="ISO date to answer for (default: today, Asia/Shanghai)",
-    examples=["2024-06-01"],
-    max_length=10,
-)
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="ISO date to answer for (default: today, Asia/Shanghai)",
+        examples=["2024-06-01"],
+        max_length=10,
+    ),
+]
 
 MEASURE_EXAMPLE = {
     "rule": "dishonest_debtor",
@@ -85,46 +81,6 @@ MEASURE_EXAMPLE = {
 }
 
 
-def named_measures(store: GraphStore, found: list[Measure]) -> list[dict[str, Any]]:
-    """The measures as dicts, the listing naming its subject (``subject_name``) and
-    every path hop its two subjects (``from_name``, ``to_name``; the engine names
-    them, this fills any it left out): one batched look-up for all."""
-    out = [m.to_dict() for m in found]
-    ids = {m["listing"].get("subject") for m in out}
-    ids |= {
-        h[end]
-        for m in out
-        for h in m.get("path") or []
-        for end in ("from", "to")
-        if not h.get(f"{end}_name")
-    }
-    ids.discard(None)
-    names = {sid: s.name for sid, s in store.get_subjects(sorted(ids)).items()} if ids else {}
-    for m in out:
-        m["listing"] = {**m["listing"], "subject_name": names.get(m["listing"].get("subject"))}
-        m["path"] = [
-            {
-                **h,
-                "from_name": h.get("from_name") or names.get(h["from"]),
-                "to_name": h.get("to_name") or names.get(h["to"]),
-            }
-            for h in m.get("path") or []
-        ]
-    return out
-
-
-def _measures_for(
-    store: GraphStore, ids: list[str], as_of: str, settings: Settings
-) -> dict[str, list[Measure]]:
-    return measures_many(
-        store,
-        ids,
-        as_of,
-        threshold=settings.control_threshold,
-        control_depth=settings.max_depth,
-    )
-
-
 @router.get(
     "/subjects/{key}/measures",
     summary="Measures of joint punishment that apply to a subject on a date, and why",
@@ -136,14 +92,27 @@ def _measures_for(
         "each hop naming its subjects. `risk` sums them up: `level` (listed, implicated, "
         "review, clear) and the distinct punitive and review measures."
     ),
+    response_model_exclude_unset=True,
     responses={
         200: {
             "content": {
                 "application/json": {
                     "example": {
-                        "subject": {"id": "S-person", "type": "person", "name": "王伟"},
+                        "subject": {
+                            "id": "S-person",
+                            "type": "person",
+                            "name": "王伟",
+                            "keys": ["id_number:411425********1231"],
+                            "status": None,
+                        },
                         "as_of": "2024-06-01",
+                        "risk": {
+                            "level": "implicated",
+                            "punitive": ["consumption_restriction"],
+                            "review": [],
+                        },
                         "measures": [MEASURE_EXAMPLE],
+                        "pending": [],
                     }
                 }
             }
@@ -152,26 +121,21 @@ def _measures_for(
 )
 @heavy
 def get_measures(
-    key: str = SUBJECT_KEY,
-    as_of: str | None = AS_OF,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("measures")),  # noqa: B008
-) -> dict[str, Any]:
+    key: SubjectKey,
+    store: StoreDep,
+    settings: SettingsDep,
+    _: MeasuresCaller,
+    as_of: AsOf = None,
+) -> Measures:
     day = parse_as_of(as_of)
-    subject = get_subject(store, key)
-    found = _measures_for(store, [subject.id], day, settings).get(subject.id, [])
-    waiting = pending_identity(store, [subject.id], day).get(subject.id, [])
-    return {
-        "subject": subject_summary(subject),
-        "as_of": day,
-        # listed / implicated / review / clear, and the distinct measures behind it; a
-        # listing waiting on identity makes it review at least (as a check answers)
-        "risk": assess(found, pending_review=bool(waiting)).to_dict(),
-        "measures": named_measures(store, found),
-        # listings that may be about this subject, waiting on a reviewer (no measure yet)
-        "pending": [pending_view(item, lst) for item, lst in waiting],
-    }
+    card = measures_card(
+        store,
+        get_subject(store, key),
+        day,
+        threshold=settings.control_threshold,
+        control_depth=settings.max_depth,
+    )
+    return Measures.model_validate(card)
 
 
 @router.get(
@@ -182,20 +146,18 @@ def get_measures(
         "`dates.status` is active, pending (starts later), removed, repaired or expired "
         "(publicity end or the maximum period), with `until` and the reason."
     ),
+    response_model_exclude_unset=True,
 )
-def get_listings(
-    key: str = SUBJECT_KEY,
-    as_of: str | None = AS_OF,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    _: Principal = Depends(require("read")),  # noqa: B008
-) -> dict[str, Any]:
+def get_listings(key: SubjectKey, store: StoreDep, _: ReadCaller, as_of: AsOf = None) -> Listings:
     day = parse_as_of(as_of)
     subject = get_subject(store, key)
-    return {
-        "subject": subject_summary(subject),
-        "as_of": day,
-        "listings": listings_with_status(store, subject.id, day),
-    }
+    return Listings.model_validate(
+        {
+            "subject": subject_summary(subject),
+            "as_of": day,
+            "listings": listings_with_status(store, subject.id, day),
+        }
+    )
 
 
 # -- POST /checks ------------------------------------------------------------------
@@ -221,48 +183,6 @@ CHECK_EXAMPLE = {
 }
 
 
-def _resolve(
-    store: GraphStore, inputs: list[str], principal: Principal
-) -> dict[str, dict[str, Any]]:
-    """input -> {"ids": [...], "how": key|name|unknown_key|not_found|name_too_common},
-    batched per kind: one call for ids, one for keys, one search per distinct
-    normalised name (api.routers.search.resolve_names). Full ID numbers follow
-    api.oracle: refused for roles without ``check_id_numbers``, and a masked
-    caller's unmatched ones are charged to its quota before anything is answered."""
-    id_inputs = [t for t in inputs if is_full_id_number(t)]
-    if id_inputs and not allowed(principal.role, "check_id_numbers"):
-        raise Forbidden(
-            f"the role {principal.role!r} may not check subjects by full ID number",
-            role=principal.role,
-            permission="check_id_numbers",
-        )
-    out: dict[str, dict[str, Any]] = {}
-    direct = store.resolve_ids(inputs)
-    keys: dict[str, list[str]] = {}
-    names: list[str] = []
-    for text in inputs:
-        if text in direct:
-            out[text] = {"ids": [direct[text]], "how": "key"}
-        elif cands := candidate_keys(text):
-            keys[text] = cands
-        else:
-            names.append(text)
-    if keys:
-        found = store.find_by_keys(sorted({k for ks in keys.values() for k in ks}))
-        for text, cands in keys.items():
-            ids = next((found[k] for k in cands if found.get(k)), [])
-            out[text] = {"ids": ids, "how": "key" if ids else "unknown_key"}
-        principal.charge_id_misses(sum(1 for t in id_inputs if not out.get(t, {}).get("ids")))
-    for text, match in resolve_names(store, names).items():
-        if match.capped and len(match.ids) < 2:
-            # Too many names contain this one to be sure nobody else bears it: a
-            # single hit is not proof of identity, and a check must not guess.
-            out[text] = {"ids": [], "how": "name_too_common", "seen": list(match.ids)}
-        else:
-            out[text] = {"ids": list(match.ids), "how": "name" if match.ids else "not_found"}
-    return out
-
-
 @router.post(
     "/checks",
     summary="Batch credit check (信用核查) for a scenario: clear, restricted or review",
@@ -276,14 +196,15 @@ def _resolve(
         "platform). All subjects are answered together with a fixed number of store round "
         "trips."
     ),
+    response_model_exclude_unset=True,
 )
 @heavy
 def post_checks(
-    body: CheckRequest = Body(..., openapi_examples={"procurement": {"value": CHECK_EXAMPLE}}),  # noqa: B008
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    principal: Principal = Depends(require("checks")),  # noqa: B008
-) -> dict[str, Any]:
+    body: Annotated[CheckRequest, Body(openapi_examples={"procurement": {"value": CHECK_EXAMPLE}})],
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: ChecksCaller,
+) -> Checks:
     if len(body.subjects) > settings.max_batch:
         raise LimitExceeded(
             f"at most {settings.max_batch} subjects per check",
@@ -291,63 +212,35 @@ def post_checks(
             value=len(body.subjects),
         )
     day = parse_as_of(body.as_of)
-    book = rulebook()
-    scenario = book.scenarios[body.scenario]
-    inputs = list(dict.fromkeys(body.subjects))
-    resolved = _resolve(store, inputs, principal)
-    ids = sorted({i for r in resolved.values() if len(r["ids"]) == 1 for i in r["ids"]})
-    by_subject = _measures_for(store, ids, day, settings)
-    # listings that may be about a subject but wait for a reviewer: never clear
-    waiting = pending_identity(store, ids, day)
-    subjects: dict[str, Subject] = store.get_subjects(ids) if ids else {}
-    results = []
-    for index, text in enumerate(body.subjects):
-        r = resolved[text]
-        # An input may be a 15-digit ID number, which response masking cannot tell
-        # from other digits; ``index`` lets the caller match answers to inputs.
-        echo = text if principal.sees_id_numbers else mask_error_payload(text)
-        entry: dict[str, Any] = {
+    scenario = rulebook().scenarios[body.scenario]
+    # Full ID numbers follow api.oracle: refused for roles without
+    # check_id_numbers, and a masked caller's unmatched ones are charged to its
+    # quota once the keys are looked up, before any name is searched.
+    refuse_id_checks(principal.role, body.subjects)
+    answers = check_inputs(
+        store,
+        scenario,
+        body.subjects,
+        day,
+        threshold=settings.control_threshold,
+        control_depth=settings.max_depth,
+        keys_resolved=lambda keys: principal.charge_id_misses(id_misses(body.subjects, keys)),
+    )
+    results = [
+        {
             "index": index,
-            "input": echo,
-            "found": bool(r["ids"]),
-            "matched_by": r["how"],
+            # An input may be a 15-digit ID number, which response masking cannot
+            # tell from other digits; ``index`` lets the caller match answers to inputs.
+            "input": text if principal.sees_id_numbers else mask_error_payload(text),
+            **answers[text].to_dict(),
         }
-        if len(r["ids"]) != 1:
-            if r["how"] == "unknown_key":
-                entry.update(result="clear", reasons=["no records on the platform"])
-            elif r["ids"]:
-                entry.update(
-                    result="review",
-                    reasons=["the input names several subjects"],
-                    candidates=r["ids"],
-                )
-            elif r["how"] == "name_too_common":
-                entry.update(
-                    result="review",
-                    reasons=["too many subjects' names contain this name to resolve it"],
-                    candidates=r["seen"],
-                )
-            else:
-                entry.update(result="review", reasons=["no subject has this name"])
-            entry.update(subject=None, restrictions=[], flags=[])
-            results.append(entry)
-            continue
-        sid = r["ids"][0]
-        outcome = decide(scenario, by_subject.get(sid, []), waiting.get(sid, []))
-        entry.update(
-            subject=subject_summary(subjects[sid]) if sid in subjects else {"id": sid},
-            result=outcome.result,
-            reasons=outcome.reasons,
-            restrictions=[m.to_dict() for m in outcome.restrictions],
-            flags=[m.to_dict() for m in outcome.flags],
-            pending=outcome.pending,
-        )
-        results.append(entry)
+        for index, text in enumerate(body.subjects)
+    ]
     conceal_id_checks(principal.sees_id_numbers, body.subjects, results)
-    counts = {
-        k: sum(1 for e in results if e["result"] == k) for k in ("clear", "restricted", "review")
-    }
-    return {"scenario": body.scenario, "as_of": day, "counts": counts, "results": results}
+    counts = {k: sum(1 for e in results if e["result"] == k) for k in RESULTS}
+    return Checks.model_validate(
+        {"scenario": body.scenario, "as_of": day, "counts": counts, "results": results}
+    )
 
 
 # -- POST /repairs -------------------------------------------------------------------
@@ -391,118 +284,30 @@ REPAIR_EXAMPLE = {
         "minimum publicity period (一般: 3 months, 严重: 1 year) and with 400 for a date "
         "before the listing or in the future."
     ),
+    response_model_exclude_unset=True,
 )
 def post_repairs(
-    body: RepairRequest = Body(..., openapi_examples={"court": {"value": REPAIR_EXAMPLE}}),  # noqa: B008
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    principal: Principal = Depends(require("repair")),  # noqa: B008
-) -> dict[str, Any]:
-    decided = parse_as_of(body.decided, "decided")
-    if decided > parse_as_of(None):
-        raise InvalidInput("a repair cannot be decided in the future", decided=decided)
-    ref = body.listing.strip()
-    targets = [x for x in store.get_listings([ref]).values() if x.kind != REPAIR_KIND]
-    if not targets:
-        targets = [x for x in store.listings_by_number([ref]) if x.kind != REPAIR_KIND]
-    if not targets:
-        raise NotFound("no listing has this number or id", listing=ref)
-    if body.subject is not None:
-        who = get_subject(store, body.subject.strip())
-        targets = [t for t in targets if t.subject_id == who.id]
-        if not targets:
-            raise NotFound("the subject has no listing with this number or id", listing=ref)
-    elif len({t.subject_id for t in targets}) > 1:
-        # joint debtors: a repair ends the listing of the subject it names only
-        raise InvalidInput(
-            "several subjects are listed under this number; name the subject repaired",
-            listing=ref,
-            subjects=sorted({t.subject_id for t in targets}),
-        )
-    for t in targets:
-        if t.start and decided < t.start:
-            raise InvalidInput(
-                "a repair cannot precede the listing", listing=t.id, start=t.start, decided=decided
-            )
-        earliest = min_repair_date(t)
-        if earliest and decided < earliest:
-            raise Conflict(
-                "a repair can be decided only after the minimum publicity period",
-                listing=t.id,
-                earliest=earliest,
-            )
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    repairs = [
-        Listing(
-            id=stable_id("L", "repair", t.id, decided),
-            kind=REPAIR_KIND,
-            subject_id=t.subject_id,
-            number=t.number,
-            department=body.department,
-            start=decided,
-            props={
-                # by id too: listings without a number (tax, serious violations)
-                "repairs": [t.id],
-                "source": "api",
-                "recorded_by": principal.key_id,
-                "recorded_at": now,
-                **({"note": body.note} if body.note else {}),
-            },
-        )
-        for t in targets
-    ]
-    touched = sorted({t.subject_id for t in targets})
-    store.write(
-        Batch(
-            listings=repairs,
-            docs=[(CHANGES, f"{now}|repair|{repairs[0].id}", {"at": now, "subjects": touched})],
-        )
+    body: Annotated[RepairRequest, Body(openapi_examples={"court": {"value": REPAIR_EXAMPLE}})],
+    store: StoreDep,
+    principal: RepairCaller,
+) -> Repairs:
+    done = record_repair(
+        store,
+        body.listing,
+        parse_as_of(body.decided, "decided"),
+        recorded_by=principal.key_id,
+        subject=body.subject,
+        department=body.department,
+        note=body.note,
     )
-    today = parse_as_of(None)
-    book = repair_book(store, [*targets, *repairs])
-    return {
-        "repairs": [listing_view(r, listing_status(r, today, [])) for r in repairs],
-        "listings": [listing_view(t, book.status(t, today)) for t in targets],
-        "subjects": touched,
-    }
+    return Repairs.model_validate(done)
 
 
 # -- GET /changes --------------------------------------------------------------------
 
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
 # A poller's clock may run a little ahead of the server's: that is not a future ``since``.
 CLOCK_SKEW = timedelta(minutes=1)
-_ISO_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-)
-
-
-def clock() -> datetime:
-    """The current time; a dependency so that tests can fix it."""
-    return datetime.now(UTC)
-
-
-def _parse_time(value: str, name: str = "since") -> datetime:
-    """An ISO date (the start of that day in the city, like ``as_of``) or date-time
-    (a naive one is read as UTC)."""
-    text = value.strip()
-    try:
-        # fromisoformat also takes 20240601 and 2024-W22-6: the API promises the
-        # extended form only
-        if not _ISO_TIME.fullmatch(text):
-            raise ValueError(text)
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be an ISO date or date-time, e.g. 2024-06-01 or "
-            "2024-06-01T08:00:00+08:00",
-            parameter=name,
-            value=value,
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @router.get(
@@ -523,77 +328,45 @@ def _parse_time(value: str, name: str = "since") -> datetime:
         "or date-time (naive = UTC), not in the future; pass the previous answer's "
         "`now` to poll without gaps."
     ),
+    response_model_exclude_unset=True,
 )
 @heavy
 def get_changes(
-    since: str = Query(..., max_length=40, examples=["2024-06-01T00:00:00+08:00"]),
-    limit: int | None = Query(None, ge=1, description="page size (default and cap: max_page_size)"),
-    offset: int = Query(0, ge=0),
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    now: datetime = Depends(clock),  # noqa: B008
-    _: Principal = Depends(require("changes")),  # noqa: B008
-) -> dict[str, Any]:
+    since: Annotated[str, Query(max_length=40, examples=["2024-06-01T00:00:00+08:00"])],
+    store: StoreDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: ChangesCaller,
+    limit: Annotated[
+        int | None, Query(ge=1, description="page size (default and cap: max_page_size)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Changes:
     limit = limit or settings.max_page_size
     check_page(limit, offset, settings)
-    start = _parse_time(since)
+    start = parse_time(since)
     if start > now + CLOCK_SKEW:
         raise InvalidInput(
             "since is in the future", parameter="since", value=since, now=now.isoformat()
         )
-    today = now.astimezone(CITY_TZ).date().isoformat()
-    since_day = start.astimezone(CITY_TZ).date().isoformat()
-    changed: set[str] = set()
-    entries = 0
-    latest: str | None = None
-    for body in store.list_docs(CHANGES).values():
-        at = str(body.get("at") or "")
-        try:
-            when = _parse_time(at, "at")
-        except InvalidInput:
-            continue
-        if when >= start:
-            entries += 1
-            changed.update(body.get("subjects") or [])
-            latest = max(latest or at, at)
-    # subjects merged since the change was logged answer under their survivor
-    alive = set(store.resolve_ids(sorted(changed)).values()) if changed else set()
-    related = {
-        r.other(end)
-        for r in (store.relations_of(sorted(alive)) if alive else [])
-        for end in (r.source, r.target)
-        if end in alive
-    }
-    if alive:
-        # a newly listed organisation flags its inferred controllers, several hops up
-        held = controllers_of(store, alive, today, settings.control_threshold, settings.max_depth)
-        related |= {h for holders in held.values() for h in holders}
-    timed = time_changes(
-        store,
-        since_day,
-        today,
-        threshold=settings.control_threshold,
-        control_depth=settings.max_depth,
+    feed = change_feed(
+        store, start, now, threshold=settings.control_threshold, control_depth=settings.max_depth
     )
-    by_time = timed.subjects()
-    everyone = sorted(alive | related | by_time)
-    return {
-        "since": since,
-        # whole seconds, like the log's ``at``: polling again from here repeats what
-        # was logged in this second rather than missing it
-        "now": now.isoformat(timespec="seconds"),
-        "latest": latest,
-        "entries": entries,
-        "changed": sorted(alive),
-        # days whose time-driven changes are included: after ``from``, up to ``to``
-        "days": {"from": since_day, "to": today},
-        "by_time": {
-            "listed": sorted(timed.listed),
-            "implicated": sorted(timed.implicated - timed.listed),
-            "related": sorted(timed.related),
-        },
-        "total": len(everyone),
-        "limit": limit,
-        "offset": offset,
-        "subjects": everyone[offset : offset + limit],
-    }
+    return Changes.model_validate(
+        {
+            "since": since,
+            # whole seconds, like the log's ``at``: polling again from here repeats what
+            # was logged in this second rather than missing it
+            "now": now.isoformat(timespec="seconds"),
+            "latest": feed.latest,
+            "entries": feed.entries,
+            "changed": feed.changed,
+            # days whose time-driven changes are included: after ``from``, up to ``to``
+            "days": {"from": feed.since_day, "to": feed.today},
+            "by_time": feed.by_time.by_cause(),
+            "total": len(feed.subjects),
+            "limit": limit,
+            "offset": offset,
+            "subjects": feed.subjects[offset : offset + limit],
+        }
+    )

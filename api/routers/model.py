@@ -6,13 +6,12 @@ JavaScript); any caller with a valid key may read it.
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from api.deps import Principal, VocabularyJSONResponse, require
+from api.deps import ModelCaller, VocabularyJSONResponse
+from api.schemas import Vocabulary
 from graph.vocabulary import vocabulary
-from loaders.mapping import mappings
+from loaders import feed_labels
 
 router = APIRouter(tags=["model"])
 
@@ -28,12 +27,7 @@ router = APIRouter(tags=["model"])
         "mappings. Any valid key may read it."
     ),
     response_class=VocabularyJSONResponse,
+    response_model_exclude_unset=True,
 )
-def get_model(_: Principal = Depends(require("model"))) -> dict[str, Any]:  # noqa: B008
-    return {
-        **vocabulary(),
-        "feeds": {
-            kind: {"label": m.label, "department": m.department}
-            for kind, m in sorted(mappings().items())
-        },
-    }
+def get_model(_: ModelCaller) -> Vocabulary:
+    return Vocabulary.model_validate({**vocabulary(), "feeds": feed_labels()})

@@ -11,13 +11,13 @@ time.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Principal, get_store, require
+from api.deps import QualityCaller, StoreDep
 from api.limits import WorkPool
+from api.schemas import Quality
 from graph.quality import quality_report
 from graph.store.base import GraphStore
 
@@ -29,10 +29,10 @@ class QualityCache:
 
     def __init__(self) -> None:
         self.generation: str | None = None
-        self.report: dict[str, Any] | None = None
+        self.report: Quality | None = None
         self._running: asyncio.Future[None] | None = None
 
-    async def get(self, store: GraphStore, pool: WorkPool) -> dict[str, Any]:
+    async def get(self, store: GraphStore, pool: WorkPool) -> Quality:
         while True:
             generation = await run_in_threadpool(store.generation)
             if self.report is not None and self.generation == generation:
@@ -51,7 +51,8 @@ class QualityCache:
 
     async def _compute(self, store: GraphStore, pool: WorkPool, generation: str) -> None:
         try:
-            report = await pool.run(lambda: quality_report(store))
+            # validated once per generation, on the pool, not per caller
+            report = await pool.run(lambda: Quality.model_validate(quality_report(store)))
             # Computed from what the store held at ``generation`` or later: a
             # write during the computation makes the next caller compute again.
             self.generation, self.report = generation, report
@@ -70,10 +71,7 @@ def _cache(request: Request) -> QualityCache:
     "/quality",
     summary="Per department and feed: valid keys, invalid and conflicting codes, "
     "unresolved records, 双公示 timeliness",
+    response_model_exclude_unset=True,
 )
-async def get_quality(
-    request: Request,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    _: Principal = Depends(require("quality")),  # noqa: B008
-) -> dict[str, Any]:
+async def get_quality(request: Request, store: StoreDep, _: QualityCaller) -> Quality:
     return await _cache(request).get(store, request.app.state.heavy_pool)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Principal, get_settings, get_store, require
+from api.deps import JudgeCaller, ReviewCaller, SettingsDep, StoreDep
 from api.limits import heavy
+from api.schemas import Judgement, Judgements, ReviewQueue
 from graph.resolve.judgements import judge, list_judgements, review_queue
-from graph.settings import Settings
-from graph.store.base import GraphStore
 
 router = APIRouter(tags=["resolution"])
 
@@ -33,29 +32,36 @@ class JudgementIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
 @router.get(
     "/review",
     summary="Open candidate pairs with scores and features, most uncertain first",
+    response_model_exclude_unset=True,
 )
 @heavy
 def get_review(
     request: Request,
-    offset: int = Query(0, ge=0, le=1_000_000),
-    limit: int = Query(50, ge=1, le=200),
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    settings: Settings = Depends(get_settings),  # noqa: B008
-    _: Principal = Depends(require("review")),  # noqa: B008
-) -> dict[str, Any]:
-    return review_queue(store, settings, offset, min(limit, settings.max_page_size))
+    store: StoreDep,
+    settings: SettingsDep,
+    _: ReviewCaller,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> ReviewQueue:
+    queue = review_queue(store, settings, offset, min(limit, settings.max_page_size))
+    return ReviewQueue.model_validate(queue)
 
 
-@router.post("/judgements", summary="Confirm or reject a candidate pair, or split a subject")
+@router.post(
+    "/judgements",
+    summary="Confirm or reject a candidate pair, or split a subject",
+    response_model_exclude_unset=True,
+)
 async def post_judgement(
-    request: Request,
-    body: JudgementIn,
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    principal: Principal = Depends(require("judge")),  # noqa: B008
-) -> dict[str, Any]:
+    request: Request, body: JudgementIn, store: StoreDep, principal: JudgeCaller
+) -> Judgement:
     payload = body.model_dump()
     payload["records"] = [r.model_dump() for r in body.records]
     result = await run_in_threadpool(judge, store, payload, principal.key_id)
@@ -63,14 +69,15 @@ async def post_judgement(
     loader = getattr(request.app.state, "loader", None)
     if loader is not None:
         loader.resolver.invalidate()
-    return result
+    return Judgement.model_validate(result)
 
 
-@router.get("/judgements", summary="Judgements made, oldest first, with who and when")
+@router.get(
+    "/judgements",
+    summary="Judgements made, oldest first, with who and when",
+    response_model_exclude_unset=True,
+)
 def get_judgements(
-    offset: int = Query(0, ge=0, le=1_000_000),
-    limit: int = Query(50, ge=1, le=200),
-    store: GraphStore = Depends(get_store),  # noqa: B008
-    _: Principal = Depends(require("review")),  # noqa: B008
-) -> dict[str, Any]:
-    return list_judgements(store, offset, limit)
+    store: StoreDep, _: ReviewCaller, offset: Offset = 0, limit: Limit = 50
+) -> Judgements:
+    return Judgements.model_validate(list_judgements(store, offset, limit))

@@ -15,6 +15,10 @@ engine reads it, so a new rule needs no change here:
 - both ends of a relation of a type some rule reads, or a shareholding (which
   makes inferred control), plus the holders above a shareholding that moved.
 
+``change_feed`` adds what the log announces since a time — loads and repairs,
+their subjects' direct related parties and inferred controllers — to the
+time-driven changes of the days since, for GET /changes.
+
 The result over-approximates on purpose: a subject whose measures might have
 changed is listed, and the caller re-checks it (POST /checks).
 
@@ -37,9 +41,13 @@ serve the same query behind a protocol method.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from graph.control import controllers_of, holders_of, ownership_types
+from graph.docs import CHANGES
+from graph.errors import InvalidInput
 from graph.evidence.roles import NOT_HOLDING, RoleBook
 from graph.model import Listing
 from graph.propagate.engine import (
@@ -49,7 +57,7 @@ from graph.propagate.engine import (
     _role_holds,
     _triggers,
 )
-from graph.propagate.status import REPAIR_KIND, add_years, natural_end, transitions
+from graph.propagate.status import CITY_TZ, REPAIR_KIND, add_years, natural_end, transitions
 from graph.rules import Role, Rule, RuleBook, rulebook
 from graph.store.base import GraphStore
 
@@ -69,6 +77,14 @@ class TimeChanges:
 
     def subjects(self) -> set[str]:
         return self.listed | self.implicated | self.related
+
+    def by_cause(self) -> dict[str, list[str]]:
+        """Each subject once, under its first cause: listed, implicated, related."""
+        return {
+            "listed": sorted(self.listed),
+            "implicated": sorted(self.implicated - self.listed),
+            "related": sorted(self.related),
+        }
 
 
 def _within(day: str | None, since: str, until: str) -> bool:
@@ -220,3 +236,94 @@ def _relations(store: GraphStore, out: TimeChanges, book: RuleBook, control_dept
         # of what lies below it, whatever its share in the holder in between.
         for held in holders_of(store, moved, out.until, control_depth).values():
             out.related |= set(held)
+
+
+# -- the change feed: the log since a time, and time itself --------------------------
+
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def parse_time(value: str, name: str = "since") -> datetime:
+    """An ISO date (the start of that day in the city, like ``as_of``) or date-time
+    (a naive one is read as UTC)."""
+    text = value.strip()
+    try:
+        # fromisoformat also takes 20240601 and 2024-W22-6: the API promises the
+        # extended form only
+        if not _ISO_TIME.fullmatch(text):
+            raise ValueError(text)
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be an ISO date or date-time, e.g. 2024-06-01 or "
+            "2024-06-01T08:00:00+08:00",
+            parameter=name,
+            value=value,
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@dataclass
+class ChangeFeed:
+    """Subjects whose measures may have changed between ``start`` and now."""
+
+    # log entries (loads, repairs) at or after the start, and the latest one's time
+    entries: int
+    latest: str | None
+    # the subjects those entries name (their survivors, if merged since)
+    changed: list[str]
+    # the days whose time-driven changes are included: after ``since_day``, up to ``today``
+    since_day: str
+    today: str
+    by_time: TimeChanges
+    # everyone above, with the logged subjects' related parties and controllers
+    subjects: list[str]
+
+
+def change_feed(
+    store: GraphStore,
+    start: datetime,
+    now: datetime,
+    *,
+    threshold: float,
+    control_depth: int,
+) -> ChangeFeed:
+    """Every subject whose measures may differ at ``now`` from what they were at
+    ``start`` (both aware): the subjects of the loads and repairs logged since,
+    their direct related parties and inferred controllers, and what time alone
+    changed on the city's days after ``start`` up to ``now`` (``time_changes``)."""
+    today = now.astimezone(CITY_TZ).date().isoformat()
+    since_day = start.astimezone(CITY_TZ).date().isoformat()
+    changed: set[str] = set()
+    entries = 0
+    latest: str | None = None
+    for body in store.list_docs(CHANGES).values():
+        at = str(body.get("at") or "")
+        try:
+            when = parse_time(at, "at")
+        except InvalidInput:
+            continue
+        if when >= start:
+            entries += 1
+            changed.update(body.get("subjects") or [])
+            latest = max(latest or at, at)
+    # subjects merged since the change was logged answer under their survivor
+    alive = set(store.resolve_ids(sorted(changed)).values()) if changed else set()
+    related = {
+        r.other(end)
+        for r in (store.relations_of(sorted(alive)) if alive else [])
+        for end in (r.source, r.target)
+        if end in alive
+    }
+    if alive:
+        # a newly listed organisation flags its inferred controllers, several hops up
+        held = controllers_of(store, alive, today, threshold, control_depth)
+        related |= {h for holders in held.values() for h in holders}
+    timed = time_changes(store, since_day, today, threshold=threshold, control_depth=control_depth)
+    everyone = sorted(alive | related | timed.subjects())
+    return ChangeFeed(entries, latest, sorted(alive), since_day, today, timed, everyone)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from graph.model import Listing
 from graph.rules import RuleBook, rulebook
@@ -28,6 +29,8 @@ REPAIRED = "repaired"
 EXPIRED = "expired"
 UNDATED = "undated"
 REPAIR_KIND = "credit_repairs"
+# the city's time zone: "today" and a bare date in a query are the city's
+CITY_TZ = ZoneInfo("Asia/Shanghai")
 # inclusive end dates a listing may carry (the last day shown or in force)
 INCLUSIVE_ENDS = (("publicity_end", "publicity end (公示截止期)"), ("valid_until", "处罚有效期"))
 
@@ -232,10 +235,7 @@ def min_repair_date(listing: Listing, book: RuleBook | None = None) -> str | Non
 def parse_as_of(value: str | None, name: str = "as_of") -> str:
     """An ISO date (``YYYY-MM-DD``) from a caller, or today in the city's time zone."""
     if value is None or value == "":
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
-
-        return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        return datetime.now(CITY_TZ).date().isoformat()
     from graph.errors import InvalidInput
 
     try:
