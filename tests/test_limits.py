@@ -29,6 +29,10 @@ from graph.store.embedded import EmbeddedStore
 CAPPED = re.compile(r"^(limit|page_size|size|depth|max_depth|max_nodes|nodes|batch)$")
 
 
+# what the /test-slow handler has seen
+SLOW: dict[str, Any] = {"answered": threading.Event(), "finished": False}
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
@@ -48,7 +52,10 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
     @app.get("/test-slow")
     def slow(_: ReadCaller) -> dict[str, Any]:
-        time.sleep(2)
+        # Runs until the test has its answer (or 30 s): an answer that waited
+        # for the handler would find it finished.
+        SLOW["answered"].wait(30)
+        SLOW["finished"] = True
         return {"done": True}
 
     @app.post("/test-slow-write")
@@ -99,13 +106,15 @@ def test_oversized_body_is_refused_before_auth_too(client: TestClient) -> None:
 def test_slow_request_is_cut_off_with_504(
     client: TestClient, admin: dict[str, str], settings: Settings
 ) -> None:
-    t0 = time.monotonic()
+    SLOW["answered"].clear()
+    SLOW["finished"] = False
     r = client.get("/test-slow", headers=admin)
-    elapsed = time.monotonic() - t0
+    # answered at the deadline, while the handler was still running
+    assert SLOW["finished"] is False
+    SLOW["answered"].set()
     assert r.status_code == 504
     body = r.json()
     assert body["error"]["code"] == "query_timeout"
-    assert elapsed < 1.5, elapsed  # answered at the deadline, not when the handler ended
     assert ("/test-slow", 504) in audit_statuses(settings)
 
 
@@ -191,9 +200,8 @@ def test_a_full_pool_answers_429_with_retry_after_at_once(pooled: Pooled) -> Non
     queued = threading.Thread(target=ask, args=("queued",))
     queued.start()
     time.sleep(0.1)
-    t0 = time.monotonic()
     refused = client.get("/test-heavy", params={"tag": "third"}, headers=h)
-    assert time.monotonic() - t0 < 0.3  # refused at once, not after waiting
+    # 429, not the 504 of a request that waited for a place until its deadline
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "overloaded"
     assert int(refused.headers["Retry-After"]) >= 1
@@ -208,20 +216,20 @@ def test_a_full_pool_answers_429_with_retry_after_at_once(pooled: Pooled) -> Non
 
 def test_a_timeout_answers_on_time_and_frees_its_worker(pooled: Pooled) -> None:
     client, seen, h = pooled
-    t0 = time.monotonic()
     r = client.get("/test-grind", headers=h)
     assert r.status_code == 504 and r.json()["error"]["code"] == "query_timeout"
-    assert time.monotonic() - t0 < 1.2
+    # on time: long before the 2,000 store calls of its work
+    assert seen["calls"] < 2000, seen["calls"]
     # The handler stops at its next store call after the deadline ...
     calls = seen["calls"]
     time.sleep(0.3)
     assert seen["calls"] - calls <= 1, (calls, seen["calls"])
     # ... so the one worker is free for the next request at once.
     seen["release"].set()
-    t0 = time.monotonic()
+    # 200: the one worker took it (a worker still grinding would leave it
+    # queued until its deadline, 504)
     r = client.get("/test-heavy", params={"tag": "after"}, headers=h)
     assert r.status_code == 200 and r.json() == {"tag": "after"}
-    assert time.monotonic() - t0 < 0.5
 
 
 def _wait_for(condition: Any, timeout: float = 5.0) -> None:
