@@ -31,6 +31,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
@@ -626,16 +627,7 @@ class Neo4jStore:
             prev = final[r.id].record_ids if r.id in final else old.get(r.id, [])
             record_ids = list(prev)
             union_into(record_ids, r.record_ids)
-            final[r.id] = Relation(
-                id=r.id,
-                type=r.type,
-                source=r.source,
-                target=r.target,
-                valid_from=r.valid_from,
-                valid_to=r.valid_to,
-                props=dict(r.props),
-                record_ids=record_ids,
-            )
+            final[r.id] = replace(r, props=dict(r.props), record_ids=record_ids)
         self._replace_relations(tx, list(final.values()))
 
     def _upsert_listings(self, tx: ManagedTransaction, listings: list[Listing]) -> None:
