@@ -13,7 +13,7 @@ holders together, so a batch costs ``max_depth`` round trips whatever its size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from graph.model import Relation, model
@@ -46,6 +46,44 @@ def share_of(rel: Relation) -> float | None:
     return None
 
 
+def _ownership_paths(
+    store: GraphStore, starts: list[str], as_of: str | None, max_depth: int, *, down: bool
+) -> Iterator[tuple[str, str, float, list[Relation]]]:
+    """(start, subject reached, product of the shares, path) for every simple
+    shareholding path of at most ``max_depth`` hops from each start: down to
+    what it holds, or up to who holds it. One ``relations_of`` call per hop
+    serves all starts together."""
+
+    def far(rel: Relation) -> str:
+        return rel.target if down else rel.source
+
+    # partial paths: (start, current end, product, path)
+    partials: list[tuple[str, str, float, list[Relation]]] = [(s, s, 1.0, []) for s in starts]
+    direction = "out" if down else "in"
+    for _ in range(max_depth):
+        if not partials:
+            break
+        frontier = sorted({p[1] for p in partials})
+        step: dict[str, list[Relation]] = {}
+        for rel in store.relations_of(frontier, ownership_types(), as_of, direction=direction):
+            near = rel.source if down else rel.target
+            step.setdefault(near, []).append(rel)
+        nxt: list[tuple[str, str, float, list[Relation]]] = []
+        for start, node, product, path in partials:
+            visited = {start, *(far(r) for r in path)}
+            for rel in step.get(node, []):
+                share = share_of(rel)
+                if share is None or far(rel) in visited:
+                    continue
+                p = product * share
+                if p < _NEGLIGIBLE:
+                    continue
+                longer = [*path, rel]
+                yield start, far(rel), p, longer
+                nxt.append((start, far(rel), p, longer))
+        partials = nxt[:_MAX_PARTIALS]
+
+
 def controlled_by(
     store: GraphStore,
     holder_ids: Iterable[str],
@@ -58,33 +96,12 @@ def controlled_by(
     ``threshold`` and ``max_depth`` have no defaults: every caller passes the
     settings' ``control_threshold`` and ``max_depth``, which stay their one home."""
     holders = sorted(set(holder_ids))
-    # partial paths: (holder, current node, product, chain)
-    partials: list[tuple[str, str, float, list[Relation]]] = [(h, h, 1.0, []) for h in holders]
     totals: dict[tuple[str, str], float] = {}
     chains: dict[tuple[str, str], list[list[Relation]]] = {}
-    for _ in range(max_depth):
-        if not partials:
-            break
-        frontier = sorted({p[1] for p in partials})
-        out: dict[str, list[Relation]] = {}
-        for rel in store.relations_of(frontier, ownership_types(), as_of, direction="out"):
-            out.setdefault(rel.source, []).append(rel)
-        nxt: list[tuple[str, str, float, list[Relation]]] = []
-        for holder, node, product, chain in partials:
-            visited = {holder, *(r.target for r in chain)}
-            for rel in out.get(node, []):
-                share = share_of(rel)
-                if share is None or rel.target in visited:
-                    continue
-                p = product * share
-                if p < _NEGLIGIBLE:
-                    continue
-                path = [*chain, rel]
-                key = (holder, rel.target)
-                totals[key] = totals.get(key, 0.0) + p
-                chains.setdefault(key, []).append(path)
-                nxt.append((holder, rel.target, p, path))
-        partials = nxt[:_MAX_PARTIALS]
+    for holder, org, share, path in _ownership_paths(store, holders, as_of, max_depth, down=True):
+        key = (holder, org)
+        totals[key] = totals.get(key, 0.0) + share
+        chains.setdefault(key, []).append(path)
     result: dict[str, list[Control]] = {h: [] for h in holders}
     for (holder, org), total in sorted(totals.items()):
         # a tolerance so that 0.3 + 0.2 counts as the 50% it is
@@ -108,31 +125,10 @@ def holders_of(
     one ``relations_of`` call per hop for all organisations together.
     """
     orgs = sorted(set(org_ids))
-    # partial paths: (org, current holder, product, holders seen on the way up)
-    partials: list[tuple[str, str, float, frozenset[str]]] = [
-        (o, o, 1.0, frozenset({o})) for o in orgs
-    ]
     totals: dict[str, dict[str, float]] = {o: {} for o in orgs}
-    for _ in range(max_depth):
-        if not partials:
-            break
-        frontier = sorted({p[1] for p in partials})
-        into: dict[str, list[Relation]] = {}
-        for rel in store.relations_of(frontier, ownership_types(), as_of, direction="in"):
-            into.setdefault(rel.target, []).append(rel)
-        nxt: list[tuple[str, str, float, frozenset[str]]] = []
-        for org, node, product, seen in partials:
-            for rel in into.get(node, []):
-                share = share_of(rel)
-                if share is None or rel.source in seen:
-                    continue
-                p = product * share
-                if p < _NEGLIGIBLE:
-                    continue
-                got = totals[org]
-                got[rel.source] = got.get(rel.source, 0.0) + p
-                nxt.append((org, rel.source, p, seen | {rel.source}))
-        partials = nxt[:_MAX_PARTIALS]
+    for org, holder, share, _ in _ownership_paths(store, orgs, as_of, max_depth, down=False):
+        got = totals[org]
+        got[holder] = got.get(holder, 0.0) + share
     return totals
 
 

@@ -17,7 +17,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -963,13 +963,8 @@ def _sorted_seen(seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _merge_relation(a: Relation, b: Relation) -> Relation:
     """Two rows of one file asserting one relation: both records, both sightings."""
-    out = Relation(
-        id=b.id,
-        type=b.type,
-        source=b.source,
-        target=b.target,
-        valid_from=b.valid_from,
-        valid_to=b.valid_to,
+    out = replace(
+        b,
         props={**a.props, **b.props},
         record_ids=list(dict.fromkeys(a.record_ids + b.record_ids)),
     )

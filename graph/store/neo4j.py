@@ -31,6 +31,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
@@ -326,6 +327,19 @@ Q_RELATIONS_OF = {
     "out": "MATCH (s:Subject)-[r:REL]->(:Subject) " + _REL_FILTER,
     "in": "MATCH (s:Subject)<-[r:REL]-(:Subject) " + _REL_FILTER,
 }
+_LISTING_KINDS = "AND ($kinds IS NULL OR l.kind IN $kinds)"
+Q_LISTINGS_OF = (
+    f"MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE s.id IN $keys {_LISTING_KINDS} "
+    "RETURN l {.*} AS l, s.id AS sid"
+)
+Q_LISTINGS_BY_NUMBER = (
+    f"MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE l.number IN $keys {_LISTING_KINDS} "
+    "RETURN l {.*} AS l, s.id AS sid"
+)
+Q_LISTINGS_NAMING = (
+    f"MATCH (l:Listing)-[:NAMES]->(p:Subject) WHERE p.id IN $keys {_LISTING_KINDS} "
+    "WITH DISTINCT l MATCH (l)-[:AGAINST]->(s:Subject) RETURN l {.*} AS l, s.id AS sid"
+)
 
 
 class Neo4jStore:
@@ -429,15 +443,17 @@ class Neo4jStore:
 
     def _read_in_chunks(
         self,
-        items: list[str],
+        ids: Iterable[str],
         work_for: Callable[[list[str]], Callable[[ManagedTransaction], dict[str, V]]],
     ) -> dict[str, V]:
         """A look-up of many ids (every key of a 10,000-row file) as several
-        short reads, so none of them runs into the query timeout."""
+        short reads, so none of them runs into the query timeout. The answer
+        has the ids found, each once, in the order asked."""
+        wanted = list(dict.fromkeys(ids))
         found: dict[str, V] = {}
-        for start in range(0, len(items), READ_CHUNK):
-            found.update(self._read(work_for(items[start : start + READ_CHUNK])))
-        return found
+        for start in range(0, len(wanted), READ_CHUNK):
+            found.update(self._read(work_for(wanted[start : start + READ_CHUNK])))
+        return {i: found[i] for i in wanted if i in found}
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         self._ensure_schema()
@@ -621,16 +637,7 @@ class Neo4jStore:
             prev = final[r.id].record_ids if r.id in final else old.get(r.id, [])
             record_ids = list(prev)
             union_into(record_ids, r.record_ids)
-            final[r.id] = Relation(
-                id=r.id,
-                type=r.type,
-                source=r.source,
-                target=r.target,
-                valid_from=r.valid_from,
-                valid_to=r.valid_to,
-                props=dict(r.props),
-                record_ids=record_ids,
-            )
+            final[r.id] = replace(r, props=dict(r.props), record_ids=record_ids)
         self._replace_relations(tx, list(final.values()))
 
     def _upsert_listings(self, tx: ManagedTransaction, listings: list[Listing]) -> None:
@@ -852,19 +859,9 @@ class Neo4jStore:
 
     # -- reader ------------------------------------------------------------
     def get_subjects(self, ids: Iterable[str]) -> dict[str, Subject]:
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
-            return {}
-        found = self._read_in_chunks(
-            wanted, lambda chunk: lambda tx: self._fetch_subjects(tx, chunk)
-        )
-        return {i: found[i] for i in wanted if i in found}
+        return self._read_in_chunks(ids, lambda chunk: lambda tx: self._fetch_subjects(tx, chunk))
 
     def resolve_ids(self, ids: Iterable[str]) -> dict[str, str]:
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
-            return {}
-
         def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, str]]:
             def work(tx: ManagedTransaction) -> dict[str, str]:
                 result = tx.run(
@@ -876,14 +873,9 @@ class Neo4jStore:
 
             return work
 
-        found = self._read_in_chunks(wanted, work_for)
-        return {i: found[i] for i in wanted if i in found}
+        return self._read_in_chunks(ids, work_for)
 
     def find_by_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
-        wanted = list(dict.fromkeys(keys))
-        if not wanted:
-            return {}
-
         def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, list[str]]]:
             def work(tx: ManagedTransaction) -> dict[str, list[str]]:
                 result = tx.run(
@@ -895,8 +887,7 @@ class Neo4jStore:
 
             return work
 
-        found = self._read_in_chunks(wanted, work_for)
-        return {k: found[k] for k in wanted if k in found}
+        return self._read_in_chunks(keys, work_for)
 
     def relations_of(
         self,
@@ -945,46 +936,29 @@ class Neo4jStore:
         found = {x.id: x for x in self._read(work)}
         return [found[k] for k in sorted(found)]
 
+    def _listings_by(
+        self, query: str, keys: list[str], kinds: Iterable[str] | None
+    ) -> list[Listing]:
+        if not keys:
+            return []
+        return self._listings(query, keys=keys, kinds=list(kinds) if kinds is not None else None)
+
     def listings_of(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        ids = list(dict.fromkeys(subject_ids))
-        if not ids:
-            return []
-        return self._listings(
-            "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE s.id IN $ids "
-            "AND ($kinds IS NULL OR l.kind IN $kinds) RETURN l {.*} AS l, s.id AS sid",
-            ids=ids,
-            kinds=list(kinds) if kinds is not None else None,
-        )
+        return self._listings_by(Q_LISTINGS_OF, list(dict.fromkeys(subject_ids)), kinds)
 
     def listings_by_number(
         self, numbers: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
         # An empty number is "no number", never a look-up key (as in the embedded index).
         nums = [n for n in dict.fromkeys(numbers) if n]
-        if not nums:
-            return []
-        return self._listings(
-            "MATCH (l:Listing)-[:AGAINST]->(s:Subject) WHERE l.number IN $nums "
-            "AND ($kinds IS NULL OR l.kind IN $kinds) RETURN l {.*} AS l, s.id AS sid",
-            nums=nums,
-            kinds=list(kinds) if kinds is not None else None,
-        )
+        return self._listings_by(Q_LISTINGS_BY_NUMBER, nums, kinds)
 
     def listings_naming(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]:
-        ids = list(dict.fromkeys(subject_ids))
-        if not ids:
-            return []
-        return self._listings(
-            "MATCH (l:Listing)-[:NAMES]->(p:Subject) WHERE p.id IN $ids "
-            "AND ($kinds IS NULL OR l.kind IN $kinds) WITH DISTINCT l "
-            "MATCH (l)-[:AGAINST]->(s:Subject) RETURN l {.*} AS l, s.id AS sid",
-            ids=ids,
-            kinds=list(kinds) if kinds is not None else None,
-        )
+        return self._listings_by(Q_LISTINGS_NAMING, list(dict.fromkeys(subject_ids)), kinds)
 
     def get_listings(self, ids: Iterable[str]) -> dict[str, Listing]:
         wanted = list(dict.fromkeys(ids))
@@ -1001,10 +975,6 @@ class Neo4jStore:
         return {i: found[i] for i in wanted if i in found}
 
     def get_records(self, ids: Iterable[str]) -> dict[str, SourceRecord]:
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
-            return {}
-
         def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, SourceRecord]]:
             def work(tx: ManagedTransaction) -> dict[str, SourceRecord]:
                 result = tx.run("MATCH (r:Record) WHERE r.id IN $ids RETURN r {.*} AS r", ids=chunk)
@@ -1012,8 +982,7 @@ class Neo4jStore:
 
             return work
 
-        found = self._read_in_chunks(wanted, work_for)
-        return {i: found[i] for i in wanted if i in found}
+        return self._read_in_chunks(ids, work_for)
 
     def records_of(self, subject_id: str) -> list[SourceRecord]:
         def work(tx: ManagedTransaction) -> list[SourceRecord]:
@@ -1095,10 +1064,6 @@ class Neo4jStore:
         )
 
     def get_docs(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
-            return {}
-
         def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, dict[str, Any]]]:
             uids = [collection + DOC_SEP + i for i in chunk]
 
@@ -1111,8 +1076,7 @@ class Neo4jStore:
 
             return work
 
-        found = self._read_in_chunks(wanted, work_for)
-        return {i: found[i] for i in wanted if i in found}
+        return self._read_in_chunks(ids, work_for)
 
     def list_docs(self, collection: str) -> dict[str, dict[str, Any]]:
         def work(tx: ManagedTransaction) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, MutableMapping
+from typing import ClassVar, TypeVar
 
 import networkx as nx
 
@@ -31,11 +32,35 @@ from graph.store.embedded.encoding import (
     subject_from_blob,
 )
 
+V = TypeVar("V")
 
-class NodeData(MutableMapping[str, Subject]):
+
+class _OneItem(MutableMapping[str, V]):
+    """An attribute dict holding one item, ``{key: entity}``, the entity kept
+    encoded in ``blob``; empty while the blob is."""
+
+    __slots__ = ("blob",)
+    blob: bytes
+    key: ClassVar[str]
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("the embedded store's graph is read-only")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.key,) if self.blob else ())
+
+    def __len__(self) -> int:
+        return 1 if self.blob else 0
+
+    def copy(self) -> dict[str, V]:
+        return dict(self)
+
+
+class NodeData(_OneItem[Subject]):
     """A node's attribute dict: ``{"s": Subject}``, the subject kept encoded."""
 
-    __slots__ = ("blob", "id")
+    __slots__ = ("id",)
+    key = "s"
 
     def __init__(self) -> None:
         self.id = ""
@@ -56,27 +81,16 @@ class NodeData(MutableMapping[str, Subject]):
         self.id = value.id
         self.blob = subject_blob(value)
 
-    def __delitem__(self, key: str) -> None:
-        raise TypeError("the embedded store's graph is read-only")
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(("s",) if self.blob else ())
-
-    def __len__(self) -> int:
-        return 1 if self.blob else 0
-
-    def copy(self) -> dict[str, Subject]:
-        return dict(self)
-
-
-class EdgeData(MutableMapping[str, Relation]):
+class EdgeData(_OneItem[Relation]):
     """An edge's attribute dict: ``{"r": Relation}``, the relation kept encoded.
 
     Id and ends are the shared key objects; the type is interned so that
     ``relations_of`` filters by type without decoding.
     """
 
-    __slots__ = ("blob", "id", "source", "target", "type")
+    __slots__ = ("id", "source", "target", "type")
+    key = "r"
 
     def __init__(self) -> None:
         self.id = ""
@@ -106,18 +120,6 @@ class EdgeData(MutableMapping[str, Relation]):
         self.fill(
             value.id, value.source, value.target, value.type, relation_blob(value, value.record_ids)
         )
-
-    def __delitem__(self, key: str) -> None:
-        raise TypeError("the embedded store's graph is read-only")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(("r",) if self.blob else ())
-
-    def __len__(self) -> int:
-        return 1 if self.blob else 0
-
-    def copy(self) -> dict[str, Relation]:
-        return dict(self)
 
 
 # node -> neighbour -> relation id -> edge data

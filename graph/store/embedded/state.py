@@ -274,16 +274,8 @@ class GraphState:
             record_ids = list(old.record_ids)
             self._unindex_listing(old)
         union_into(record_ids, lst.record_ids)
-        stored = Listing(
-            id=lst.id,
-            kind=lst.kind,
-            subject_id=nodes[lst.subject_id].id,
-            number=lst.number,
-            department=lst.department,
-            start=lst.start,
-            end=lst.end,
-            props=lst.props,
-            record_ids=record_ids,
+        stored = dataclasses.replace(
+            lst, subject_id=nodes[lst.subject_id].id, record_ids=record_ids
         )
         self._store_listing(stored)
 
