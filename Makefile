@@ -80,6 +80,7 @@ bench: $(STAMP)
 # surviving mutant is neither killed nor explained in docs/mutation.md.
 MUTATION_JOBS ?= 2
 mutation: $(STAMP)
+	$(BIN)/python scripts/mutation_sync.py
 	@if [ -d mutants ]; then $(BIN)/python scripts/mutation_report.py --retest-survivors; fi
 	CREDITLINK_MUTATION=1 CREDITLINK_TEST_NEO4J_URI=bolt://127.0.0.1:1 \
 	  $(BIN)/mutmut run --max-children $(MUTATION_JOBS)
