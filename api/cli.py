@@ -150,24 +150,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     return parser, handlers
 
 
-# Other modules register their sub-commands here (loaders, resolution, rules),
+# Other modules register their sub-commands here (loaders, resolution),
 # so this file does not grow with every feature.
 _EXTRA_COMMANDS: list[Callable[[Any, dict[str, Handler]], None]] = []
 
 
 def _register_extras() -> None:
-    import importlib
+    # Imported here, not at the top: the loaders' and the resolver's commands
+    # pull in pandas and the resolver, which `creditlink serve --help` need not pay for.
+    from graph.resolve import cli as resolve_cli
+    from loaders import cli as loaders_cli
 
-    for module in ("loaders.cli", "graph.resolve.cli", "graph.propagate.cli"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            # A feature package not present in this build; a broken import inside
-            # one that is present must still fail loudly.
-            if exc.name is not None and module.startswith(exc.name):
-                continue
-            raise
-        reg = mod.register
+    for reg in (loaders_cli.register, resolve_cli.register):
         if reg not in _EXTRA_COMMANDS:
             _EXTRA_COMMANDS.append(reg)
 

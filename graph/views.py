@@ -37,20 +37,6 @@ def relation_view(rel: Relation) -> dict[str, Any]:
     }
 
 
-def listing_view(lst: Listing) -> dict[str, Any]:
-    return {
-        "id": lst.id,
-        "kind": lst.kind,
-        "subject": lst.subject_id,
-        "number": lst.number,
-        "department": lst.department,
-        "start": lst.start,
-        "end": lst.end,
-        **{k: v for k, v in lst.props.items() if v is not None},
-        "records": list(lst.record_ids),
-    }
-
-
 def pending_view(item: dict[str, Any], lst: Listing) -> dict[str, Any]:
     """A listing waiting on identity, as a check, a card or a subject's measures show it."""
     return {
