@@ -4,10 +4,17 @@ subject, batch credit checks, credit repairs and the change feed."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
-from pydantic import AliasChoices, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from api.deps import (
     ChangesCaller,
@@ -165,11 +172,24 @@ def get_listings(key: SubjectKey, store: StoreDep, _: ReadCaller, as_of: AsOf = 
 Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+def _known_scenario(value: str) -> str:
+    names = list(rulebook().scenarios)
+    if value not in names:
+        raise ValueError(f"unknown scenario; the rule book has: {', '.join(names)}")
+    return value
+
+
+# The scenarios are the rule book's (graph/rules.yaml), not a list kept here.
+ScenarioName = Annotated[
+    str,
+    AfterValidator(_known_scenario),
+    WithJsonSchema({"type": "string", "enum": list(rulebook().scenarios)}),
+]
+
+
 class CheckRequest(BaseModel):
     # ``purpose`` is accepted too: callers (and the audit tests) name it that way
-    scenario: Literal["procurement", "bidding", "approval", "market_access", "commendation"] = (
-        Field(..., validation_alias=AliasChoices("scenario", "purpose"))
-    )
+    scenario: ScenarioName = Field(..., validation_alias=AliasChoices("scenario", "purpose"))
     subjects: list[Item] = Field(
         ..., min_length=1, description="keys (USCC, ID number, subject id…) or names"
     )
