@@ -1,0 +1,111 @@
+"""Load progress: the loader tells a callback how far it is. No test here
+measures time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.settings import Settings
+from graph.store.base import GraphStore
+from loaders.pipeline import _PROGRESS_EVERY, FileLoader, LoadProgress
+
+HEADER = "行政相对人名称,行政处罚决定书文号,处罚决定日期\n"
+STAGES = ["reading", "checking", "resolving", "writing", "done"]
+
+
+def penalties(rows: int, bad: int = 0) -> str:
+    """``rows`` penalties on distinct companies, the last ``bad`` with an impossible date."""
+    lines = [
+        f"商丘市进度测试{i}号建材有限公司,商市监罚〔2024〕{i}号,"
+        + ("2024-13-40" if i >= rows - bad else "2024-01-02")
+        for i in range(rows)
+    ]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+def check_sequence(seen: list[LoadProgress], rows: int) -> None:
+    assert seen[0].stage == "reading" and seen[0].rows_total is None
+    assert seen[-1].stage == "done"
+    order = [STAGES.index(p.stage) for p in seen]
+    assert order == sorted(order), [p.stage for p in seen]
+    done = [p.rows_done for p in seen]
+    assert done == sorted(done), done
+    assert all(p.rows_total == rows for p in seen[1:])
+    assert all(0 <= p.rows_done <= rows for p in seen)
+
+
+# --- the loader's callback --------------------------------------------------------
+
+
+def test_the_callback_sees_rows_grow_to_the_reports_count(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    rows = 2 * _PROGRESS_EVERY + 5
+    feed = tmp_path / "admin_penalties_2024.csv"
+    feed.write_text(penalties(rows, bad=3), encoding="utf-8")
+    loader = FileLoader(store, settings)
+
+    seen: list[LoadProgress] = []
+    report = loader.load(feed, progress=seen.append)
+    check_sequence(seen, rows)
+    assert seen[-1].rows_done == report.rows_read == rows
+    assert (report.loaded, report.quarantined) == (rows - 3, 3)
+    assert {p.file for p in seen} == {feed.name} and {p.kind for p in seen} == {"admin_penalties"}
+    # told along the way, not only at the stage changes
+    assert any(p.stage == "resolving" and 0 < p.rows_done < rows for p in seen)
+
+    # Loaded again, every row is finished with while checking: nothing to resolve.
+    again: list[LoadProgress] = []
+    report = loader.load(feed, progress=again.append)
+    check_sequence(again, rows)
+    assert report.unchanged == rows - 3
+    assert next(p for p in again if p.stage == "resolving").rows_done == rows
+    assert again[-1].rows_done == report.rows_read == rows
+
+
+def test_a_callback_that_raises_stops_the_load_before_anything_is_written(
+    store: GraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    feed = tmp_path / "admin_penalties_2024.csv"
+    feed.write_text(penalties(5), encoding="utf-8")
+    loader = FileLoader(store, settings)
+    # a load that went through first, so that the loader trusts its index
+    earlier = tmp_path / "admin_penalties_2023.csv"
+    earlier.write_text(HEADER + "河南永安物流有限公司,商市监罚〔2023〕1号,2023-05-06\n")
+    assert loader.load(earlier).loaded == 1
+    resolved = 0
+
+    def stop_before_writing(progress: LoadProgress) -> None:
+        if progress.stage == "writing":
+            raise RuntimeError("the operator gave up")
+
+    original = loader.resolver.resolve
+
+    def counting(party: Any) -> Any:
+        nonlocal resolved
+        resolved += 1
+        return original(party)
+
+    loader.resolver.resolve = counting  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="gave up"):
+        loader.load(feed, progress=stop_before_writing)
+    assert resolved == 5
+    assert store.counts()["records"] == 1 and store.counts()["subjects"] == 1
+
+    # The subjects the stopped load noted were never written: another file
+    # naming the same companies creates each of them, rather than pointing its
+    # records at subjects nobody stored (which would then be stored nameless).
+    other = tmp_path / "admin_penalties_2024_again.csv"
+    other.write_text(penalties(5), encoding="utf-8")
+    report = loader.load(other)
+    assert report.loaded == 5 and report.subjects_created == 5
+    assert store.counts()["subjects"] == 6 and store.counts()["records"] == 6
+    assert all(subject.name for subject in store.iter_subjects())
