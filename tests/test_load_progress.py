@@ -1,19 +1,25 @@
-"""Load progress: the loader tells a callback how far it is. No test here
-measures time."""
+"""Load progress: the loader tells a callback how far it is, and
+``GET /loads/current`` shows the uploads in flight. No test here measures time:
+a load is held mid-way on an event."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import _PROGRESS_EVERY, FileLoader, LoadProgress
 
 HEADER = "行政相对人名称,行政处罚决定书文号,处罚决定日期\n"
 STAGES = ["reading", "checking", "resolving", "writing", "done"]
+PERSON_ID = "411425198001011231"
 
 
 def penalties(rows: int, bad: int = 0) -> str:
@@ -109,3 +115,76 @@ def test_a_callback_that_raises_stops_the_load_before_anything_is_written(
     assert report.loaded == 5 and report.subjects_created == 5
     assert store.counts()["subjects"] == 6 and store.counts()["records"] == 6
     assert all(subject.name for subject in store.iter_subjects())
+
+
+# --- GET /loads/current -----------------------------------------------------------
+
+
+def test_the_api_shows_a_load_while_it_runs_and_none_after(
+    store: GraphStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reached, release = threading.Event(), threading.Event()
+    original = FileLoader._build
+
+    def held(self: FileLoader, *args: Any, **kwargs: Any) -> Any:
+        # The first row waits until the test has looked; the others go on.
+        reached.set()
+        assert release.wait(120), "the test never let the load go on"
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileLoader, "_build", held)
+    # A name with an ID number in it, as an uploader may choose.
+    name = f"admin_penalties_{PERSON_ID}.csv"
+    body = penalties(3, bad=1).encode("gbk")
+    keys = KeyStore(settings.data_dir)
+    admin = {"Authorization": f"Bearer {keys.create('admin')[1]}"}
+    answer: dict[str, Any] = {}
+
+    with TestClient(create_app(settings, store=store)) as client:
+        idle = client.get("/loads/current", headers=admin)
+        assert idle.status_code == 200, idle.text
+        assert idle.json() == {"loads": []}
+
+        def post() -> None:
+            r = client.post("/loads", files={"file": (name, body, "text/csv")}, headers=admin)
+            answer["status"], answer["body"] = r.status_code, r.json()
+
+        poster = threading.Thread(target=post)
+        poster.start()
+        try:
+            assert reached.wait(120), "the load never reached its first row"
+            r = client.get("/loads/current", headers=admin)
+        finally:
+            release.set()
+            poster.join(120)
+        assert r.status_code == 200, r.text
+        (running,) = r.json()["loads"]
+        assert PERSON_ID not in r.text
+        assert running["file"] == "admin_penalties_411425********1231.csv"
+        assert "/" not in running["file"]
+        assert running["kind"] == "admin_penalties"
+        assert running["stage"] == "resolving"
+        assert (running["rows_done"], running["rows_total"]) == (0, 3)
+        assert running["started_at"].startswith("20")
+        assert list(running) == [
+            "file",
+            "kind",
+            "stage",
+            "rows_done",
+            "rows_total",
+            "started_at",
+        ]
+
+        assert answer["status"] == 200, answer
+        assert (answer["body"]["loaded"], answer["body"]["quarantined"]) == (2, 1)
+        after = client.get("/loads/current", headers=admin)
+        assert after.json() == {"loads": []}
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"], indirect=True)
+def test_a_refused_upload_leaves_no_load_behind(store: GraphStore, settings: Settings) -> None:
+    admin = {"Authorization": f"Bearer {KeyStore(settings.data_dir).create('admin')[1]}"}
+    with TestClient(create_app(settings, store=store)) as client:
+        files = {"file": ("registry_x.csv", b"\x00\x01garbage\x00" * 20, "text/csv")}
+        assert client.post("/loads", files=files, headers=admin).status_code == 422
+        assert client.get("/loads/current", headers=admin).json() == {"loads": []}
