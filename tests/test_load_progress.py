@@ -1,22 +1,32 @@
-"""Load progress: the loader tells a callback how far it is, and
-``GET /loads/current`` shows the uploads in flight. No test here measures time:
-a load is held mid-way on an event."""
+"""Load progress: the loader tells a callback how far it is, ``GET /loads/current``
+shows the uploads in flight, and ``creditlink load`` draws a bar only for a
+person at a terminal. No test here measures time: a load is held mid-way on an
+event, and the bar's delay is either zero or an hour."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from rich.console import Console
 
 from api.app import create_app
 from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.base import GraphStore
+from loaders.cli import LoadBar, bar_wanted
 from loaders.pipeline import _PROGRESS_EVERY, FileLoader, LoadProgress
 
+REPO = Path(__file__).resolve().parents[1]
 HEADER = "行政相对人名称,行政处罚决定书文号,处罚决定日期\n"
 STAGES = ["reading", "checking", "resolving", "writing", "done"]
 PERSON_ID = "411425198001011231"
@@ -35,6 +45,17 @@ def penalties(rows: int, bad: int = 0) -> str:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_threads() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    # a bar's timer is cancelled when its load ends, whatever happened
+    for thread in set(threading.enumerate()) - before:
+        if isinstance(thread, threading.Timer):
+            thread.join(5)
+            assert not thread.is_alive()
 
 
 def check_sequence(seen: list[LoadProgress], rows: int) -> None:
@@ -188,3 +209,89 @@ def test_a_refused_upload_leaves_no_load_behind(store: GraphStore, settings: Set
         files = {"file": ("registry_x.csv", b"\x00\x01garbage\x00" * 20, "text/csv")}
         assert client.post("/loads", files=files, headers=admin).status_code == 422
         assert client.get("/loads/current", headers=admin).json() == {"loads": []}
+
+
+# --- the CLI's bar ----------------------------------------------------------------
+
+
+def run_cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CREDITLINK_DATA_DIR": str(data_dir),
+        "CREDITLINK_STORE": "embedded",
+        # what a CI runner may set: rich would then treat a pipe as a terminal
+        "FORCE_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def feed(tmp_path: Path) -> Path:
+    path = tmp_path / "admin_penalties_2024.csv"
+    path.write_text(penalties(3, bad=1), encoding="gbk")
+    return path
+
+
+def test_the_cli_prints_its_report_and_no_bar_into_a_pipe(feed: Path, tmp_path: Path) -> None:
+    done = run_cli(["load", str(feed)], tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout == (
+        "admin_penalties_2024.csv (admin_penalties): read 3, loaded 2 (unchanged 0, "
+        "new versions 0), quarantined 1, warnings 0, review 1, unresolved parties 2\n"
+        "  quarantined      1  bad_date\n"
+        "total: 1 files (0 refused), read 3, loaded 2, quarantined 1\n"
+    )
+
+
+def test_the_cli_json_mode_stays_one_json_line(feed: Path, tmp_path: Path) -> None:
+    done = run_cli(["load", str(feed), "--json"], tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    (line,) = done.stdout.splitlines()
+    assert json.loads(line)["reports"][0]["rows_read"] == 3
+
+
+def test_a_bar_only_for_a_person_at_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert bar_wanted(False, Tty(), Tty())
+    assert not bar_wanted(True, Tty(), Tty())
+    assert not bar_wanted(False, io.StringIO(), Tty())
+    assert not bar_wanted(False, Tty(), io.StringIO())
+
+
+def terminal() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=True, force_interactive=True, width=100), out
+
+
+def test_the_bar_shows_the_file_and_its_rows_once_shown() -> None:
+    console, out = terminal()
+    name = "admin_penalties_[b]2024.csv"
+    bar = LoadBar(name, after=0.0, console=console)
+    bar(LoadProgress(name, "admin_penalties", "resolving", 7, 40))
+    bar.start()
+    assert bar.shown.wait(60)
+    bar.stop()
+    drawn = out.getvalue()
+    assert f"{name} resolving" in drawn and "7/40" in drawn
+
+
+def test_a_load_done_before_the_delay_draws_nothing() -> None:
+    console, out = terminal()
+    bar = LoadBar("admin_penalties_2024.csv", after=3600.0, console=console)
+    bar.start()
+    bar(LoadProgress("admin_penalties_2024.csv", "admin_penalties", "done", 3, 3))
+    bar.stop()
+    assert not bar.shown.is_set()
+    assert out.getvalue() == ""
