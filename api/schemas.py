@@ -378,6 +378,23 @@ class LoadReport(Answer):
     department: str | None
 
 
+class RunningLoad(Answer):
+    file: str = Field(description="the uploaded file's name, as the load report names it")
+    kind: str | None = Field(description="the feed kind; null until the loader has told it")
+    # Not a Literal: a stage the loader adds later must not turn this answer into a 500.
+    stage: str = Field(
+        description="waiting (for the upload to be stored and for an earlier load to end), "
+        "reading, checking (against the stored rows), resolving, writing, done"
+    )
+    rows_done: int = Field(description="rows finished with, loaded or quarantined")
+    rows_total: int | None = Field(description="the file's data rows; null until it is read")
+    started_at: str = Field(description="when the POST /loads request came in (UTC)")
+
+
+class RunningLoads(Answer):
+    loads: list[RunningLoad]
+
+
 class ReviewSubject(SubjectRef):
     type: str
     name: str

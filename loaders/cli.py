@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from graph.errors import CreditlinkError, InvalidInput
 from graph.propagate.status import parse_as_of
 from graph.settings import get_settings
 from graph.store import open_store
 from loaders.clean import excel_escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from loaders.pipeline import LoadProgress, ProgressCallback
+
+# A file loaded faster than this shows no bar: it would only flicker.
+BAR_AFTER_S = 2.0
 
 
 def _print_report(rep: dict[str, Any]) -> None:
@@ -29,6 +40,94 @@ def _print_report(rep: dict[str, Any]) -> None:
         print(f"  warning     {n:>6}  {reason}")
 
 
+def bar_wanted(json_mode: bool, stdout: TextIO, stderr: TextIO) -> bool:
+    """A bar only for a person at a terminal: never with --json, never when
+    either stream goes to a pipe or a file (CI logs, ``| tee``)."""
+    return not json_mode and stdout.isatty() and stderr.isatty()
+
+
+class LoadBar:
+    """A progress bar on stderr for one file, shown once its load has run for
+    ``after`` seconds and erased when it ends, so that what is printed after it
+    is what a load without a bar prints.
+
+    Called with each :class:`~loaders.pipeline.LoadProgress` on the loading
+    thread; a timer thread puts the bar up, because a long XLSX read tells
+    nothing until the whole sheet is read.
+    """
+
+    def __init__(self, file: str, *, after: float = BAR_AFTER_S, console: Console | None = None):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            # a file name is not rich markup: "[b]" in one is text
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console or Console(stderr=True),
+            transient=True,
+            # The report lines stay on stdout as they are, not routed through rich.
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._task = self._progress.add_task(file, total=None)
+        self._lock = threading.Lock()
+        self._ended = False
+        self.shown = threading.Event()
+        self._timer = threading.Timer(after, self._show)
+        self._timer.daemon = True
+
+    def __call__(self, progress: LoadProgress) -> None:
+        self._progress.update(
+            self._task,
+            description=f"{progress.file} {progress.stage}",
+            completed=progress.rows_done,
+            total=progress.rows_total,
+        )
+
+    def _show(self) -> None:
+        with self._lock:
+            # A dumb terminal (TERM=dumb) gets no bar: rich would print it whole at the end.
+            if not self._ended and self._progress.console.is_interactive:
+                self._progress.start()
+                self.shown.set()
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._ended = True
+            # Only a bar that was shown is stopped: rich prints a blank line
+            # when stopping one on a console it finds not interactive.
+            if self.shown.is_set():
+                self._progress.stop()
+
+
+@contextlib.contextmanager
+def load_bar(file: str, wanted: bool) -> Iterator[ProgressCallback | None]:
+    if not wanted:
+        yield None
+        return
+    bar = LoadBar(file)
+    bar.start()
+    try:
+        yield bar
+    finally:
+        bar.stop()
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     from loaders.pipeline import FileLoader, order_files
 
@@ -36,18 +135,18 @@ def cmd_load(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise InvalidInput(f"no such file: {', '.join(missing)}", files=missing)
-    snapshot_date = (
-        parse_as_of(args.snapshot_date, "snapshot-date") if args.snapshot_date else None
-    )
+    snapshot_date = parse_as_of(args.snapshot_date, "snapshot-date") if args.snapshot_date else None
     settings = get_settings()
     store = open_store(settings)
     reports: list[dict[str, Any]] = []
     failed = 0
+    wanted = bar_wanted(args.json, sys.stdout, sys.stderr)
     try:
         loader = FileLoader(store, settings)
         for path in order_files(paths, args.kind):
             try:
-                rep = loader.load(path, args.kind, snapshot_date).to_dict()
+                with load_bar(path.name, wanted) as progress:
+                    rep = loader.load(path, args.kind, snapshot_date, progress=progress).to_dict()
             except CreditlinkError as exc:
                 # A refused file is reported, and the others still load.
                 failed += 1

@@ -16,7 +16,7 @@ import hashlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -91,6 +91,32 @@ class LoadReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """Where a load stands, told to the ``progress`` callback of ``FileLoader.load``.
+
+    ``stage`` goes ``reading`` (the file is parsed; the row count is not known
+    yet), ``checking`` (rows compared with what is stored, and cleaned),
+    ``resolving`` (parties matched to subjects), ``writing`` (one transaction)
+    and ``done``. ``rows_done`` counts the rows finished with, whatever became
+    of them, and only grows: an unchanged row is finished while checking, the
+    others once resolved; at ``done`` it equals the report's ``rows_read``.
+    """
+
+    file: str
+    kind: str
+    stage: str
+    rows_done: int = 0
+    rows_total: int | None = None
+
+
+ProgressCallback = Callable[[LoadProgress], None]
+
+# Rows between two reports within a stage: often enough for a display, rarely
+# enough that a city's load does not notice the calls.
+_PROGRESS_EVERY = 256
 
 
 @contextlib.contextmanager
@@ -310,23 +336,49 @@ class FileLoader:
         self.resolver = resolver or Resolver(store, settings)
         # The store's generation after this loader's last load (see load()).
         self._generation: str | None = None
+        # Whether the running load has begun noting subjects in the resolver.
+        self._resolving = False
 
     def load(
-        self, path: Path, kind: str | None = None, snapshot_date: str | None = None
+        self,
+        path: Path,
+        kind: str | None = None,
+        snapshot_date: str | None = None,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> LoadReport:
         """Load one file. ``snapshot_date`` is the day a snapshot feed's file was
-        extracted when the file has no column saying so (数据日期); default: today."""
+        extracted when the file has no column saying so (数据日期); default: today.
+
+        ``progress``, if given, is called on this thread as the load moves on
+        (:class:`LoadProgress`); what it raises, the load raises, and nothing is
+        written when that happens before the ``writing`` stage."""
         with load_lock(self.settings.data_dir), _cyclic_gc_paused():
             # Someone else wrote since this loader's last load (another process
             # on Neo4j, which serves many writers): the resolver's name index
             # would miss their subjects and create them again.
             if self.store.generation() != self._generation:
                 self.resolver.invalidate()
-            report = self._load(path, kind, snapshot_date)
+            self._resolving = False
+            try:
+                report = self._load(path, kind, snapshot_date, progress)
+            except BaseException:
+                if self._resolving:
+                    # Subjects noted in the index but not written (a failed
+                    # write, a store error or a callback raising mid-file) must
+                    # not be matched later. A refused file touched no index.
+                    self.resolver.invalidate()
+                raise
             self._generation = self.store.generation()
             return report
 
-    def _load(self, path: Path, kind: str | None, snapshot_date: str | None) -> LoadReport:
+    def _load(
+        self,
+        path: Path,
+        kind: str | None,
+        snapshot_date: str | None,
+        progress: ProgressCallback | None,
+    ) -> LoadReport:
         name = path.name
         kind = kind or kind_for_file(name)
         if kind is None:
@@ -340,9 +392,19 @@ class FileLoader:
         if mapping is None:
             raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
         self._mapping = mapping
+        total: int | None = None
+
+        def tell(stage: str, done: int) -> None:
+            if progress is not None:
+                progress(LoadProgress(name, mapping.kind, stage, done, total))
+
+        tell("reading", 0)
         table = read_table(
             path, max_cell_chars=self.settings.max_cell_chars, xlsx=xlsx_limits(self.settings)
         )
+        # The reader holds every row already: the total costs nothing.
+        total = len(table.rows)
+        tell("checking", 0)
         index = mapping.match_header(table.header, name)
         report = LoadReport(
             file=name,
@@ -359,6 +421,7 @@ class FileLoader:
         record_ids = [record_id(kind, name, i) for i in range(1, len(table.rows) + 1)]
         existing = self.store.get_records(record_ids)
         quarantined_before = self.store.get_docs(QUARANTINE, record_ids)
+        self._resolving = True
         self.resolver.begin()
         batch = Batch()
         subjects: dict[str, Subject] = {}
@@ -376,6 +439,8 @@ class FileLoader:
         # order exactly as before.
         pending: list[tuple[int, str, str, SourceRecord | None, Any, _Row | _RowError]] = []
         for number, cells in enumerate(table.rows, start=1):
+            if number % _PROGRESS_EVERY == 0:
+                tell("checking", number - 1 - len(pending))
             report.rows_read += 1
             rid = record_ids[number - 1]
             json_cells = _json_cells(cells)
@@ -396,11 +461,16 @@ class FileLoader:
             except _RowError as err:
                 cleaned = err
             pending.append((number, rid, digest, old, q_old, cleaned))
+        # the rows that were unchanged, finished with already
+        done = report.rows_read - len(pending)
+        tell("resolving", done)
         self.resolver.prefetch(
             key for *_, row in pending if isinstance(row, _Row) for key in _lookup_keys(row)
         )
 
-        for number, rid, digest, old, q_old, cleaned in pending:
+        for step, (number, rid, digest, old, q_old, cleaned) in enumerate(pending):
+            if step and step % _PROGRESS_EVERY == 0:
+                tell("resolving", done + step)
             # review candidates of this row's parties (mention, candidates)
             self._candidates: list[tuple[Mention, list[dict[str, Any]]]] = []
             try:
@@ -463,6 +533,7 @@ class FileLoader:
             touched.update(m.subject_id for m in record.mentions)
             batch.records.append(record)
 
+        tell("writing", report.rows_read)
         self._reconcile_relations(batch)
         if waiting_on:
             self._note_pending(batch, waiting_on)
@@ -487,12 +558,8 @@ class FileLoader:
             )
         if not batch.is_empty():
             batch.docs.append((LOADS, f"{now}|{name}", {**report.to_dict(), "at": now}))
-        try:
-            self.store.write(batch)
-        except BaseException:
-            # Subjects noted in the index but not written must not be matched later.
-            self.resolver.invalidate()
-            raise
+        self.store.write(batch)
+        tell("done", report.rows_read)
         return report
 
     # -- one row ------------------------------------------------------------
