@@ -327,6 +327,120 @@ def _party_type(
     return None
 
 
+def _feed_for(name: str, kind: str | None) -> FeedMapping:
+    """The mapping of the feed a file belongs to (named, or told by its name)."""
+    kind = kind or kind_for_file(name)
+    if kind is None:
+        raise FeedError(
+            f"{name}: cannot tell the feed kind from the file name; pass --kind "
+            f"({', '.join(sorted(mappings()))})",
+            file=name,
+            reason="unknown_kind",
+        )
+    mapping = mappings().get(kind)
+    if mapping is None:
+        raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
+    return mapping
+
+
+@dataclass
+class _Pending:
+    """A row that is new or changed since the last load, cleaned (or refused)."""
+
+    number: int
+    rid: str
+    digest: str
+    old: SourceRecord | None
+    q_old: dict[str, Any] | None
+    cleaned: _Row | _RowError
+
+
+@dataclass
+class _FileLoad:
+    """What one file's load gathers before its one write: the batch, the report
+    and its tallies, the review pairs and the listings waiting on them."""
+
+    name: str
+    mapping: FeedMapping
+    progress: ProgressCallback | None
+    total: int | None = None
+    now: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    report: LoadReport = field(default_factory=lambda: LoadReport(file="", kind=""))
+    record_ids: list[str] = field(default_factory=list)
+    batch: Batch = field(default_factory=Batch)
+    subjects: dict[str, Subject] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # candidate subject -> listings that may be about it, waiting for a reviewer
+    waiting_on: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    reasons: Counter[str] = field(default_factory=Counter)
+    warning_reasons: Counter[str] = field(default_factory=Counter)
+    matched: Counter[str] = field(default_factory=Counter)
+
+    def tell(self, stage: str, done: int) -> None:
+        if self.progress is not None:
+            self.progress(LoadProgress(self.name, self.mapping.kind, stage, done, self.total))
+
+    def quarantine(self, row: _Pending, err: _RowError, line: int | None) -> None:
+        self.report.quarantined += 1
+        self.reasons[err.reason.split(":")[0]] += 1
+        self.batch.docs.append(
+            (
+                QUARANTINE,
+                row.rid,
+                {
+                    "record": row.rid,
+                    "kind": self.mapping.kind,
+                    "file": self.name,
+                    "row": row.number,
+                    "line": line,
+                    "column": err.column,
+                    "reason": err.reason,
+                    "value": None if err.value is None else str(err.value)[:200],
+                    "digest": row.digest,
+                    "at": self.now,
+                },
+            )
+        )
+
+    def count(self, record: SourceRecord, old: SourceRecord | None) -> None:
+        report = self.report
+        report.loaded += 1
+        if old is not None:
+            report.new_versions += 1
+        report.warnings += len(record.warnings)
+        self.warning_reasons.update(w.split(":")[1] if ":" in w else w for w in record.warnings)
+        for m in record.mentions:
+            method = m.match.get("method", "new")
+            self.matched[method] += 1
+            if method == "new" and not m.match.get("key"):
+                report.unresolved += 1
+
+    def note_candidates(
+        self,
+        rid: str,
+        m: Mention,
+        candidates: list[dict[str, Any]],
+        waiting: dict[str, Any] | None,
+    ) -> None:
+        for cand in candidates:
+            pid = pair_id(m.subject_id, cand["candidate"])
+            if waiting is not None:
+                self.waiting_on.setdefault(cand["candidate"], []).append(
+                    {"pair": pid, **waiting, "reason": _pending_reason(m.match)}
+                )
+            self.reviews[pid] = {
+                "a": m.subject_id,
+                "b": cand["candidate"],
+                "score": cand["score"],
+                "features": cand["features"],
+                "record": rid,
+                "role": m.role,
+                "status": "open",
+                "created_at": self.now,
+            }
+
+
 class FileLoader:
     """Loads files into one store through one resolver (kept across files)."""
 
@@ -380,69 +494,53 @@ class FileLoader:
         progress: ProgressCallback | None,
     ) -> LoadReport:
         name = path.name
-        kind = kind or kind_for_file(name)
-        if kind is None:
-            raise FeedError(
-                f"{name}: cannot tell the feed kind from the file name; pass --kind "
-                f"({', '.join(sorted(mappings()))})",
-                file=name,
-                reason="unknown_kind",
-            )
-        mapping = mappings().get(kind)
-        if mapping is None:
-            raise FeedError(f"{name}: unknown feed kind {kind!r}", file=name, reason="unknown_kind")
+        mapping = _feed_for(name, kind)
         self._mapping = mapping
-        total: int | None = None
-
-        def tell(stage: str, done: int) -> None:
-            if progress is not None:
-                progress(LoadProgress(name, mapping.kind, stage, done, total))
-
-        tell("reading", 0)
+        run = _FileLoad(name, mapping, progress)
+        run.tell("reading", 0)
         table = read_table(
             path, max_cell_chars=self.settings.max_cell_chars, xlsx=xlsx_limits(self.settings)
         )
         # The reader holds every row already: the total costs nothing.
-        total = len(table.rows)
-        tell("checking", 0)
+        run.total = len(table.rows)
+        run.tell("checking", 0)
         index = mapping.match_header(table.header, name)
-        report = LoadReport(
+        run.report = LoadReport(
             file=name,
-            kind=kind,
+            kind=mapping.kind,
             encoding=table.encoding,
             format=table.format,
             label=mapping.label,
             department=mapping.department,
         )
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         self._file_date = snapshot_date or city_today()
         self._created: set[str] = set()
         self._withdrawn: dict[str, set[str]] = {}
-        record_ids = [record_id(kind, name, i) for i in range(1, len(table.rows) + 1)]
-        existing = self.store.get_records(record_ids)
-        quarantined_before = self.store.get_docs(QUARANTINE, record_ids)
+        run.record_ids = [record_id(mapping.kind, name, i) for i in range(1, len(table.rows) + 1)]
+        pending = self._screen(run, table, _plan(mapping, table, index))
         self._resolving = True
         self.resolver.begin()
-        batch = Batch()
-        subjects: dict[str, Subject] = {}
-        touched: set[str] = set()
-        reviews: dict[str, dict[str, Any]] = {}
-        # candidate subject -> listings that may be about it, waiting for a reviewer
-        waiting_on: dict[str, list[dict[str, Any]]] = {}
-        warning_reasons: Counter[str] = Counter()
-        reasons: Counter[str] = Counter()
-        matched: Counter[str] = Counter()
+        self._resolve_rows(run, table, pending)
+        run.tell("writing", run.report.rows_read)
+        self._finish(run)
+        self.store.write(run.batch)
+        run.tell("done", run.report.rows_read)
+        return run.report
 
-        plan = _plan(mapping, table, index)
-        # Rows are cleaned first so that every key the file names is looked up
-        # in one store call, not one per row; resolution then runs in row
-        # order exactly as before.
-        pending: list[tuple[int, str, str, SourceRecord | None, Any, _Row | _RowError]] = []
+    def _screen(self, run: _FileLoad, table: Table, plan: _Plan) -> list[_Pending]:
+        """Rows unchanged since the last load, or still quarantined for the same
+        cells, are finished with here; the others are cleaned, all of them
+        before any is resolved, so that every key the file names is looked up
+        in one store call, not one per row (resolution then runs in row order)."""
+        report = run.report
+        existing = self.store.get_records(run.record_ids)
+        quarantined_before = self.store.get_docs(QUARANTINE, run.record_ids)
+        pending: list[_Pending] = []
         for number, cells in enumerate(table.rows, start=1):
             if number % _PROGRESS_EVERY == 0:
-                tell("checking", number - 1 - len(pending))
+                run.tell("checking", number - 1 - len(pending))
             report.rows_read += 1
-            rid = record_ids[number - 1]
+            rid = run.record_ids[number - 1]
             json_cells = _json_cells(cells)
             digest = _row_digest(json_cells)
             old = existing.get(rid)
@@ -453,114 +551,75 @@ class FileLoader:
             q_old = quarantined_before.get(rid)
             if q_old is not None and q_old.get("digest") == digest:
                 report.quarantined += 1
-                reasons[q_old["reason"].split(":")[0]] += 1
+                run.reasons[q_old["reason"].split(":")[0]] += 1
                 continue
             cleaned: _Row | _RowError
             try:
                 cleaned = _clean_row(plan, number, cells, json_cells)
             except _RowError as err:
                 cleaned = err
-            pending.append((number, rid, digest, old, q_old, cleaned))
-        # the rows that were unchanged, finished with already
-        done = report.rows_read - len(pending)
-        tell("resolving", done)
-        self.resolver.prefetch(
-            key for *_, row in pending if isinstance(row, _Row) for key in _lookup_keys(row)
-        )
+            pending.append(_Pending(number, rid, digest, old, q_old, cleaned))
+        return pending
 
-        for step, (number, rid, digest, old, q_old, cleaned) in enumerate(pending):
+    def _resolve_rows(self, run: _FileLoad, table: Table, pending: list[_Pending]) -> None:
+        # the rows that were unchanged, finished with already
+        done = run.report.rows_read - len(pending)
+        run.tell("resolving", done)
+        self.resolver.prefetch(
+            key for p in pending if isinstance(p.cleaned, _Row) for key in _lookup_keys(p.cleaned)
+        )
+        for step, row in enumerate(pending):
             if step and step % _PROGRESS_EVERY == 0:
-                tell("resolving", done + step)
+                run.tell("resolving", done + step)
             # review candidates of this row's parties (mention, candidates)
             self._candidates: list[tuple[Mention, list[dict[str, Any]]]] = []
             try:
-                if isinstance(cleaned, _RowError):
-                    raise cleaned
-                record = self._build(mapping, cleaned, rid, digest, now, old, batch, subjects)
+                if isinstance(row.cleaned, _RowError):
+                    raise row.cleaned
+                record = self._build(
+                    run.mapping, row.cleaned, row.rid, row.digest, run.now, row.old,
+                    run.batch, run.subjects,
+                )  # fmt: skip
             except _RowError as err:
-                report.quarantined += 1
-                reasons[err.reason.split(":")[0]] += 1
-                line = table.source_lines[number - 1] if table.source_lines else None
-                batch.docs.append(
-                    (
-                        QUARANTINE,
-                        rid,
-                        {
-                            "record": rid,
-                            "kind": kind,
-                            "file": name,
-                            "row": number,
-                            "line": line,
-                            "column": err.column,
-                            "reason": err.reason,
-                            "value": None if err.value is None else str(err.value)[:200],
-                            "digest": digest,
-                            "at": now,
-                        },
-                    )
-                )
+                line = table.source_lines[row.number - 1] if table.source_lines else None
+                run.quarantine(row, err, line)
                 continue
-            if q_old is not None:
-                batch.docs.append((QUARANTINE, rid, None))
-            report.loaded += 1
-            if old is not None:
-                report.new_versions += 1
-            report.warnings += len(record.warnings)
-            warning_reasons.update(w.split(":")[1] if ":" in w else w for w in record.warnings)
-            for m in record.mentions:
-                method = m.match.get("method", "new")
-                matched[method] += 1
-                if method == "new" and not m.match.get("key"):
-                    report.unresolved += 1
+            if row.q_old is not None:
+                run.batch.docs.append((QUARANTINE, row.rid, None))
+            run.count(record, row.old)
             for m, candidates in self._candidates:
-                waiting = self._waiting_listing(mapping, record, m)
-                for cand in candidates:
-                    pid = pair_id(m.subject_id, cand["candidate"])
-                    if waiting is not None:
-                        waiting_on.setdefault(cand["candidate"], []).append(
-                            {"pair": pid, **waiting, "reason": _pending_reason(m.match)}
-                        )
-                    reviews[pid] = {
-                        "a": m.subject_id,
-                        "b": cand["candidate"],
-                        "score": cand["score"],
-                        "features": cand["features"],
-                        "record": rid,
-                        "role": m.role,
-                        "status": "open",
-                        "created_at": now,
-                    }
-            touched.update(m.subject_id for m in record.mentions)
-            batch.records.append(record)
+                waiting = self._waiting_listing(run.mapping, record, m)
+                run.note_candidates(row.rid, m, candidates, waiting)
+            run.touched.update(m.subject_id for m in record.mentions)
+            run.batch.records.append(record)
 
-        tell("writing", report.rows_read)
+    def _finish(self, run: _FileLoad) -> None:
+        """What the file's records imply beyond themselves, and its report."""
+        report, batch = run.report, run.batch
         self._reconcile_relations(batch)
-        if waiting_on:
-            self._note_pending(batch, waiting_on)
-        if reviews:
-            known = self.store.get_docs(REVIEW, reviews)
-            for pid, body in sorted(reviews.items()):
+        if run.waiting_on:
+            self._note_pending(batch, run.waiting_on)
+        if run.reviews:
+            known = self.store.get_docs(REVIEW, run.reviews)
+            for pid, body in sorted(run.reviews.items()):
                 if pid not in known:
                     batch.docs.append((REVIEW, pid, body))
-            report.review = len(reviews)
-        report.reasons = dict(sorted(reasons.items()))
-        report.warning_reasons = dict(sorted(warning_reasons.items()))
-        report.matched = dict(sorted(matched.items()))
+            report.review = len(run.reviews)
+        report.reasons = dict(sorted(run.reasons.items()))
+        report.warning_reasons = dict(sorted(run.warning_reasons.items()))
+        report.matched = dict(sorted(run.matched.items()))
         report.subjects_created = len(self._created)
-        batch.subjects = list(subjects.values())
-        if touched:
+        batch.subjects = list(run.subjects.values())
+        if run.touched:
             batch.docs.append(
                 (
                     CHANGES,
-                    f"{now}|{rid_digest(record_ids)}",
-                    {"at": now, "subjects": sorted(touched)},
+                    f"{run.now}|{rid_digest(run.record_ids)}",
+                    {"at": run.now, "subjects": sorted(run.touched)},
                 )
             )
         if not batch.is_empty():
-            batch.docs.append((LOADS, f"{now}|{name}", {**report.to_dict(), "at": now}))
-        self.store.write(batch)
-        tell("done", report.rows_read)
-        return report
+            batch.docs.append((LOADS, f"{run.now}|{run.name}", {**report.to_dict(), "at": run.now}))
 
     # -- one row ------------------------------------------------------------
     def _build(
