@@ -35,7 +35,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
-from tests.graphs import AS_OF, many
+from tests.builders import AS_OF, many
 
 
 class Counting:

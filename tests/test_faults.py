@@ -26,11 +26,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import KeyStore
 from graph.errors import StoreUnavailable
-from graph.identifiers import org_code_check_char, uscc_check_char
 from graph.model import Subject
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import EmbeddedStore
+from tests.builders import Enterprises
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = os.environ.get("CREDITLINK_NEO4J_PASSWORD", "creditlink-dev")
@@ -94,18 +94,7 @@ def running(neo4j: PrivateNeo4j) -> Iterator[PrivateNeo4j]:
         neo4j.run("start")
 
 
-def uscc(i: int) -> str:
-    org = f"MA{i:06d}"
-    org += org_code_check_char(org)
-    body = f"91411403{org}"
-    return body + uscc_check_char(body)
-
-
-def red_list(path: Path, n: int, prefix: str = "商丘市测试") -> Path:
-    rows = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
-    rows += [f"{prefix}{i}有限公司,{uscc(i)},纳税信用A级,税务局,2023-05-01" for i in range(n)]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+FIRMS = Enterprises("MA", "商丘市测试")
 
 
 def snapshot(store: GraphStore) -> dict[str, Any]:
@@ -136,7 +125,7 @@ def test_neo4j_stopped_mid_load_writes_nothing_and_a_rerun_matches(
 ) -> None:
     from loaders.pipeline import FileLoader
 
-    feed = red_list(tmp_path / "red_list_2023.csv", 300)
+    feed = FIRMS.red_list(tmp_path / "red_list_2023.csv", range(300))
     settings = Settings(data_dir=tmp_path / "data")
     store = running.store()
     try:
@@ -183,7 +172,7 @@ def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
 ) -> None:
     """The CLI says what happened and what to do (no traceback), and nothing of
     the file is written: the file is all or nothing even when refused."""
-    feed = red_list(tmp_path / "red_list_2023.csv", 2000)
+    feed = FIRMS.red_list(tmp_path / "red_list_2023.csv", range(2000))
     running.run("stop")
     running.run("start", CREDITLINK_NEO4J_TX_MEMORY="8m")
     try:
