@@ -15,8 +15,8 @@ from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader, load_lock
 from tests.builders import Enterprises
+from tests.live import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ROWS = 300
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -31,22 +30,14 @@ from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import EmbeddedStore
 from tests.builders import Enterprises
-
-REPO = Path(__file__).resolve().parents[1]
-PASSWORD = os.environ.get("CREDITLINK_NEO4J_PASSWORD", "creditlink-dev")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.live import REPO, free_port
+from tests.stores import NEO4J_PASSWORD
 
 
 class PrivateNeo4j:
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.port = _free_port()
+        self.port = free_port()
         self.uri = f"bolt://127.0.0.1:{self.port}"
 
     def run(self, command: str, **settings: str) -> None:
@@ -54,7 +45,7 @@ class PrivateNeo4j:
             **os.environ,
             "CREDITLINK_NEO4J_HOME": str(self.home),
             "CREDITLINK_NEO4J_BOLT_PORT": str(self.port),
-            "CREDITLINK_NEO4J_PASSWORD": PASSWORD,
+            "CREDITLINK_NEO4J_PASSWORD": NEO4J_PASSWORD,
             "CREDITLINK_NEO4J_HEAP": "512m",
             **settings,
         }
@@ -70,7 +61,7 @@ class PrivateNeo4j:
     def store(self, timeout_s: float = 3.0) -> GraphStore:
         from graph.store.neo4j import Neo4jStore
 
-        return Neo4jStore(self.uri, password=PASSWORD, timeout_s=timeout_s)
+        return Neo4jStore(self.uri, password=NEO4J_PASSWORD, timeout_s=timeout_s)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +174,7 @@ def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
             **os.environ,
             "CREDITLINK_DATA_DIR": str(tmp_path / "data"),
             "CREDITLINK_STORE": running.uri,
-            "CREDITLINK_NEO4J_PASSWORD": PASSWORD,
+            "CREDITLINK_NEO4J_PASSWORD": NEO4J_PASSWORD,
         }
         done = subprocess.run(
             [sys.executable, "-m", "api.cli", "load", str(feed)],
@@ -210,7 +201,10 @@ def test_api_answers_503_while_neo4j_is_down_and_recovers_by_itself(
     running: PrivateNeo4j, tmp_path: Path
 ) -> None:
     settings = Settings(
-        store=running.uri, neo4j_password=PASSWORD, data_dir=tmp_path / "data", query_timeout_s=8
+        store=running.uri,
+        neo4j_password=NEO4J_PASSWORD,
+        data_dir=tmp_path / "data",
+        query_timeout_s=8,
     )
     seed = running.store()
     seed.clear()

@@ -166,7 +166,7 @@ def cli(
     subject ids by USCC."""
     from graph.settings import get_settings
     from graph.store import open_store
-    from tests.conftest import NEO4J_PASSWORD, NEO4J_URI
+    from tests.stores import NEO4J_PASSWORD, NEO4J_URI
 
     monkeypatch.setenv("CREDITLINK_DATA_DIR", str(settings.data_dir.parent / "cli"))
     if store_kind == "neo4j":

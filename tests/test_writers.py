@@ -23,13 +23,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
-from live import REPO, LiveServer, cli, cli_start, env_for
 
 from api.keys import KeyStore
 from graph.store.base import GraphStore
 from graph.store.embedded import EmbeddedStore
 from tests.builders import Enterprises
+from tests.live import REPO, LiveServer, cli, cli_start, env_for
+from tests.stores import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
 FIRMS = Enterprises("MW", "商丘市写者")
 
