@@ -4,7 +4,7 @@ Builds a synthetic city (organisations with legal representatives, directors,
 guarantees, shareholdings, dishonest-debtor and tax listings), then times the
 whole HTTP call (auth, resolution, propagation, JSON) for 1,000 subjects given
 by id, and for 1,000 given by name. Prints figures; asserts nothing about time
-(see tests/test_propagation.py for the round-trip bound).
+(see tests/graph/test_propagation.py for the round-trip bound).
 
 The embedded store answers in-process, so a store call costs no network round
 trip. ``--latency-ms`` adds a sleep to every store call to model one (a Neo4j
@@ -35,7 +35,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
-from tests.graphs import AS_OF, many
+from tests.builders import AS_OF, many
 
 
 class Counting:

@@ -229,7 +229,7 @@ def uscc_check_char(first17: str) -> str:
 
 # python-stdnum's calc_check_digit re-cleans its argument on every call, which
 # dominated loading time; the arithmetic (GB 32100 §5, weights 3^(i-1) mod 31)
-# is applied here to an already compact body. tests/test_identifiers.py and
+# is applied here to an already compact body. tests/graph/test_identifiers.py and
 # the import-time check below keep it equal to stdnum's.
 _USCC_VALUES = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))

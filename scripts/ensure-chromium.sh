@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Debian's Chromium is at /usr/bin/chromium for the browser tests
-# (tests/test_web.py). Idempotent: does nothing when it is already there.
+# (tests/api/test_web.py). Idempotent: does nothing when it is already there.
 # Playwright's own browser download is never used: the machines reach only
 # package registries, and Debian's build is the one we test against.
 set -euo pipefail
@@ -21,7 +21,7 @@ fi
 if ! $SUDO apt-get update -qq \
     || ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium; then
     echo "ensure-chromium: FAILED to install chromium with apt-get;" \
-        "the browser tests (tests/test_web.py) cannot run without $CHROMIUM" >&2
+        "the browser tests (tests/api/test_web.py) cannot run without $CHROMIUM" >&2
     exit 1
 fi
 

@@ -51,5 +51,5 @@ class _StaticFiles(StaticFiles):
 
 
 # Mounted on the router so that the app adds the page with one include_router;
-# tests/test_web.py fetches an asset, so a FastAPI that dropped the mount would fail.
+# tests/api/test_web.py fetches an asset, so a FastAPI that dropped the mount would fail.
 router.mount("/static", _StaticFiles(directory=STATIC_DIR), name="static")

@@ -2,7 +2,7 @@
 
 Two implementations: ``graph.store.embedded`` (networkx, persisted on local
 disk) and ``graph.store.neo4j`` (a Neo4j 5 server or cluster). The contract
-suite (tests/test_store_contract.py) runs the same assertions against both.
+suite (tests/store/test_store_contract.py) runs the same assertions against both.
 
 The store keeps primitives only: batched upserts and batched look-ups.
 Traversal (neighbours, paths), search ranking, resolution and propagation are

@@ -11,37 +11,23 @@ import threading
 import time
 from pathlib import Path
 
-from graph.identifiers import org_code_check_char, uscc_check_char
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader, load_lock
+from tests.builders import Enterprises
+from tests.live import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ROWS = 300
 
 
-def uscc(i: int) -> str:
-    org = f"MB{i:06d}"
-    org += org_code_check_char(org)
-    body = f"91411403{org}"
-    return body + uscc_check_char(body)
-
-
-def red_list(path: Path, start: int, n: int, authority: str = "税务局") -> Path:
-    rows = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
-    rows += [
-        f"商丘市并发{i}有限公司,{uscc(i)},纳税信用A级,{authority},2023-05-01"
-        for i in range(start, start + n)
-    ]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+FIRMS = Enterprises("MB", "商丘市并发")
 
 
 def test_reads_during_a_load_see_before_or_after(store: GraphStore, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    FileLoader(store, settings).load(red_list(tmp_path / "red_list_a.csv", 0, ROWS))
+    FileLoader(store, settings).load(FIRMS.red_list(tmp_path / "red_list_a.csv", range(ROWS)))
     before = store.counts()
-    feed = red_list(tmp_path / "red_list_b.csv", ROWS, ROWS)
+    feed = FIRMS.red_list(tmp_path / "red_list_b.csv", range(ROWS, 2 * ROWS))
 
     seen: list[tuple[int, int]] = []
     errors: list[BaseException] = []
@@ -93,8 +79,8 @@ def test_two_loads_at_once_are_serialised(store: GraphStore, tmp_path: Path) -> 
     subjects and create them twice; serialised, the second finds the first's.
     """
     settings = Settings(data_dir=tmp_path / "data")
-    a = red_list(tmp_path / "red_list_a.csv", 0, 100, "税务局")
-    b = red_list(tmp_path / "red_list_b.csv", 0, 100, "市场监管局")
+    a = FIRMS.red_list(tmp_path / "red_list_a.csv", range(100), "税务局")
+    b = FIRMS.red_list(tmp_path / "red_list_b.csv", range(100), "市场监管局")
     spans: list[tuple[float, float]] = []
     errors: list[BaseException] = []
 

@@ -28,11 +28,11 @@ from playwright.sync_api import expect, sync_playwright
 from api.app import create_app
 from api.keys import KeyStore
 from api.server import JSONErrorH11Protocol
-from graph.identifiers import org_code_check_char, uscc_check_char
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
 from loaders import sample_city
 from loaders.pipeline import FileLoader
+from tests.builders import make_uscc
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,14 +55,8 @@ CSP = (
 HOSTILE_NAME = (
     '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">商丘市恶意名称有限公司'
 )
+HOSTILE_USCC = make_uscc("411403", "MC900001")
 TIMEOUT_MS = 15_000
-
-
-def hostile_uscc() -> str:
-    org = "MC900001"
-    org += org_code_check_char(org)
-    body = f"91411403{org}"
-    return body + uscc_check_char(body)
 
 
 @dataclass
@@ -77,7 +71,7 @@ def _write_hostile_feed(path: Path) -> None:
     quoted = '"' + HOSTILE_NAME.replace('"', '""') + '"'
     path.write_text(
         "主体名称,统一社会信用代码,红名单类型,认定机关,认定日期\n"
-        f"{quoted},{hostile_uscc()},A级纳税人,商丘市税务局,2023-05-01\n",
+        f"{quoted},{HOSTILE_USCC},A级纳税人,商丘市税务局,2023-05-01\n",
         encoding="utf-8",
     )
 
@@ -474,7 +468,7 @@ def test_path_finder_lists_hops_with_relation_dates_and_records(page: Any, site:
 
 def test_a_hostile_name_is_rendered_as_text(page: Any, site: Site) -> None:
     enter_key(page, site.investigator)
-    results = search(page, hostile_uscc())
+    results = search(page, HOSTILE_USCC)
     name = results.first.locator(tid("search-result-name"))
     assert name.inner_text() == HOSTILE_NAME
     sid = results.first.get_attribute("data-id")

@@ -23,30 +23,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
-from live import REPO, LiveServer, cli, cli_start, env_for
 
 from api.keys import KeyStore
-from graph.identifiers import org_code_check_char, uscc_check_char
 from graph.store.base import GraphStore
 from graph.store.embedded import EmbeddedStore
+from tests.builders import Enterprises
+from tests.live import REPO, LiveServer, cli, cli_start, env_for
+from tests.stores import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
-
-def uscc(i: int) -> str:
-    org = f"MW{i:06d}"
-    org += org_code_check_char(org)
-    body = f"91411403{org}"
-    return body + uscc_check_char(body)
-
-
-def red_list(path: Path, start: int, n: int, authority: str = "税务局", codes: bool = True) -> Path:
-    rows = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
-    rows += [
-        f"商丘市写者{i}有限公司,{uscc(i) if codes else ''},纳税信用A级,{authority},2023-05-01"
-        for i in range(start, start + n)
-    ]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+FIRMS = Enterprises("MW", "商丘市写者")
 
 
 @pytest.fixture(params=["embedded", "neo4j"])
@@ -91,10 +76,10 @@ def upload(client: httpx.Client, path: Path) -> httpx.Response:
 def test_a_cli_load_while_serving_is_refused_or_seen_and_survives_a_restart(
     kind: str, env: dict[str, str], tmp_path: Path
 ) -> None:
-    first = red_list(tmp_path / "red_list_a.csv", 0, 40)
-    second = red_list(tmp_path / "red_list_b.csv", 40, 40)
+    first = FIRMS.red_list(tmp_path / "red_list_a.csv", range(40))
+    second = FIRMS.red_list(tmp_path / "red_list_b.csv", range(40, 80))
     # The second file's enterprises again, by name only: resolved to the same subjects.
-    by_name = red_list(tmp_path / "red_list_c.csv", 40, 40, "市场监管局", codes=False)
+    by_name = FIRMS.red_list(tmp_path / "red_list_c.csv", range(40, 80), "市场监管局", codes=False)
     key = admin(env)
     with LiveServer(env) as server, server.client(key) as api:
         assert upload(api, first).status_code == 200  # the server's loader has built its index
@@ -113,14 +98,14 @@ def test_a_cli_load_while_serving_is_refused_or_seen_and_survives_a_restart(
             assert done.returncode == 0, done.stdout + done.stderr
             # Visible to the server within a second.
             deadline = time.monotonic() + 1.0
-            while api.get(f"/subjects/{uscc(79)}").status_code != 200:
+            while api.get(f"/subjects/{FIRMS.uscc(79)}").status_code != 200:
                 assert time.monotonic() < deadline, "the server does not see the CLI's load"
                 time.sleep(0.05)
         report = upload(api, by_name).json()
         assert report["loaded"] == 40 and report["subjects_created"] == 0, report
     with LiveServer(env) as server, server.client(key) as api:
         for i in (0, 39, 40, 79):
-            assert api.get(f"/subjects/{uscc(i)}").status_code == 200, i
+            assert api.get(f"/subjects/{FIRMS.uscc(i)}").status_code == 200, i
         again = upload(api, second).json()
         assert again["unchanged"] == 40, again
     got = counts(kind, env)
@@ -130,8 +115,8 @@ def test_a_cli_load_while_serving_is_refused_or_seen_and_survives_a_restart(
 def test_two_cli_loads_at_once(kind: str, env: dict[str, str], tmp_path: Path) -> None:
     """Two files naming the same 100 enterprises, loaded by two processes started together."""
     files = [
-        red_list(tmp_path / "red_list_a.csv", 0, 100, "税务局"),
-        red_list(tmp_path / "red_list_b.csv", 0, 100, "市场监管局"),
+        FIRMS.red_list(tmp_path / "red_list_a.csv", range(100), "税务局"),
+        FIRMS.red_list(tmp_path / "red_list_b.csv", range(100), "市场监管局"),
     ]
     procs = [cli_start(["load", str(f)], env) for f in files]
     outcomes = [(p.wait(300), p.communicate()) for p in procs]
@@ -170,7 +155,10 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(
 ) -> None:
     rng = random.Random(f"{kind}-{party}")
     rows = 600
-    files = [red_list(tmp_path / f"red_list_{k}.csv", k * rows, rows) for k in range(3)]
+    files = [
+        FIRMS.red_list(tmp_path / f"red_list_{k}.csv", range(k * rows, (k + 1) * rows))
+        for k in range(3)
+    ]
     key = admin(env) if party == "server" else ""
     for k, path in enumerate(files):
         delay = rng.uniform(0.3, 3.0)
@@ -226,7 +214,7 @@ def test_a_writer_killed_between_journal_and_records_leaves_readers_whole(
     tmp_path: Path,
 ) -> None:
     env = env_for(tmp_path / "data", "embedded")
-    path = red_list(tmp_path / "red_list.csv", 0, 30)
+    path = FIRMS.red_list(tmp_path / "red_list.csv", range(30))
     died = subprocess.run(
         [sys.executable, "-c", _DIE_BEFORE_SQLITE_COMMIT, str(path)],
         env=env,

@@ -4,102 +4,41 @@ namesakes, branches, mistyped and legacy codes, incremental loads."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from graph.docs import REVIEW
-from graph.identifiers import (
-    id_check_char,
-    org_code_check_char,
-    reg_no_check_digit,
-    uscc_check_char,
-)
 from graph.lookup import get_subject
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from graph.views import subject_card
 from loaders.pipeline import FileLoader
-
-
-def make_uscc(region: str, body: str, head: str = "91") -> str:
-    org = body + org_code_check_char(body)
-    first17 = head + region + org
-    return first17 + uscc_check_char(first17)
-
-
-def make_id(region: str, birth: str, seq: str) -> str:
-    first17 = region + birth + seq
-    return first17 + id_check_char(first17)
-
-
-def make_reg_no(region: str, seq: str) -> str:
-    first14 = region + seq
-    return first14 + reg_no_check_digit(first14)
-
-
-def mistype(uscc: str) -> str:
-    pos = 12
-    wrong = "7" if uscc[pos] != "7" else "8"
-    return uscc[:pos] + wrong + uscc[pos + 1 :]
-
-
-# The little city of these tests. 汇晨 is pre-reform (注册号, 组织机构代码 shown).
-A = make_uscc("411400", "MA45HC01")
-A_REG = make_reg_no("411400", "00000012345678"[:8])
-B = make_uscc("411481", "MA46HD02")
-H = make_uscc("411400", "MA47HY03")
-HB = make_uscc("411422", "MA48HY04")
-HB2 = make_uscc("411422", "MA49HY05")
-X1 = make_uscc("411481", "MA50LM06")
-X2 = make_uscc("411426", "MA51LM07")
-ZHANG = make_id("411403", "19800101", "123")
-WANG1 = make_id("411425", "19750505", "111")
-WANG2 = make_id("411402", "19820303", "222")
-LI = make_id("411421", "19700707", "333")
-
-REGISTRY = [
-    "企业名称", "统一社会信用代码", "注册号", "组织机构代码", "法定代表人", "法定代表人证件号码",
-    "曾用名", "隶属企业名称", "隶属企业统一社会信用代码",
-]  # fmt: skip
-
-
-def registry_rows() -> list[list[str]]:
-    return [
-        ["商丘市汇晨商贸有限责任公司", A, A_REG, f"{A[8:16]}-{A[16]}", "张三", ZHANG, "", "", ""],
-        ["永城市恒达建材有限公司", B, "", "", "王伟", WANG1, "永城市恒达水泥有限公司", "", ""],
-        ["商丘市宏远机械有限公司", H, "", "", "李四", LI, "", "", ""],
-        ["商丘市宏远机械有限公司睢县分公司", HB, "", "", "李四", LI, "", "商丘市宏远机械有限公司", H],
-        ["商丘市宏远机械有限公司睢县第二分公司", HB2, "", "", "李四", LI, "", "商丘市宏远机械有限公司", H],
-        # Namesake enterprises: one 字号, two counties.
-        ["永城市利民食品有限公司", X1, "", "", "王伟", WANG2, "", "", ""],
-        ["夏邑县利民食品有限公司", X2, "", "", "赵六", make_id("411426", "19690909", "444"), "", "", ""],
-    ]  # fmt: skip
-
-
-PENALTY = [
-    "行政相对人名称", "行政相对人类别", "行政相对人代码_1(统一社会信用代码)",
-    "行政相对人代码_2(工商注册号)", "行政相对人代码_3(组织机构代码)", "法定代表人", "证件类型",
-    "证件号码", "行政处罚决定书文号", "处罚决定日期", "处罚机关", "失信严重程度",
-]  # fmt: skip
-ORG = "法人及非法人组织"
-
-
-def penalty(name: str, uscc: str = "", reg: str = "", org: str = "", lr: str = "",
-            idn: str = "", cat: str = ORG, n: int = 0) -> list[str]:  # fmt: skip
-    return [name, cat, uscc, reg, org, lr, "身份证" if idn else "", idn,
-            f"商市监罚〔2025〕{n}号", "2025-03-0" + str(1 + n % 9), "商丘市市场监督管理局", "一般"]  # fmt: skip
-
-
-def write_csv(path: Path, header: Sequence[str], rows: list[list[str]], enc: str = "utf-8") -> Path:
-    with path.open("w", encoding=enc, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+from tests.builders import (
+    A_REG,
+    DISHONEST,
+    HB,
+    HB2,
+    PENALTY,
+    REGISTRY,
+    WANG1,
+    WANG2,
+    X1,
+    X2,
+    ZHANG,
+    A,
+    B,
+    H,
+    make_id,
+    make_reg_no,
+    make_uscc,
+    mention,
+    mistype,
+    penalty,
+    registry_rows,
+    sid,
+    write_csv,
+)
 
 
 @pytest.fixture
@@ -112,16 +51,6 @@ def loaded(store: GraphStore, settings: Settings, tmp_path: Path) -> FileLoader:
     loader = FileLoader(store, settings)
     loader.load(write_csv(tmp_path / "registry_1.csv", REGISTRY, registry_rows()))
     return loader
-
-
-def mention(store: GraphStore, rid: str, role: str = "subject") -> tuple[str, dict[str, Any]]:
-    rec = store.get_records([rid])[rid]
-    m = next(m for m in rec.mentions if m.role == role)
-    return store.resolve_ids([m.subject_id]).get(m.subject_id, m.subject_id), m.match
-
-
-def sid(store: GraphStore, key: str) -> str:
-    return get_subject(store, key).id
 
 
 # Each name variant of feeds.md, with no code at all: it must reach 汇晨 (A).
@@ -211,16 +140,6 @@ def test_gbk_penalties_with_missing_mistyped_and_legacy_codes(
     )
     got, match = mention(store, f"{f}:7")
     assert got not in (sid(store, HB), sid(store, HB2)) and match["method"] == "new"
-
-
-DISHONEST = [
-    "案号",
-    "被执行人姓名/名称",
-    "身份证号码/组织机构代码",
-    "法定代表人或者负责人姓名",
-    "执行法院",
-    "立案时间",
-]
 
 
 def test_organisation_code_only_court_records_and_masked_people(

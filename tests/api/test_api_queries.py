@@ -16,7 +16,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
-from tests.graphs import AS_OF, ID_LR, USCC_DEBTOR, load_city, org
+from tests.builders import AS_OF, ID_LR, USCC_DEBTOR, load_city, org
 
 UNKNOWN_USCC = "91110000100000000A"  # well-formed shape; the checks treat it as a key
 
@@ -301,7 +301,7 @@ def test_checks_never_guess_a_name_beyond_the_search_cap(
     search finds every subject bearing it, and past the widest one the check
     says review rather than take the one hit it saw as unique."""
     from graph import lookup
-    from tests.graphs import org
+    from tests.builders import org
 
     monkeypatch.setattr(lookup, "NAME_FIRST_POOL", 3)
     monkeypatch.setattr(lookup, "CANDIDATE_POOL", 8)

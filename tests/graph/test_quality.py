@@ -7,15 +7,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from test_resolution import PENALTY, REGISTRY, A, B, mistype, penalty, registry_rows, write_csv
-
 from graph import quality
 from graph.model import Listing, Mention, SourceRecord
 from graph.quality import quality_report, working_days
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from loaders.pipeline import FileLoader
-from tests.graphs import org, person
+from tests.builders import (
+    PENALTY,
+    REGISTRY,
+    A,
+    B,
+    mistype,
+    org,
+    penalty,
+    person,
+    registry_rows,
+    write_csv,
+)
 
 
 def test_working_days_skip_weekends() -> None:

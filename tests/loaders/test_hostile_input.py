@@ -15,13 +15,11 @@ from hypothesis import strategies as st
 from graph.errors import FeedError
 from graph.identifiers import (
     InvalidIdentifier,
-    org_code_check_char,
     parse_id_number,
     parse_identifier,
     parse_org_code,
     parse_reg_no,
     parse_uscc,
-    uscc_check_char,
 )
 from graph.model import Subject
 from graph.names import normalise_name
@@ -35,6 +33,7 @@ from loaders.clean import (
 )
 from loaders.mapping import mappings
 from loaders.pipeline import FileLoader
+from tests.builders import FAR, FAR_CELL, HEADER_ROW, Enterprises, workbook
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -126,11 +125,7 @@ HOSTILE = [
 ]
 
 
-def uscc(i: int) -> str:
-    org = f"MC{i:06d}"
-    org += org_code_check_char(org)
-    body = f"91411403{org}"
-    return body + uscc_check_char(body)
+FIRMS = Enterprises("MC")
 
 
 def test_hostile_values_are_stored_and_returned_as_text(store: GraphStore, tmp_path: Path) -> None:
@@ -138,16 +133,16 @@ def test_hostile_values_are_stored_and_returned_as_text(store: GraphStore, tmp_p
     lines = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
     for i, value in enumerate(HOSTILE):
         quoted = '"' + value.replace('"', '""') + '"'
-        lines.append(f"{quoted},{uscc(i)},{quoted},{quoted},2023-05-01")
+        lines.append(f"{quoted},{FIRMS.uscc(i)},{quoted},{quoted},2023-05-01")
     feed = tmp_path / "red_list_hostile.csv"
     feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     report = FileLoader(store, Settings(data_dir=tmp_path / "data")).load(feed)
     assert report.loaded == len(HOSTILE), report
 
-    by_key = store.find_by_keys(f"uscc:{uscc(i)}" for i in range(len(HOSTILE)))
+    by_key = store.find_by_keys(f"uscc:{FIRMS.uscc(i)}" for i in range(len(HOSTILE)))
     for i, value in enumerate(HOSTILE):
-        (sid,) = by_key[f"uscc:{uscc(i)}"]
+        (sid,) = by_key[f"uscc:{FIRMS.uscc(i)}"]
         subject = store.get_subjects([sid])[sid]
         assert subject.name == value.strip()
         (record,) = store.records_of(sid)
@@ -177,67 +172,6 @@ def test_hostile_search_text_finds_nothing_and_harms_nothing(store: GraphStore) 
 
 # --- hostile workbooks ----------------------------------------------------------------
 
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
-    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-    'spreadsheetml.worksheet+xml"/></Types>'
-)
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-)
-_WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
-)
-HEADER_ROW = (
-    '<row r="1"><c r="A1" t="inlineStr"><is><t>主体名称</t></is></c>'
-    '<c r="B1" t="inlineStr"><is><t>统一社会信用代码</t></is></c>'
-    '<c r="C1" t="inlineStr"><is><t>红名单类型</t></is></c></row>'
-    '<row r="2"><c r="A2" t="inlineStr"><is><t>甲公司</t></is></c>'
-    '<c r="C2" t="inlineStr"><is><t>纳税信用A级</t></is></c></row>'
-)
-
-
-def workbook(rows: str, dimension: str | None = None, prolog: str = "") -> bytes:
-    """A minimal XLSX package around one sheet's <sheetData> rows."""
-    import io
-    import zipfile
-
-    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    sheet = (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"{dim}<sheetData>{rows}</sheetData></worksheet>"
-    )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _ROOT_RELS)
-        z.writestr("xl/workbook.xml", _WORKBOOK)
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        z.writestr("xl/worksheets/sheet1.xml", sheet)
-    return out.getvalue()
-
-
-FAR = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-# The package from the issue: a header, and one cell in Excel's last row and column.
-FAR_CELL = workbook(HEADER_ROW + FAR)
 HOSTILE_XLSX = {
     "far_cell": (FAR_CELL, "sheet_too_large"),
     "only_far_cell": (workbook(FAR), "sheet_too_large"),

@@ -22,7 +22,7 @@ from graph.store.base import GraphStore
 from graph.vocabulary import vocabulary
 from loaders.mapping import mappings
 from loaders.pipeline import FileLoader
-from tests.test_resolution import make_id, make_uscc
+from tests.builders import make_id, make_uscc
 
 LIAISON_FEED = """\
 kind: liaisons

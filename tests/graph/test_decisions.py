@@ -18,8 +18,7 @@ from graph.lookup import get_subject
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader
-from tests.test_resolution import make_reg_no, make_uscc
-from tests.test_uncertain_evidence import write
+from tests.builders import make_reg_no, make_uscc, write
 
 HEAD = make_uscc("411400", "MA81HY01")
 BRANCH = make_uscc("411422", "MA82HY02")

@@ -21,9 +21,10 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from tests.conftest import NEO4J_URI
+from tests.live import REPO
+from tests.stores import NEO4J_URI
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = REPO / "notebooks"
 CELL_TIMEOUT_S = 120
 KERNEL = "python3"
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NEO4J_PASSWORD, NEO4J_URI, crash, open_neo4j
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,8 @@ from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import JOURNAL, JOURNAL_MAGIC, RECORDS, EmbeddedStore
+from tests.live import REPO
+from tests.stores import NEO4J_PASSWORD, NEO4J_URI, crash, open_neo4j
 
 ORG = "organisation"
 PERSON = "person"
@@ -1656,7 +1657,6 @@ def test_embedded_records_survive_sigkill_during_writes(tmp_path: Path, compact_
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
     path = tmp_path / "store"
     written = 0
     for _ in range(3):
@@ -1664,7 +1664,7 @@ def test_embedded_records_survive_sigkill_during_writes(tmp_path: Path, compact_
             [sys.executable, "-c", RECORD_WRITER, str(path), str(compact_bytes), str(written)],
             stdout=subprocess.PIPE,
             text=True,
-            cwd=repo,
+            cwd=REPO,
         )
         try:
             assert proc.stdout is not None

@@ -18,7 +18,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
-from tests.graphs import ID_LR, USCC_DEBTOR, listing, load_city, rel
+from tests.builders import ID_LR, USCC_DEBTOR, listing, load_city, rel
 
 EXTREMES = ["9999-12-31", "0001-01-01", "2100-12-31", "1900-01-01"]
 

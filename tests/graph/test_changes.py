@@ -19,7 +19,7 @@ from api.keys import KeyStore
 from graph.propagate.engine import measures
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
-from tests.graphs import listing, load_city, org, person, rel
+from tests.builders import listing, load_city, org, person, rel
 
 CITY = ZoneInfo("Asia/Shanghai")
 

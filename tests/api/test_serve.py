@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live import LiveServer, cli, env_for
-from test_hostile_input import FAR_CELL
 
 from api.keys import KeyStore
+from tests.builders import FAR_CELL
+from tests.live import LiveServer, cli, env_for
 
 PERSON_ID = "411425198001011231"
 SPELLED = [

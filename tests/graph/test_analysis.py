@@ -12,8 +12,7 @@ import pytest
 from graph import analysis
 from graph.model import Relation, Subject
 from graph.store.base import Batch, GraphStore
-
-AS_OF = "2024-06-01"
+from tests.builders import AS_OF
 
 
 def org(sid: str, name: str, address: str | None = None) -> Subject:

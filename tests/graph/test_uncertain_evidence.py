@@ -10,7 +10,6 @@ happened on any day: neither is known to hold the role then.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +19,27 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import KeyStore
 from graph.docs import QUARANTINE, REVIEW
-from graph.lookup import get_subject
 from graph.propagate.engine import Measure, measures
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader
-from tests.test_resolution import make_id, make_uscc
-
-AS_OF = "2024-06-01"
-O1 = make_uscc("411403", "MA61XY01")
-O2 = make_uscc("411422", "MA62HD02")  # 宏达
-O3 = make_uscc("411400", "MA63JT03")  # 金泰 head office
-O3B = make_uscc("411422", "MA64JT04")  # 金泰 睢县分公司
-JIA = make_id("411403", "19700101", "111")
-YI = make_id("411403", "19800202", "222")
-BING = make_id("411403", "19900303", "333")
-DING = make_id("411422", "19620808", "444")
-ZHOU = make_id("411425", "19850505", "555")
-
-
-def write(path: Path, rows: list[dict[str, str]]) -> Path:
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows([[r.get(h, "") for h in header] for r in rows])
-    return path
-
-
-def reg(name: str, uscc: str, lr: str, lr_id: str, approved: str, data_date: str, **more: str) -> dict[str, str]:
-    return {"企业名称": name, "统一社会信用代码": uscc, "法定代表人": lr, "法定代表人证件号码": lr_id,
-            "核准日期": approved, "数据日期": data_date, **more}  # fmt: skip
+from tests.builders import (
+    AS_OF,
+    BING,
+    DING,
+    JIA,
+    O1,
+    O2,
+    O3,
+    O3B,
+    YI,
+    ZHOU,
+    make_id,
+    make_uscc,
+    reg,
+    sid,
+    write,
+)
 
 
 @pytest.fixture
@@ -73,10 +62,6 @@ def loader(store: GraphStore, settings: Settings, tmp_path: Path) -> FileLoader:
         reg("商丘市鑫源商贸有限公司", O1, "甲", JIA, "2019-01-01", "2022-12-31"),
     ]))  # fmt: skip
     return ld
-
-
-def sid(store: GraphStore, key: str) -> str:
-    return get_subject(store, key).id
 
 
 def on(store: GraphStore, key: str, as_of: str = AS_OF) -> list[Measure]:

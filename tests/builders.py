@@ -1,16 +1,83 @@
-"""Small graphs for the propagation and query tests, written straight into a store.
-
-``city()`` is one graph with a case for every rule of rules.md and every
-"not implicated" case, each on its own subjects so that tests can ask about
-them one at a time. Ids say what each subject is for.
-"""
+# ruff: noqa: E501  (feed rows are kept one per line, as in the files they stand for)
+"""The test data every package of tests builds from: identifiers with valid
+check characters, graphs written straight into a store, feed files, and the
+little cities the resolution and uncertain-evidence tests load. Built in code,
+so that a test shows the very rows it is about."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from graph.identifiers import (
+    id_check_char,
+    org_code_check_char,
+    reg_no_check_digit,
+    uscc_check_char,
+)
+from graph.lookup import get_subject
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import Batch, GraphStore
+
+# -- identifiers -----------------------------------------------------------------------
+
+
+def make_uscc(region: str, body: str, head: str = "91") -> str:
+    org = body + org_code_check_char(body)
+    first17 = head + region + org
+    return first17 + uscc_check_char(first17)
+
+
+def make_id(region: str, birth: str, seq: str) -> str:
+    first17 = region + birth + seq
+    return first17 + id_check_char(first17)
+
+
+def make_reg_no(region: str, seq: str) -> str:
+    first14 = region + seq
+    return first14 + reg_no_check_digit(first14)
+
+
+def mistype(uscc: str) -> str:
+    pos = 12
+    wrong = "7" if uscc[pos] != "7" else "8"
+    return uscc[:pos] + wrong + uscc[pos + 1 :]
+
+
+@dataclass(frozen=True)
+class Enterprises:
+    """Enterprises numbered 0, 1, 2, … in 梁园区 (411403), each with a valid USCC.
+    A test file takes its own ``series`` (the first two characters of the
+    organisation code) and ``name``, so that its enterprises are not another
+    file's."""
+
+    series: str
+    name: str = "商丘市测试"
+
+    def uscc(self, i: int) -> str:
+        return make_uscc("411403", f"{self.series}{i:06d}")
+
+    def red_list(
+        self, path: Path, numbers: range, authority: str = "税务局", codes: bool = True
+    ) -> Path:
+        """A red-list feed (纳税信用A级, 2023-05-01) of the enterprises ``numbers``;
+        without ``codes`` only their names say who they are."""
+        rows = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
+        rows += [
+            f"{self.name}{i}有限公司,{self.uscc(i) if codes else ''},纳税信用A级,{authority},2023-05-01"
+            for i in numbers
+        ]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+
+# -- graphs written straight into a store ----------------------------------------------
+# ``city()`` is one graph with a case for every rule of rules.md and every
+# "not implicated" case, each on its own subjects so that tests can ask about
+# them one at a time. Ids say what each subject is for.
 
 AS_OF = "2024-06-01"
 
@@ -355,3 +422,180 @@ def many(n: int, seed: int = 7) -> Batch:
 def _uscc_like(i: int) -> str:
     # Only used as a search key in the benchmark; not a valid USCC on purpose.
     return f"TEST{i:014d}"
+
+
+# -- feed files ------------------------------------------------------------------------
+
+
+def write_csv(path: Path, header: Sequence[str], rows: list[list[str]], enc: str = "utf-8") -> Path:
+    with path.open("w", encoding=enc, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def write(path: Path, rows: list[dict[str, str]]) -> Path:
+    """A UTF-8 CSV of dict rows; the header is every column any row has."""
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows([[r.get(h, "") for h in header] for r in rows])
+    return path
+
+
+REGISTRY = [
+    "企业名称", "统一社会信用代码", "注册号", "组织机构代码", "法定代表人", "法定代表人证件号码",
+    "曾用名", "隶属企业名称", "隶属企业统一社会信用代码",
+]  # fmt: skip
+
+
+def reg(
+    name: str, uscc: str, lr: str, lr_id: str, approved: str, data_date: str, **more: str
+) -> dict[str, str]:
+    return {"企业名称": name, "统一社会信用代码": uscc, "法定代表人": lr, "法定代表人证件号码": lr_id,
+            "核准日期": approved, "数据日期": data_date, **more}  # fmt: skip
+
+
+PENALTY = [
+    "行政相对人名称", "行政相对人类别", "行政相对人代码_1(统一社会信用代码)",
+    "行政相对人代码_2(工商注册号)", "行政相对人代码_3(组织机构代码)", "法定代表人", "证件类型",
+    "证件号码", "行政处罚决定书文号", "处罚决定日期", "处罚机关", "失信严重程度",
+]  # fmt: skip
+ORG = "法人及非法人组织"
+
+
+def penalty(name: str, uscc: str = "", reg: str = "", org: str = "", lr: str = "",
+            idn: str = "", cat: str = ORG, n: int = 0) -> list[str]:  # fmt: skip
+    return [name, cat, uscc, reg, org, lr, "身份证" if idn else "", idn,
+            f"商市监罚〔2025〕{n}号", "2025-03-0" + str(1 + n % 9), "商丘市市场监督管理局", "一般"]  # fmt: skip
+
+
+DISHONEST = [
+    "案号",
+    "被执行人姓名/名称",
+    "身份证号码/组织机构代码",
+    "法定代表人或者负责人姓名",
+    "执行法院",
+    "立案时间",
+]
+
+
+# -- the little city of the resolution tests -------------------------------------------
+# 汇晨 is pre-reform (注册号, 组织机构代码 shown).
+A = make_uscc("411400", "MA45HC01")
+A_REG = make_reg_no("411400", "00000012345678"[:8])
+B = make_uscc("411481", "MA46HD02")
+H = make_uscc("411400", "MA47HY03")
+HB = make_uscc("411422", "MA48HY04")
+HB2 = make_uscc("411422", "MA49HY05")
+X1 = make_uscc("411481", "MA50LM06")
+X2 = make_uscc("411426", "MA51LM07")
+ZHANG = make_id("411403", "19800101", "123")
+WANG1 = make_id("411425", "19750505", "111")
+WANG2 = make_id("411402", "19820303", "222")
+LI = make_id("411421", "19700707", "333")
+
+
+def registry_rows() -> list[list[str]]:
+    return [
+        ["商丘市汇晨商贸有限责任公司", A, A_REG, f"{A[8:16]}-{A[16]}", "张三", ZHANG, "", "", ""],
+        ["永城市恒达建材有限公司", B, "", "", "王伟", WANG1, "永城市恒达水泥有限公司", "", ""],
+        ["商丘市宏远机械有限公司", H, "", "", "李四", LI, "", "", ""],
+        ["商丘市宏远机械有限公司睢县分公司", HB, "", "", "李四", LI, "", "商丘市宏远机械有限公司", H],
+        ["商丘市宏远机械有限公司睢县第二分公司", HB2, "", "", "李四", LI, "", "商丘市宏远机械有限公司", H],
+        # Namesake enterprises: one 字号, two counties.
+        ["永城市利民食品有限公司", X1, "", "", "王伟", WANG2, "", "", ""],
+        ["夏邑县利民食品有限公司", X2, "", "", "赵六", make_id("411426", "19690909", "444"), "", "", ""],
+    ]  # fmt: skip
+
+
+# -- the little city of the uncertain-evidence tests -----------------------------------
+O1 = make_uscc("411403", "MA61XY01")
+O2 = make_uscc("411422", "MA62HD02")  # 宏达
+O3 = make_uscc("411400", "MA63JT03")  # 金泰 head office
+O3B = make_uscc("411422", "MA64JT04")  # 金泰 睢县分公司
+JIA = make_id("411403", "19700101", "111")
+YI = make_id("411403", "19800202", "222")
+BING = make_id("411403", "19900303", "333")
+DING = make_id("411422", "19620808", "444")
+ZHOU = make_id("411425", "19850505", "555")
+
+
+# -- what a load made of it ------------------------------------------------------------
+
+
+def mention(store: GraphStore, rid: str, role: str = "subject") -> tuple[str, dict[str, Any]]:
+    rec = store.get_records([rid])[rid]
+    m = next(m for m in rec.mentions if m.role == role)
+    return store.resolve_ids([m.subject_id]).get(m.subject_id, m.subject_id), m.match
+
+
+def sid(store: GraphStore, key: str) -> str:
+    return get_subject(store, key).id
+
+
+# -- workbooks ------------------------------------------------------------------------
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>'
+)
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
+HEADER_ROW = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>主体名称</t></is></c>'
+    '<c r="B1" t="inlineStr"><is><t>统一社会信用代码</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>红名单类型</t></is></c></row>'
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>甲公司</t></is></c>'
+    '<c r="C2" t="inlineStr"><is><t>纳税信用A级</t></is></c></row>'
+)
+
+
+def workbook(rows: str, dimension: str | None = None, prolog: str = "") -> bytes:
+    """A minimal XLSX package around one sheet's <sheetData> rows."""
+    import io
+    import zipfile
+
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{dim}<sheetData>{rows}</sheetData></worksheet>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return out.getvalue()
+
+
+FAR = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+# The package from the issue: a header, and one cell in Excel's last row and column.
+FAR_CELL = workbook(HEADER_ROW + FAR)

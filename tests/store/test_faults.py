@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -26,27 +25,19 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import KeyStore
 from graph.errors import StoreUnavailable
-from graph.identifiers import org_code_check_char, uscc_check_char
 from graph.model import Subject
 from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import EmbeddedStore
-
-REPO = Path(__file__).resolve().parents[1]
-PASSWORD = os.environ.get("CREDITLINK_NEO4J_PASSWORD", "creditlink-dev")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.builders import Enterprises
+from tests.live import REPO, free_port
+from tests.stores import NEO4J_PASSWORD
 
 
 class PrivateNeo4j:
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.port = _free_port()
+        self.port = free_port()
         self.uri = f"bolt://127.0.0.1:{self.port}"
 
     def run(self, command: str, **settings: str) -> None:
@@ -54,7 +45,7 @@ class PrivateNeo4j:
             **os.environ,
             "CREDITLINK_NEO4J_HOME": str(self.home),
             "CREDITLINK_NEO4J_BOLT_PORT": str(self.port),
-            "CREDITLINK_NEO4J_PASSWORD": PASSWORD,
+            "CREDITLINK_NEO4J_PASSWORD": NEO4J_PASSWORD,
             "CREDITLINK_NEO4J_HEAP": "512m",
             **settings,
         }
@@ -70,7 +61,7 @@ class PrivateNeo4j:
     def store(self, timeout_s: float = 3.0) -> GraphStore:
         from graph.store.neo4j import Neo4jStore
 
-        return Neo4jStore(self.uri, password=PASSWORD, timeout_s=timeout_s)
+        return Neo4jStore(self.uri, password=NEO4J_PASSWORD, timeout_s=timeout_s)
 
 
 @pytest.fixture(scope="module")
@@ -94,18 +85,7 @@ def running(neo4j: PrivateNeo4j) -> Iterator[PrivateNeo4j]:
         neo4j.run("start")
 
 
-def uscc(i: int) -> str:
-    org = f"MA{i:06d}"
-    org += org_code_check_char(org)
-    body = f"91411403{org}"
-    return body + uscc_check_char(body)
-
-
-def red_list(path: Path, n: int, prefix: str = "商丘市测试") -> Path:
-    rows = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
-    rows += [f"{prefix}{i}有限公司,{uscc(i)},纳税信用A级,税务局,2023-05-01" for i in range(n)]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+FIRMS = Enterprises("MA", "商丘市测试")
 
 
 def snapshot(store: GraphStore) -> dict[str, Any]:
@@ -136,7 +116,7 @@ def test_neo4j_stopped_mid_load_writes_nothing_and_a_rerun_matches(
 ) -> None:
     from loaders.pipeline import FileLoader
 
-    feed = red_list(tmp_path / "red_list_2023.csv", 300)
+    feed = FIRMS.red_list(tmp_path / "red_list_2023.csv", range(300))
     settings = Settings(data_dir=tmp_path / "data")
     store = running.store()
     try:
@@ -183,7 +163,7 @@ def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
 ) -> None:
     """The CLI says what happened and what to do (no traceback), and nothing of
     the file is written: the file is all or nothing even when refused."""
-    feed = red_list(tmp_path / "red_list_2023.csv", 2000)
+    feed = FIRMS.red_list(tmp_path / "red_list_2023.csv", range(2000))
     running.run("stop")
     running.run("start", CREDITLINK_NEO4J_TX_MEMORY="8m")
     try:
@@ -194,7 +174,7 @@ def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
             **os.environ,
             "CREDITLINK_DATA_DIR": str(tmp_path / "data"),
             "CREDITLINK_STORE": running.uri,
-            "CREDITLINK_NEO4J_PASSWORD": PASSWORD,
+            "CREDITLINK_NEO4J_PASSWORD": NEO4J_PASSWORD,
         }
         done = subprocess.run(
             [sys.executable, "-m", "api.cli", "load", str(feed)],
@@ -221,7 +201,10 @@ def test_api_answers_503_while_neo4j_is_down_and_recovers_by_itself(
     running: PrivateNeo4j, tmp_path: Path
 ) -> None:
     settings = Settings(
-        store=running.uri, neo4j_password=PASSWORD, data_dir=tmp_path / "data", query_timeout_s=8
+        store=running.uri,
+        neo4j_password=NEO4J_PASSWORD,
+        data_dir=tmp_path / "data",
+        query_timeout_s=8,
     )
     seed = running.store()
     seed.clear()

@@ -3,7 +3,6 @@ on both stores."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from graph.store.base import GraphStore
 from loaders.mapping import kind_for_file, mappings
 from loaders.pipeline import FileLoader, order_files
 from loaders.sample_city import generate
+from tests.builders import write_csv
 
 FEED_KINDS = [
     "registry",
@@ -33,14 +33,6 @@ FEED_KINDS = [
     "red_list",
     "credit_repairs",
 ]
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> Path:
-    with path.open("w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:

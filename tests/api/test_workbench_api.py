@@ -46,7 +46,7 @@ from graph.settings import Settings
 from graph.store.base import GraphStore
 from graph.store.embedded import EmbeddedStore
 from loaders.mapping import mappings
-from tests.graphs import AS_OF, ID_LR, load_city
+from tests.builders import AS_OF, ID_LR, load_city
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_a_listing_waiting_on_identity_marks_the_candidate_review(
     and his card say `review`, as his credit check does, until a reviewer decides."""
     from graph.resolve.judgements import judge
     from loaders.pipeline import FileLoader
-    from tests.test_uncertain_evidence import DING, O2, reg, write
+    from tests.builders import DING, O2, reg, write
 
     loader = FileLoader(store, settings)
     loader.load(

@@ -13,9 +13,8 @@ import pytest
 from graph.control import controlled_by, controllers_of
 from graph.model import Relation
 from graph.store.base import Batch, GraphStore
-from tests.graphs import org, person, rel
+from tests.builders import AS_OF, org, person, rel
 
-AS_OF = "2024-06-01"
 HOLDERS = ["P-sum", "P-third", "P-sold", "P-whole", "P-top", "P-half", "P-over"]
 ORGS = ["O-a", "O-h", "O-b", "O-x", "O-y", "O-z", "O-half", "O-mid", "O-over"]
 

@@ -13,7 +13,7 @@ from graph.propagate.engine import Measure, listings_with_status, measures, meas
 from graph.propagate.status import listing_status, min_repair_date
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import EmbeddedStore
-from tests.graphs import AS_OF, city, listing, load_city, many
+from tests.builders import AS_OF, city, listing, load_city, many
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_declared_inferred_relation_is_review_only(store: GraphStore) -> None:
 
 
 def test_cumulative_share_sums_over_paths(store: GraphStore) -> None:
-    from tests.graphs import org, person, rel
+    from tests.builders import org, person, rel
 
     store.write(
         Batch(
@@ -405,7 +405,7 @@ def test_batch_needs_a_constant_number_of_round_trips(store: GraphStore) -> None
 def test_one_role_asserted_twice_is_one_measure_with_both_paths(store: GraphStore) -> None:
     """The registry (no dates) and the officers feed (with dates) both say who the
     legal representative is: one measure, two paths, not two measures."""
-    from tests.graphs import org, person, rel
+    from tests.builders import org, person, rel
 
     store.write(
         Batch(
@@ -436,7 +436,7 @@ def test_red_list_suspension_needs_a_listing_against_the_subject_itself(
     """rules.md: "any active listing ... against a red_list subject". A red-list
     person who is legal representative of a listed company is restricted through
     it (propagated), which does not suspend their incentives; their own listing does."""
-    from tests.graphs import org, person, rel
+    from tests.builders import org, person, rel
 
     store.write(
         Batch(
@@ -481,7 +481,7 @@ def test_only_now_rules_use_inferred_control() -> None:
 
 
 def test_inferred_control_is_read_on_as_of_not_at_the_listing_date(store: GraphStore) -> None:
-    from tests.graphs import org, person, rel
+    from tests.builders import org, person, rel
 
     store.write(
         Batch(

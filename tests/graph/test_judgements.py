@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_resolution import (
+
+from api.app import create_app
+from api.keys import KeyStore
+from graph.lookup import get_subject
+from graph.resolve.judgements import confirm, parse_records, reject, review_queue, split
+from graph.resolve.table import Judgement, JudgementTable
+from graph.settings import Settings
+from graph.store.base import GraphStore
+from graph.views import subject_card
+from loaders.pipeline import FileLoader
+from tests.builders import (
     DISHONEST,
     PENALTY,
     REGISTRY,
@@ -25,16 +35,6 @@ from test_resolution import (
     sid,
     write_csv,
 )
-
-from api.app import create_app
-from api.keys import KeyStore
-from graph.lookup import get_subject
-from graph.resolve.judgements import confirm, parse_records, reject, review_queue, split
-from graph.resolve.table import Judgement, JudgementTable
-from graph.settings import Settings
-from graph.store.base import GraphStore
-from graph.views import subject_card
-from loaders.pipeline import FileLoader
 
 F = "admin_penalties:admin_penalties_w.csv"
 
@@ -166,7 +166,7 @@ def cli(
     subject ids by USCC."""
     from graph.settings import get_settings
     from graph.store import open_store
-    from tests.conftest import NEO4J_PASSWORD, NEO4J_URI
+    from tests.stores import NEO4J_PASSWORD, NEO4J_URI
 
     monkeypatch.setenv("CREDITLINK_DATA_DIR", str(settings.data_dir.parent / "cli"))
     if store_kind == "neo4j":

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
-from live import LiveServer, cli, env_for
 
 from api.keys import KeyStore
 from loaders.sample_city import generate
+from tests.live import LiveServer, cli, env_for
+from tests.stores import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
 ENTERPRISES = 2000
 QUALITY_CROWD = 20

@@ -21,7 +21,6 @@ measure of every subject is checked against the truth:
 
 from __future__ import annotations
 
-import csv
 import itertools
 import os
 import random
@@ -40,7 +39,7 @@ from graph.propagate.engine import measures_many
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader
-from tests.test_resolution import make_id, make_uscc
+from tests.builders import make_id, make_uscc, write
 
 START = date(2015, 1, 1)
 # the day of the current extract (registry and officers), after every change
@@ -167,15 +166,6 @@ def worlds(draw: st.DrawFn) -> World:
     )
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows([[r.get(h, "") for h in header] for r in rows])
-    return path
-
-
 def _files(world: World, out: Path) -> list[Path]:
     files = []
     for i, (company, taken, empty, lag) in enumerate(world.snapshots):
@@ -187,7 +177,7 @@ def _files(world: World, out: Path) -> list[Path]:
         # 核准日期: the latest approved change, sometimes another change after it
         approved = min(latest_change + timedelta(days=lag), taken)
         pname, pid = PEOPLE[holder]
-        files.append(_write(out / f"registry_{i}.csv", [{
+        files.append(write(out / f"registry_{i}.csv", [{
             "企业名称": name, "统一社会信用代码": uscc,
             "法定代表人": "" if empty else pname, "法定代表人证件号码": "" if empty else pid,
             "核准日期": approved.isoformat(), "数据日期": taken.isoformat(),
@@ -208,7 +198,7 @@ def _files(world: World, out: Path) -> list[Path]:
             "数据日期": day(FINAL).isoformat(),
         })  # fmt: skip
     if officer:
-        files.append(_write(out / "officers_1.csv", officer))
+        files.append(write(out / "officers_1.csv", officer))
     by_kind: dict[str, list[dict[str, str]]] = {}
     for n, (kind, company, when, named) in enumerate(world.listings):
         name, uscc, _ = COMPANIES[company]
@@ -251,7 +241,7 @@ def _files(world: World, out: Path) -> list[Path]:
             }
         )
     for kind, rows in by_kind.items():
-        files.append(_write(out / f"{kind}_1.csv", rows))
+        files.append(write(out / f"{kind}_1.csv", rows))
     return files
 
 
