@@ -347,6 +347,40 @@ def test_checks_validation(client: TestClient, settings: Settings) -> None:
     assert r.status_code == 400
 
 
+def test_checks_take_the_rule_books_scenarios(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A scenario is declared in rules.yaml alone: OpenAPI lists the rule book's,
+    an unknown one is refused naming them, and one added to the rule book is
+    answered with no change to the router."""
+    import yaml
+
+    import graph.rules
+    from graph.rules import rulebook
+
+    hdr = h(settings, "engine")
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["CheckRequest"]
+    assert schema["properties"]["scenario"]["enum"] == list(rulebook().scenarios)
+    r = client.post("/checks", json={"scenario": "parking", "subjects": ["x"]}, headers=hdr)
+    assert all(name in r.text for name in rulebook().scenarios), r.text
+    data = yaml.safe_load(graph.rules.RULES_FILE.read_text(encoding="utf-8"))
+    data["scenarios"]["tender_review"] = {**data["scenarios"]["bidding"], "label": "招标复核"}
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(graph.rules, "RULES_FILE", rules_file)
+    rulebook.cache_clear()
+    try:
+        body = {"scenario": "tender_review", "subjects": [USCC_DEBTOR], "as_of": AS_OF}
+        r = client.post("/checks", json=body, headers=hdr)
+        assert r.status_code == 200, r.text
+        # the same restrictions as the scenario it copies
+        bidding = {**body, "scenario": "bidding"}
+        same = client.post("/checks", json=bidding, headers=hdr).json()["results"]
+        assert r.json()["results"] == same
+    finally:
+        rulebook.cache_clear()
+
+
 # -- repairs and changes ------------------------------------------------------------------------
 
 

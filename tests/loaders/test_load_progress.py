@@ -25,8 +25,8 @@ from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.cli import LoadBar, bar_wanted
 from loaders.pipeline import _PROGRESS_EVERY, FileLoader, LoadProgress
+from tests.live import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 HEADER = "行政相对人名称,行政处罚决定书文号,处罚决定日期\n"
 STAGES = ["reading", "checking", "resolving", "writing", "done"]
 PERSON_ID = "411425198001011231"
