@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
+import graph.store.neo4j
 from graph.model import Relation, Subject
 from graph.store.base import Batch
 from graph.store.neo4j import Neo4jStore
@@ -68,7 +69,11 @@ def test_a_type_outside_the_model_is_stored_unmodelled_and_still_found(neo: Neo4
     assert neo.counts()["relations"] == 0
 
 
-def test_a_database_written_with_rel_is_converted_on_open(neo: Neo4jStore) -> None:
+def test_a_database_written_with_rel_is_converted_on_open(
+    neo: Neo4jStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one relation a page, so that the migration goes page by page here too
+    monkeypatch.setattr(graph.store.neo4j, "PAGE_SIZE", 1)
     neo.write(Batch(subjects=list(PEOPLE)))
     old = [
         {"id": "R1", "type": "shareholder", "vf": "2020-01-01", "vt": None,
