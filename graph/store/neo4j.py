@@ -4,7 +4,8 @@ Shape of the graph::
 
     (:Subject {id, type, name, names, norm_names, keys, status, attrs_json, search})
     (:Key {value})-[:IDENTIFIES]->(:Subject)
-    (:Subject)-[:REL {id, type, valid_from, valid_to, props_json, record_ids}]->(:Subject)
+    (:Subject)-[:SHAREHOLDER {id, type, valid_from, valid_to, share, ..., props_keys,
+                              props_json, record_ids}]->(:Subject)
     (:Listing {id, kind, number, department, start, end, props_json, record_ids})
         -[:AGAINST]->(:Subject)
     (:Listing)-[:NAMES {role}]->(:Subject)     one per props["parties"] entry
@@ -13,9 +14,32 @@ Shape of the graph::
     (:Doc {uid, collection, id, body_json})
     (:Redirect {from, to})
 
-Neo4j properties cannot hold maps, so nested dicts travel as JSON. Relation
-types are a property of one relationship type so that no query text ever has
-to be built from data.
+Neo4j properties cannot hold maps, so nested dicts travel as JSON.
+
+A relation is a relationship whose Neo4j type is its relation type's code in
+upper case (``legal_representative`` -> ``LEGAL_REPRESENTATIVE``), so that the
+database traverses one relation type without reading the others. Cypher cannot
+take a relationship type as a parameter: the type names in query text come
+only from graph/model.yaml's codes, each checked to be a plain identifier
+(_neo4j_type); a code that is not in the model, or is not such an identifier,
+is stored as ``Unmodelled`` (mixed case, so no code can produce it). The
+``type`` property stays on every relationship and every query that filters on
+types also tests it, so answers never depend on the mapping. A query over any
+relation uses an untyped pattern between two :Subject nodes (no other
+relationship joins two subjects), so a relation type added to model.yaml needs
+no change here.
+
+A relation's scalar props (share, title, amount, ...: strings, booleans,
+64-bit integers, floats) are native relationship properties beside
+valid_from and valid_to, so queries can filter on them. Props that Neo4j
+cannot hold (nested lists or maps such as ``held`` and ``seen``, nulls, keys
+that would shadow the relationship's own properties) stay in ``props_json``;
+``props_keys`` keeps the props' order.
+
+Databases written before this shape (every relation ``[:REL]`` with all props
+in ``props_json``) are converted once when a store first opens them
+(_migrate_relation_types), recorded by a ``(:Migration {id:
+'relation_types'})`` node.
 
 Every call is one managed transaction in a fresh session (``execute_read`` /
 ``execute_write``): the driver retries transient errors and reroutes in a
@@ -29,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -44,7 +69,7 @@ from neo4j.exceptions import (
 )
 
 from graph.errors import QueryTimeout, StoreRefused, StoreUnavailable
-from graph.model import Listing, Mention, Relation, SourceRecord, Subject
+from graph.model import Listing, Mention, Relation, SourceRecord, Subject, model
 from graph.store.base import (
     Batch,
     DocWrite,
@@ -84,7 +109,6 @@ SCHEMA = (
     "CREATE CONSTRAINT record_id IF NOT EXISTS FOR (r:Record) REQUIRE r.id IS UNIQUE",
     "CREATE CONSTRAINT doc_uid IF NOT EXISTS FOR (d:Doc) REQUIRE d.uid IS UNIQUE",
     "CREATE CONSTRAINT redirect_from IF NOT EXISTS FOR (r:Redirect) REQUIRE r.from IS UNIQUE",
-    "CREATE INDEX rel_id IF NOT EXISTS FOR ()-[r:REL]-() ON (r.id)",
     "CREATE CONSTRAINT generation_id IF NOT EXISTS FOR (g:Generation) REQUIRE g.id IS UNIQUE",
     "CREATE INDEX listing_number IF NOT EXISTS FOR (l:Listing) ON (l.number)",
     # merge_subjects re-points every redirect that pointed at the merged id.
@@ -100,6 +124,40 @@ def _dumps(value: Any) -> str:
 
 def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
+
+
+# -- relation types -------------------------------------------------------------
+
+# Relationships that are not relations: a code whose upper case is one of these
+# goes to UNMODELLED rather than share a type with them.
+_OTHER_TYPES = frozenset({"REL", "IDENTIFIES", "AGAINST", "NAMES", "MENTIONS"})
+_SAFE_CODE = re.compile(r"[a-z][a-z0-9_]{0,62}")
+UNMODELLED = "Unmodelled"
+# Properties of a relation's relationship that are not its props.
+_REL_OWN = frozenset(
+    {"id", "type", "valid_from", "valid_to", "props_json", "props_keys", "record_ids"}
+)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _neo4j_type(code: str) -> str:
+    """The relationship type of relation type ``code``; the only source of type names in Cypher."""
+    if code in model().relation_types and _SAFE_CODE.fullmatch(code):
+        name = code.upper()
+        if name not in _OTHER_TYPES:
+            return name
+    return UNMODELLED
+
+
+def _modelled_types() -> list[str]:
+    """Every relationship type a relation may have under the current model, once."""
+    return list(dict.fromkeys([*map(_neo4j_type, model().relation_types), UNMODELLED]))
+
+
+def _native(value: Any) -> bool:
+    if isinstance(value, (str, bool, float)):
+        return True
+    return isinstance(value, int) and _INT64[0] <= value <= _INT64[1]
 
 
 # -- model <-> properties ------------------------------------------------------
@@ -133,17 +191,28 @@ def _subject(p: dict[str, Any]) -> Subject:
 
 
 def _relation_props(r: Relation, record_ids: list[str]) -> dict[str, Any]:
+    # An empty string is no property key Neo4j accepts.
+    native = {k: v for k, v in r.props.items() if k and k not in _REL_OWN and _native(v)}
+    rest = {k: v for k, v in r.props.items() if k not in native}
     return {
+        **native,
         "id": r.id,
         "type": r.type,
         "valid_from": r.valid_from,
         "valid_to": r.valid_to,
-        "props_json": _dumps(r.props),
+        "props_keys": list(r.props),
+        "props_json": _dumps(rest) if rest else None,
         "record_ids": record_ids,
     }
 
 
 def _relation(p: dict[str, Any], source: str, target: str) -> Relation:
+    encoded = _loads(p.get("props_json")) or {}
+    # Before props_keys (an unmigrated relation), every prop was in props_json.
+    keys = p.get("props_keys")
+    props = (
+        {k: encoded[k] if k in encoded else p.get(k) for k in keys} if keys is not None else encoded
+    )
     return Relation(
         id=p["id"],
         type=p["type"],
@@ -151,7 +220,7 @@ def _relation(p: dict[str, Any], source: str, target: str) -> Relation:
         target=target,
         valid_from=p.get("valid_from"),
         valid_to=p.get("valid_to"),
-        props=_loads(p.get("props_json")) or {},
+        props=props,
         record_ids=list(p.get("record_ids") or []),
     )
 
@@ -260,14 +329,46 @@ Q_SET_KEYS = (
 )
 Q_DROP_REDIRECTS = "UNWIND $ids AS i MATCH (r:Redirect {from: i}) DELETE r"
 Q_EXISTING_IDS = "UNWIND $ids AS i MATCH (s:Subject {id: i}) RETURN s.id AS id"
-Q_REL_RECORD_IDS = (
-    "UNWIND $ids AS i MATCH ()-[r:REL {id: i}]->() RETURN i AS id, r.record_ids AS ri"
-)
-Q_DELETE_RELS = "UNWIND $ids AS i MATCH ()-[r:REL {id: i}]->() DELETE r"
-Q_CREATE_RELS = (
-    "UNWIND $rows AS row MATCH (a:Subject {id: row.source}) MATCH (b:Subject {id: row.target}) "
-    "CREATE (a)-[r:REL]->(b) SET r = row.p"
-)
+
+
+def _rel_id_index(neo4j_type: str) -> str:
+    # Neo4j 5 indexes a relationship property for one relationship type, so
+    # relations are found by id through one index per type (created from the
+    # model when the schema is, see _ensure_schema) rather than through their
+    # end nodes: a delete by id knows no end node.
+    return (
+        f"CREATE INDEX rel_id_{neo4j_type.lower()} IF NOT EXISTS "
+        f"FOR ()-[r:{neo4j_type}]-() ON (r.id)"
+    )
+
+
+def _rels_by_id(tail: str) -> str:
+    """``UNWIND $ids AS i``, the relation with id ``i`` as ``a``-``r``->``b``, then ``tail``.
+
+    One UNION branch per relationship type, each an index seek; a type
+    alternation in one pattern would not use the per-type indexes.
+    """
+    branches = " UNION ".join(
+        f"WITH i MATCH (a:Subject)-[r:{t} {{id: i}}]->(b:Subject) RETURN r, a, b"
+        for t in _modelled_types()
+    )
+    return f"UNWIND $ids AS i CALL {{ {branches} }} {tail}"
+
+
+def _q_create_rels(neo4j_type: str) -> str:
+    return (
+        "UNWIND $rows AS row MATCH (a:Subject {id: row.source}) MATCH (b:Subject {id: row.target}) "
+        f"CREATE (a)-[r:{neo4j_type}]->(b) SET r = row.p"
+    )
+
+
+def _type_pattern(types: list[str] | None) -> str:
+    """``r`` of any relation, or ``r`` with one of the relationship types of ``types``."""
+    if types is None:
+        return "r"
+    return "r:" + "|".join(dict.fromkeys(map(_neo4j_type, types)))
+
+
 Q_LISTING_RECORD_IDS = (
     "UNWIND $ids AS i MATCH (l:Listing {id: i}) RETURN i AS id, l.record_ids AS ri"
 )
@@ -304,7 +405,7 @@ Q_DELETE_DOCS = "UNWIND $uids AS u MATCH (d:Doc {uid: u}) DELETE d"
 Q_SET_DOCS = "UNWIND $rows AS row MERGE (d:Doc {uid: row.uid}) SET d = row"
 
 Q_RELS_TOUCHING = (
-    "MATCH (:Subject {id: $id})-[r:REL]-() "
+    "MATCH (:Subject {id: $id})-[r]-(:Subject) "
     "RETURN DISTINCT r {.*} AS r, startNode(r).id AS source, endNode(r).id AS target"
 )
 Q_LISTINGS_AGAINST = "MATCH (l:Listing)-[:AGAINST]->(:Subject {id: $id}) RETURN l {.*} AS l"
@@ -321,11 +422,11 @@ _REL_FILTER = (
     "AND (r.valid_to IS NULL OR $as_of < r.valid_to))) "
     "RETURN DISTINCT r {.*} AS r, startNode(r).id AS source, endNode(r).id AS target"
 )
-# Three fixed texts (not built from data): the pattern's arrow is the direction.
+# The pattern's arrow is the direction; {r} is _type_pattern's.
 Q_RELATIONS_OF = {
-    "both": "MATCH (s:Subject)-[r:REL]-(:Subject) " + _REL_FILTER,
-    "out": "MATCH (s:Subject)-[r:REL]->(:Subject) " + _REL_FILTER,
-    "in": "MATCH (s:Subject)<-[r:REL]-(:Subject) " + _REL_FILTER,
+    "both": "MATCH (s:Subject)-[{r}]-(:Subject) " + _REL_FILTER,
+    "out": "MATCH (s:Subject)-[{r}]->(:Subject) " + _REL_FILTER,
+    "in": "MATCH (s:Subject)<-[{r}]-(:Subject) " + _REL_FILTER,
 }
 _LISTING_KINDS = "AND ($kinds IS NULL OR l.kind IN $kinds)"
 Q_LISTINGS_OF = (
@@ -473,14 +574,63 @@ class Neo4jStore:
         with self._schema_lock:
             if self._schema_ready:
                 return
-            for statement in SCHEMA:
-                # Schema and data cannot share a transaction: one each.
-                def create(tx: ManagedTransaction, q: str = statement) -> None:
-                    tx.run(q).consume()
-
-                self._session_run(create, write=True, timeout=self.write_timeout_s)
+            # A relation type added to model.yaml later gets its index when a
+            # store next opens the database; until then its look-ups by id scan
+            # that one type.
+            for statement in [*SCHEMA, *map(_rel_id_index, _modelled_types())]:
+                self._schema_statement(statement)
             self._backfill_names()
+            self._migrate_relation_types()
             self._schema_ready = True
+
+    def _schema_statement(self, statement: str) -> None:
+        # Schema and data cannot share a transaction: one each.
+        def create(tx: ManagedTransaction) -> None:
+            tx.run(statement).consume()
+
+        self._session_run(create, write=True, timeout=self.write_timeout_s)
+
+    def _migrate_relation_types(self) -> None:
+        """Convert relations stored as ``[:REL]`` (props all in props_json) to
+        their own relationship types and native props, once per database.
+
+        A page per transaction rather than ``CALL { ... } IN TRANSACTIONS``:
+        the conversion decodes props_json, which Cypher cannot, and goes
+        through _relation / _relation_props like any write. A page deletes
+        the REL relationships it converted, so a migration cut short resumes
+        where it stopped when the store is next opened.
+        """
+
+        def done(tx: ManagedTransaction) -> bool:
+            found = tx.run("MATCH (m:Migration {id: 'relation_types'}) RETURN m").single()
+            return found is not None
+
+        if self._session_run(done, write=False, timeout=self.timeout_s):
+            return
+
+        def page(tx: ManagedTransaction) -> int:
+            result = tx.run(
+                "MATCH (a:Subject)-[r:REL]->(b:Subject) WITH a, r, b LIMIT $n "
+                "RETURN r {.*} AS r, a.id AS source, b.id AS target",
+                n=PAGE_SIZE,
+            )
+            rels = [_relation(row["r"], row["source"], row["target"]) for row in result]
+            if rels:
+                tx.run(
+                    "UNWIND $ids AS i MATCH (:Subject)-[r:REL {id: i}]->(:Subject) DELETE r",
+                    ids=[r.id for r in rels],
+                ).consume()
+                self._create_relations(tx, rels)
+            return len(rels)
+
+        while self._session_run(page, write=True, timeout=self.write_timeout_s) == PAGE_SIZE:
+            pass
+        self._schema_statement("DROP INDEX rel_id IF EXISTS")
+        self._session_run(
+            lambda tx: tx.run("MERGE (:Migration {id: 'relation_types'})").consume(),
+            write=True,
+            timeout=self.write_timeout_s,
+        )
 
     def _backfill_names(self) -> None:
         """Give listings written before NAMES edges existed their edges, once per database."""
@@ -569,7 +719,7 @@ class Neo4jStore:
         if b.subjects:
             self._upsert_subjects(tx, b.subjects)
         if b.delete_relations:
-            tx.run(Q_DELETE_RELS, ids=list(dict.fromkeys(b.delete_relations))).consume()
+            tx.run(_rels_by_id("DELETE r"), ids=list(dict.fromkeys(b.delete_relations))).consume()
         if b.relations:
             self._upsert_relations(tx, b.relations)
         if b.delete_listings:
@@ -617,13 +767,19 @@ class Neo4jStore:
                 raise ValueError(f"{what} names unknown subject {sid}")
 
     def _replace_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
-        # A relationship cannot change its end nodes: delete and create again.
-        tx.run(Q_DELETE_RELS, ids=[r.id for r in rels]).consume()
-        rows = [
-            {"source": r.source, "target": r.target, "p": _relation_props(r, r.record_ids)}
-            for r in rels
-        ]
-        tx.run(Q_CREATE_RELS, rows=rows).consume()
+        # A relationship cannot change its end nodes or its type: delete and
+        # create again.
+        tx.run(_rels_by_id("DELETE r"), ids=[r.id for r in rels]).consume()
+        self._create_relations(tx, rels)
+
+    def _create_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for r in rels:
+            by_type.setdefault(_neo4j_type(r.type), []).append(
+                {"source": r.source, "target": r.target, "p": _relation_props(r, r.record_ids)}
+            )
+        for neo4j_type, rows in by_type.items():
+            tx.run(_q_create_rels(neo4j_type), rows=rows).consume()
 
     def _upsert_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
         named: list[tuple[str, str]] = []
@@ -631,7 +787,8 @@ class Neo4jStore:
             named += [(r.source, f"relation {r.id}"), (r.target, f"relation {r.id}")]
         self._require_subjects(tx, named)
         ids = list(dict.fromkeys(r.id for r in rels))
-        old = {row["id"]: list(row["ri"] or []) for row in tx.run(Q_REL_RECORD_IDS, ids=ids)}
+        found = tx.run(_rels_by_id("RETURN i AS id, r.record_ids AS ri"), ids=ids)
+        old = {row["id"]: list(row["ri"] or []) for row in found}
         final: dict[str, Relation] = {}
         for r in rels:
             prev = final[r.id].record_ids if r.id in final else old.get(r.id, [])
@@ -897,12 +1054,13 @@ class Neo4jStore:
         direction: str = "both",
     ) -> list[Relation]:
         ids = list(dict.fromkeys(subject_ids))
-        query = Q_RELATIONS_OF.get(direction)
-        if query is None:
+        template = Q_RELATIONS_OF.get(direction)
+        if template is None:
             raise ValueError(f"direction must be both, out or in, not {direction!r}")
-        if not ids:
-            return []
         type_list = list(types) if types is not None else None
+        if not ids or type_list == []:
+            return []
+        query = template.replace("{r}", _type_pattern(type_list))
 
         def work(tx: ManagedTransaction) -> list[Relation]:
             result = tx.run(query, ids=ids, types=type_list, as_of=as_of)
@@ -918,9 +1076,7 @@ class Neo4jStore:
 
         def work(tx: ManagedTransaction) -> dict[str, Relation]:
             result = tx.run(
-                "UNWIND $ids AS i MATCH (a)-[r:REL {id: i}]->(b) "
-                "RETURN r {.*} AS r, a.id AS source, b.id AS target",
-                ids=wanted,
+                _rels_by_id("RETURN r {.*} AS r, a.id AS source, b.id AS target"), ids=wanted
             )
             return {
                 row["r"]["id"]: _relation(row["r"], row["source"], row["target"]) for row in result
@@ -1042,15 +1198,19 @@ class Neo4jStore:
         )
 
     def iter_relations(self, types: Iterable[str] | None = None) -> Iterator[Relation]:
+        type_list = list(types) if types is not None else None
+        if type_list == []:
+            return
         where = "($types IS NULL OR r.type IN $types)"
         tail = (
             " RETURN r.id AS id, r {.*} AS x, a.id AS source, b.id AS target ORDER BY r.id LIMIT $n"
         )
+        match = f"MATCH (a:Subject)-[{_type_pattern(type_list)}]->(b:Subject) WHERE "
         yield from self._pages(
-            "MATCH (a)-[r:REL]->(b) WHERE r.id IS NOT NULL AND " + where + tail,
-            "MATCH (a)-[r:REL]->(b) WHERE r.id > $after AND " + where + tail,
+            match + "r.id IS NOT NULL AND " + where + tail,
+            match + "r.id > $after AND " + where + tail,
             lambda row: _relation(row["x"], row["source"], row["target"]),
-            types=list(types) if types is not None else None,
+            types=type_list,
         )
 
     def iter_listings(self, kinds: Iterable[str] | None = None) -> Iterator[Listing]:
@@ -1090,10 +1250,20 @@ class Neo4jStore:
 
     def counts(self) -> dict[str, int]:
         def work(tx: ManagedTransaction) -> dict[str, int]:
-            # Each of these is answered from the count store, not a scan.
+            # Each of these is answered from the count store, not a scan:
+            # relations are every relationship but those of the other kinds.
             queries = {
                 "subjects": "MATCH (n:Subject) RETURN count(n) AS c",
-                "relations": "MATCH ()-[r:REL]->() RETURN count(r) AS c",
+                "relations": (
+                    "CALL { MATCH ()-[r]->() RETURN count(r) AS n_all } "
+                    + "".join(
+                        f"CALL {{ MATCH ()-[r:{t}]->() RETURN count(r) AS n_{t.lower()} }} "
+                        for t in sorted(_OTHER_TYPES)
+                    )
+                    + "RETURN n_all - "
+                    + " - ".join(f"n_{t.lower()}" for t in sorted(_OTHER_TYPES))
+                    + " AS c"
+                ),
                 "listings": "MATCH (n:Listing) RETURN count(n) AS c",
                 "records": "MATCH (n:Record) RETURN count(n) AS c",
                 "redirects": "MATCH (n:Redirect) RETURN count(n) AS c",
