@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
 import graph.store.neo4j
 from graph.model import Relation, Subject
 from graph.store.base import Batch
 from graph.store.neo4j import Neo4jStore
+from tests.stores import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
 
 @pytest.fixture
