@@ -121,3 +121,26 @@ class LiveServer:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
         self._log.close()
+
+
+def kill_when_acknowledged(script: str, args: list[str], until: int) -> int:
+    """Run ``python -c script *args`` (a writer that prints the number of each
+    write it has made durable), SIGKILL it once it has acknowledged ``until``,
+    and return the last number it printed: lines still in the pipe count, since
+    the writer may run ahead of this reader before the kill lands."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        assert proc.stdout is not None
+        acked = -1
+        while acked < until:
+            line = proc.stdout.readline()
+            assert line, "the writer died by itself"
+            acked = int(line)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.stdout is not None
+    with proc.stdout:
+        return max([acked, *(int(x) for x in proc.stdout.read().split())])

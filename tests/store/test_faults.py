@@ -10,7 +10,6 @@ at the end whatever happens.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -30,7 +29,7 @@ from graph.settings import Settings
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import EmbeddedStore
 from tests.builders import Enterprises
-from tests.live import REPO, free_port
+from tests.live import REPO, free_port, kill_when_acknowledged
 from tests.stores import NEO4J_PASSWORD
 
 
@@ -279,27 +278,9 @@ def test_embedded_store_survives_sigkill_during_writes(tmp_path: Path, compact_b
     path = tmp_path / "store"
     written = 0
     for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), str(compact_bytes), str(written)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
+        acked = kill_when_acknowledged(
+            WRITER, [str(path), str(compact_bytes), str(written)], written + 40
         )
-        try:
-            assert proc.stdout is not None
-            acked = -1
-            while acked < written + 40:
-                line = proc.stdout.readline()
-                assert line, "the writer died by itself"
-                acked = int(line)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        # The writer may have acknowledged more batches than were read before
-        # the kill landed: those still sit in the pipe.
-        assert proc.stdout is not None
-        for line in proc.stdout.read().split():
-            acked = int(line)
         # Every acknowledged batch survived; at most the one in flight more.
         written = check_prefix(path)
         assert acked + 1 <= written <= acked + 2, (acked, written)

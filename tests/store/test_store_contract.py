@@ -24,7 +24,7 @@ from graph.errors import QueryTimeout, StoreUnavailable
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject
 from graph.store.base import Batch, GraphStore
 from graph.store.embedded import JOURNAL, JOURNAL_MAGIC, RECORDS, EmbeddedStore
-from tests.live import REPO
+from tests.live import kill_when_acknowledged
 from tests.stores import NEO4J_PASSWORD, NEO4J_URI, crash, open_neo4j
 
 ORG = "organisation"
@@ -1652,34 +1652,12 @@ while True:
 
 @pytest.mark.parametrize("compact_bytes", [32 * 1024, 256 * 1024 * 1024])
 def test_embedded_records_survive_sigkill_during_writes(tmp_path: Path, compact_bytes: int) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
     path = tmp_path / "store"
     written = 0
     for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RECORD_WRITER, str(path), str(compact_bytes), str(written)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
+        acked = kill_when_acknowledged(
+            RECORD_WRITER, [str(path), str(compact_bytes), str(written)], written + 30
         )
-        try:
-            assert proc.stdout is not None
-            acked = -1
-            while acked < written + 30:
-                line = proc.stdout.readline()
-                assert line, "the writer died by itself"
-                acked = int(line)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        # The writer may have run ahead of this reader before the kill: what it
-        # acknowledged is the last line it printed, buffered in the pipe.
-        assert proc.stdout is not None
-        acked = max([acked, *(int(x) for x in proc.stdout.read().split())])
         store = EmbeddedStore(path)
         try:
             acks = sorted(int(k) for k in store.list_docs("acks"))
