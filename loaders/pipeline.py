@@ -363,9 +363,9 @@ class _FileLoad:
     name: str
     mapping: FeedMapping
     progress: ProgressCallback | None
+    report: LoadReport
     total: int | None = None
     now: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    report: LoadReport = field(default_factory=lambda: LoadReport(file="", kind=""))
     record_ids: list[str] = field(default_factory=list)
     batch: Batch = field(default_factory=Batch)
     subjects: dict[str, Subject] = field(default_factory=dict)
@@ -496,23 +496,19 @@ class FileLoader:
         name = path.name
         mapping = _feed_for(name, kind)
         self._mapping = mapping
-        run = _FileLoad(name, mapping, progress)
+        report = LoadReport(
+            file=name, kind=mapping.kind, label=mapping.label, department=mapping.department
+        )
+        run = _FileLoad(name, mapping, progress, report)
         run.tell("reading", 0)
         table = read_table(
             path, max_cell_chars=self.settings.max_cell_chars, xlsx=xlsx_limits(self.settings)
         )
+        report.encoding, report.format = table.encoding, table.format
         # The reader holds every row already: the total costs nothing.
         run.total = len(table.rows)
         run.tell("checking", 0)
         index = mapping.match_header(table.header, name)
-        run.report = LoadReport(
-            file=name,
-            kind=mapping.kind,
-            encoding=table.encoding,
-            format=table.format,
-            label=mapping.label,
-            department=mapping.department,
-        )
         self._file_date = snapshot_date or city_today()
         self._created: set[str] = set()
         self._withdrawn: dict[str, set[str]] = {}

@@ -12,6 +12,7 @@ import pytest
 from graph import analysis
 from graph.model import Relation, Subject
 from graph.store.base import Batch, GraphStore
+from tests import builders
 from tests.builders import AS_OF
 
 
@@ -32,17 +33,8 @@ def rel(
     valid_to: str | None = None,
     **props: Any,
 ) -> Relation:
-    rid = f"R-{rtype}-{source}-{target}-{valid_from}"
-    return Relation(
-        id=rid,
-        type=rtype,
-        source=source,
-        target=target,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        props=props,
-        record_ids=[f"rec:{rid}"],
-    )
+    # the shared builder, with this module's default start
+    return builders.rel(rtype, source, target, valid_from, valid_to, **props)
 
 
 def guarantee(src: str, tgt: str, amount: float, valid_to: str | None = None) -> Relation:
