@@ -47,6 +47,14 @@ def cli(
     )
 
 
+def cli_failure(done: subprocess.CompletedProcess[str]) -> str:
+    """What to print when a CLI run a test depends on failed: the files it
+    refused and why first (a long load's report would push them out of the
+    tail that CI logs keep), then the end of its output."""
+    refused = [line for line in done.stdout.splitlines() if ": refused: " in line]
+    return "\n".join([*refused, done.stdout[-1500:], done.stderr[-1500:]])
+
+
 def cli_start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*CLI, *args],

@@ -17,7 +17,7 @@ import pytest
 
 from api.keys import KeyStore
 from loaders.sample_city import generate
-from tests.live import LiveServer, cli, env_for
+from tests.live import LiveServer, cli, cli_failure, env_for
 from tests.stores import NEO4J_PASSWORD, NEO4J_URI, open_neo4j
 
 ENTERPRISES = 2000
@@ -56,7 +56,7 @@ def city(
     generate(tmp / "city", enterprises=ENTERPRISES, seed=7)
     files = sorted(str(p) for p in (tmp / "city").iterdir() if p.name != "truth.json")
     loaded = cli(["load", *files], env, timeout=600)
-    assert loaded.returncode == 0, loaded.stdout[-2000:] + loaded.stderr[-2000:]
+    assert loaded.returncode == 0, cli_failure(loaded)
     # A feed the crowd's load sends: 3,000 rows of a red list.
     feed = tmp / "red_list_crowd.csv"
     rows = ["主体名称,统一社会信用代码,红名单类型,认定机关,认定日期"]
