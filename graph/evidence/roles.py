@@ -210,7 +210,12 @@ def _claims(rel: Relation, family: list[Relation]) -> list[_Claim]:
             ]
             if sightings:
                 first = min(sightings, key=lambda o: (o.start, o.record))
-                until, contradicted = first.start, first.record
+                # When the term ended the row no longer says, and the other
+                # holder's 核准日期 is an approval that may postdate the change:
+                # the row is known only up to the last snapshot that still
+                # showed this party (rules.md: unknown between f1 and a2).
+                shown_before = [d for d in shown_days if d < first.start]
+                until, contradicted = max([start, *shown_before]), first.record
         detail = {**base, "valid_from": start, "valid_to": end}
         if not_from != end or contradicted:
             detail.update(known_until=until, ended_from=not_from, ended_by=ended_by)

@@ -211,11 +211,18 @@ def test_legacy_relations_read_their_valid_dates_as_stated() -> None:
 
 def test_an_open_ended_term_contradicted_by_another_holders_sighting_stops_knowing() -> None:
     # an officers row that lost its 离任日期 says 乙 since 2015; the registry saw
-    # 甲 as legal representative in 2016: 乙's row no longer knows from then on
+    # 甲 as legal representative in 2016, approved 2016-01-01. That 核准日期 is the
+    # latest approved change, which may postdate the change of representative:
+    # 乙's row knows nothing after its 任职日期 that no snapshot confirms.
     yi = dated("乙", "O", "2015-01-01", None, rtype=LR, seen="2024-12-29", title="法定代表人")
     jia = snap("甲", "O", ("2016-06-30", "2016-01-01"))
     book = RoleBook([yi, jia])
-    assert state(book, "乙", "2015-06-01") == KNOWN
+    assert state(book, "乙", "2015-06-01") == UNKNOWN
     reading = book.read(LR, "乙", "O", "2020-01-01")
     assert reading.state == UNKNOWN
     assert reading.detail["contradicted_by"] == "registry:reg_2016-06-30.csv:1"
+    # a registry snapshot that still showed 乙 on 2015-09-30 is knowledge up to it
+    seen_yi = snap("乙", "O", ("2015-09-30", "2015-01-01"))
+    book = RoleBook([yi, seen_yi, jia])
+    assert state(book, "乙", "2015-06-01") == KNOWN
+    assert state(book, "乙", "2015-12-01") == UNKNOWN
