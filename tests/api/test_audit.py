@@ -240,3 +240,53 @@ def test_every_subject_of_a_padded_check_is_audited(
             continue
         assert r.status_code == 200, (size, r.text[:300])
         assert entry["subjects"] == [MASKED, "91411403MA9GKJ1F2X"], (size, entry["subjects"])
+
+
+def test_concurrent_lines_share_fsyncs_and_each_is_on_disk_before_append_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: thirty-two requests finishing together cost a few disk
+    flushes, not thirty-two, and no append returns before an fsync that
+    started after its line was written has finished."""
+    import threading
+    import time
+
+    import api.audit as audit_module
+    from api.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit")
+    real_fsync = os.fsync
+    lock = threading.Lock()
+    done_upto = [0]  # lines covered by the fsyncs finished so far
+    flushes = [0]
+
+    def slow_fsync(fd: int) -> None:
+        covers = log._written  # the lines written when this flush begins
+        time.sleep(0.02)  # a disk that takes its time
+        real_fsync(fd)
+        with lock:
+            done_upto[0] = max(done_upto[0], covers)
+            flushes[0] += 1
+
+    monkeypatch.setattr(audit_module.os, "fsync", slow_fsync)
+    returned_with: dict[int, int] = {}
+    start = threading.Barrier(32)
+
+    def request(n: int) -> None:
+        start.wait()
+        log.append({"at": "2026-11-28T08:00:00+00:00", "n": n})
+        with lock:
+            returned_with[n] = done_upto[0]
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log.close()
+    lines = [json.loads(x) for x in (tmp_path / "audit" / "audit-2026-11-28.jsonl").open()]
+    position = {line["n"]: i + 1 for i, line in enumerate(lines)}
+    assert sorted(position) == list(range(32))
+    for n, covered in returned_with.items():
+        assert position[n] <= covered, (n, position[n], covered)
+    assert flushes[0] < 16, flushes[0]
