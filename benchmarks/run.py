@@ -41,8 +41,8 @@ from graph.errors import FeedError
 from graph.propagate.engine import measures, measures_many
 from graph.settings import Settings
 from graph.store import open_store
-from graph.store.base import GraphStore
-from graph.traverse import neighbours
+from graph.store.base import GraphStore, breadth_first
+from graph.traverse import neighbours, shortest_paths
 from loaders.pipeline import FileLoader, order_files
 from loaders.sample_city import generate
 
@@ -165,6 +165,24 @@ def bench_neo4j(files: list[Path], tmp: Path, args: argparse.Namespace, base_rat
 
         base = sample_times(cypher, pick)
         row("depth-2 neighbours, Neo4j", lat(ours), lat(base) + " (one Cypher query)", _ratio(ours, base))
+        # the same answer hop by hop (how the store answered before reach()), for the record
+        hops = sample_times(lambda sid: breadth_first(store, sid, 2, max_nodes=10_000), pick)
+        row("hop by hop (before reach): depth-2 neighbours, Neo4j", lat(hops), lat(base), _ratio(hops, base))
+        pairs = [(rng.choice(ids), rng.choice(ids)) for _ in pick]
+        path_query = (
+            "MATCH (a:Subject {id: $a}) MATCH (b:Subject {id: $b}) "
+            "MATCH p = shortestPath((a)-[*..4]-(b)) WHERE all(x IN nodes(p) WHERE x:Subject) "
+            "RETURN length(p) AS n"
+        )
+
+        def cypher_path(pair: tuple[str, str]) -> None:
+            with driver.session(database=settings.neo4j_database) as session:
+                session.run(path_query, a=pair[0], b=pair[1]).consume()
+
+        ours_p = sample_times(lambda pair: shortest_paths(store, pair[0], pair[1], 4), pairs)
+        base_p = sample_times(cypher_path, pairs)
+        row("shortest paths <= 4, random pairs, Neo4j", lat(ours_p),
+            lat(base_p) + " (Cypher shortestPath)", _ratio(ours_p, base_p))  # fmt: skip
         ms = sample_times(lambda sid: measures(store, sid, args.as_of), pick)
         row("measures of one subject, Neo4j", lat(ms))
         batch = [rng.choice(ids) for _ in range(1000)]

@@ -98,7 +98,8 @@ class StoreRefused(CreditlinkError):
 
 
 class StoreBusy(CreditlinkError):
-    """Another process holds the embedded store's writer lock."""
+    """Another writer holds the store: the embedded store's writer lock, or a
+    load written to Neo4j in parts (graph/store/neo4j_loads.py)."""
 
     code = "store_busy"
     status = 409

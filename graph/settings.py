@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=1024 * 1024, ge=1)
     max_cell_chars: int = Field(default=32_767, ge=1)
     query_timeout_s: float = Field(default=10.0, gt=0)
+    # Neo4j: a batch above this many items (subjects, relations, records, ...)
+    # is written as several transactions, all or nothing by undo
+    # (graph/store/neo4j_loads.py), so no file needs one giant transaction.
+    neo4j_write_chunk: int = Field(default=5000, ge=1)
 
     # XLSX files are checked before any cell is read (loaders.xlsx): the cells
     # of the sheet's grid (rows x columns from A1, declared or actual), the

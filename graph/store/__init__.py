@@ -25,4 +25,5 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
         password=settings.neo4j_password,
         database=settings.neo4j_database,
         timeout_s=settings.query_timeout_s,
+        write_chunk=settings.neo4j_write_chunk,
     )

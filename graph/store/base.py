@@ -107,6 +107,28 @@ class Batch:
         )
 
 
+@dataclass
+class Reach:
+    """Who is within ``depth`` hops of a subject: what a neighbourhood is made of."""
+
+    # subject id -> hops from the centre (the centre at 0)
+    distance: dict[str, int]
+    # the relations whose two ends are both within reach
+    edges: list[Relation]
+    subjects: dict[str, Subject]
+    # the cap cut the expansion
+    truncated: bool = False
+
+
+@dataclass
+class Route:
+    """A path between two subjects: node ids from one end to the other, and
+    the relation between each two."""
+
+    nodes: list[str]
+    edges: list[Relation]
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """Both stores implement exactly this."""
@@ -189,6 +211,35 @@ class GraphStore(Protocol):
 
     def get_relations(self, ids: Iterable[str]) -> dict[str, Relation]: ...
 
+    def routes(
+        self,
+        source: str,
+        target: str,
+        max_depth: int,
+        types: list[str] | None = None,
+        as_of: str | None = None,
+        limit: int = 10,
+    ) -> list[Route]:
+        """Every shortest path of at most ``max_depth`` hops between two
+        different subjects (either direction, relations of ``types`` active on
+        ``as_of``), ordered by node ids then relation ids, the first ``limit``.
+        What ``bidirectional_routes`` answers."""
+        ...
+
+    def reach(
+        self,
+        center: str,
+        depth: int,
+        types: list[str] | None = None,
+        as_of: str | None = None,
+        max_nodes: int = 500,
+    ) -> Reach:
+        """The subjects within ``depth`` hops of ``center`` (either direction,
+        relations of ``types`` active on ``as_of``), at most ``max_nodes``
+        with the centre: kept in (distance, id) order when the cap cuts, so
+        every store cuts the same way. What ``breadth_first`` answers."""
+        ...
+
     def listings_of(
         self, subject_ids: Iterable[str], kinds: Iterable[str] | None = None
     ) -> list[Listing]: ...
@@ -233,3 +284,128 @@ class GraphStore(Protocol):
     def counts(self) -> dict[str, int]:
         """subjects, relations, listings, records (and redirects)."""
         ...
+
+
+def breadth_first(
+    store: GraphStore,
+    center: str,
+    depth: int,
+    types: list[str] | None = None,
+    as_of: str | None = None,
+    max_nodes: int = 500,
+) -> Reach:
+    """``reach`` over ``relations_of``: one round trip per hop. The embedded
+    store answers with it; Neo4j's single-query answer must equal it."""
+    distance = {center: 0}
+    frontier = [center]
+    truncated = False
+    for hop in range(1, depth + 1):
+        if not frontier:
+            break
+        rels = store.relations_of(frontier, types, as_of)
+        front = set(frontier)
+        new_ids = sorted(
+            {
+                r.other(end)
+                for r in rels
+                for end in (r.source, r.target)
+                if end in front and r.other(end) not in distance
+            }
+        )
+        room = max_nodes - len(distance)
+        if len(new_ids) > room:
+            new_ids = new_ids[: max(room, 0)]
+            truncated = True
+        for sid in new_ids:
+            distance[sid] = hop
+        frontier = new_ids
+        if truncated:
+            break
+    members = set(distance)
+    edges = [
+        r
+        for r in store.relations_of(sorted(members), types, as_of)
+        if r.source in members and r.target in members
+    ]
+    return Reach(distance, edges, store.get_subjects(sorted(members)), truncated)
+
+
+def bidirectional_routes(
+    store: GraphStore,
+    source: str,
+    target: str,
+    max_depth: int,
+    types: list[str] | None = None,
+    as_of: str | None = None,
+    limit: int = 10,
+    max_frontier: int = 20_000,
+) -> list[Route]:
+    """``routes`` over ``relations_of``: expand the smaller side each round,
+    stop at the first depth where the two sides meet, then enumerate the paths
+    through the meeting layer. A side whose frontier passes ``max_frontier``
+    subjects gives up (no route) rather than read a whole city."""
+    if source == target:
+        return [Route([source], [])]
+    # parents[side][node] = list of (previous node, relation)
+    parents: list[dict[str, list[tuple[str, Relation]]]] = [{source: []}, {target: []}]
+    dist: list[dict[str, int]] = [{source: 0}, {target: 0}]
+    level = [0, 0]
+    frontiers: list[list[str]] = [[source], [target]]
+    depth = 0
+    meet: set[str] = set()
+    while depth < max_depth and frontiers[0] and frontiers[1]:
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+        here, there = parents[side], parents[1 - side]
+        rels = store.relations_of(frontiers[side], types, as_of)
+        nxt: dict[str, list[tuple[str, Relation]]] = {}
+        current = set(frontiers[side])
+        for rel in rels:
+            for end in (rel.source, rel.target):
+                if end not in current:
+                    continue
+                other = rel.other(end)
+                if other in here:
+                    continue
+                nxt.setdefault(other, []).append((end, rel))
+        level[side] += 1
+        for node, links in nxt.items():
+            here[node] = links
+            dist[side][node] = level[side]
+        depth += 1
+        meet = {n for n in nxt if n in there}
+        if meet:
+            # Meeting nodes can sit at different depths on the far side; only the
+            # shortest total length counts.
+            best = min(dist[0][n] + dist[1][n] for n in meet)
+            meet = {n for n in meet if dist[0][n] + dist[1][n] == best}
+            break
+        frontiers[side] = sorted(nxt)
+        if len(frontiers[side]) > max_frontier:
+            break
+    if not meet:
+        return []
+    paths: list[Route] = []
+    for node in sorted(meet):
+        for left in _walk(parents[0], node):
+            for right in _walk(parents[1], node):
+                nodes = [n for n, _ in reversed(left)] + [node] + [n for n, _ in right]
+                edges = [r for _, r in reversed(left)] + [r for _, r in right]
+                paths.append(Route(nodes, edges))
+    paths.sort(key=lambda p: (p.nodes, [e.id for e in p.edges]))
+    return paths[:limit]
+
+
+def _walk(
+    parents: dict[str, list[tuple[str, Relation]]], node: str, cap: int = 1000
+) -> list[list[tuple[str, Relation]]]:
+    """Every chain of (previous node, relation) from ``node`` back to the root."""
+    links = parents.get(node, [])
+    if not links:
+        return [[]]
+    out: list[list[tuple[str, Relation]]] = []
+    for prev, rel in sorted(links, key=lambda x: (x[0], x[1].id)):
+        for rest in _walk(parents, prev, cap):
+            out.append([(prev, rel), *rest])
+            if len(out) >= cap:
+                return out
+    return out

@@ -41,6 +41,10 @@ in ``props_json``) are converted once when a store first opens them
 (_migrate_relation_types), recorded by a ``(:Migration {id:
 'relation_types'})`` node.
 
+A batch larger than ``write_chunk`` items (a city's registry file) is
+written as several transactions, all or nothing by undo: see
+graph/store/neo4j_loads.py.
+
 Every call is one managed transaction in a fresh session (``execute_read`` /
 ``execute_write``): the driver retries transient errors and reroutes in a
 cluster, and a session never outlives a server restart. Upsert rules that need
@@ -53,8 +57,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import re
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -68,16 +77,29 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from graph.errors import QueryTimeout, StoreRefused, StoreUnavailable
+from graph.errors import (
+    CreditlinkError,
+    QueryTimeout,
+    StoreBusy,
+    StoreRefused,
+    StoreUnavailable,
+)
 from graph.model import Listing, Mention, Relation, SourceRecord, Subject, model
+from graph.store import neo4j_loads as loads
 from graph.store.base import (
     Batch,
     DocWrite,
+    Reach,
+    Route,
     apply_subject_upsert,
+    bidirectional_routes,
+    breadth_first,
     first_upsert,
     fold_subject,
     union_into,
 )
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -94,6 +116,10 @@ SEARCH_SEP = "\u0000"
 DOC_SEP = "\u001f"
 # Ids per read of a many-id look-up (see _read_in_chunks).
 READ_CHUNK = 2000
+# Items (subjects, relations, records, ...) per transaction of a parted write:
+# a few tens of MB of transaction state, far below the default per-server
+# limit of 70% of the heap.
+WRITE_CHUNK = 5000
 # Every write transaction, from any process, gives the store a new generation
 # token (a fresh UUID, never reused, even after clear()): caches of answers
 # computed from the whole store (GET /quality) are keyed by it.
@@ -110,6 +136,9 @@ SCHEMA = (
     "CREATE CONSTRAINT doc_uid IF NOT EXISTS FOR (d:Doc) REQUIRE d.uid IS UNIQUE",
     "CREATE CONSTRAINT redirect_from IF NOT EXISTS FOR (r:Redirect) REQUIRE r.from IS UNIQUE",
     "CREATE CONSTRAINT generation_id IF NOT EXISTS FOR (g:Generation) REQUIRE g.id IS UNIQUE",
+    # One parted write at a time (neo4j_loads): its marker's id is unique.
+    "CREATE CONSTRAINT load_id IF NOT EXISTS FOR (l:Load) REQUIRE l.id IS UNIQUE",
+    "CREATE INDEX load_undo IF NOT EXISTS FOR (u:LoadUndo) ON (u.token)",
     "CREATE INDEX listing_number IF NOT EXISTS FOR (l:Listing) ON (l.number)",
     # merge_subjects re-points every redirect that pointed at the merged id.
     "CREATE INDEX redirect_to IF NOT EXISTS FOR (r:Redirect) ON (r.to)",
@@ -312,6 +341,10 @@ def _mention_rows(rec_id: str, mentions: list[Mention]) -> list[dict[str, str]]:
     return [{"rid": rec_id, "sid": sid, "role": role} for sid, role in sorted(seen)]
 
 
+def _doc_uid(collection: str, doc_id: str) -> str:
+    return collection + DOC_SEP + doc_id
+
+
 def _is_timeout(exc: Neo4jError) -> bool:
     code = exc.code or ""
     # A query over its time limit fails with TransactionTimedOut*; one that was
@@ -355,6 +388,10 @@ def _rels_by_id(tail: str) -> str:
     return f"UNWIND $ids AS i CALL {{ {branches} }} {tail}"
 
 
+# Relations by id as they are, for a parted write's before-image.
+Q_RELS_BEFORE = _rels_by_id("RETURN r {.*} AS props, a.id AS source, b.id AS target")
+
+
 def _q_create_rels(neo4j_type: str) -> str:
     return (
         "UNWIND $rows AS row MATCH (a:Subject {id: row.source}) MATCH (b:Subject {id: row.target}) "
@@ -362,11 +399,11 @@ def _q_create_rels(neo4j_type: str) -> str:
     )
 
 
-def _type_pattern(types: list[str] | None) -> str:
-    """``r`` of any relation, or ``r`` with one of the relationship types of ``types``."""
+def _type_pattern(types: list[str] | None, var: str = "r") -> str:
+    """``var`` of any relation, or with one of the relationship types of ``types``."""
     if types is None:
-        return "r"
-    return "r:" + "|".join(dict.fromkeys(map(_neo4j_type, types)))
+        return var
+    return var + ":" + "|".join(dict.fromkeys(map(_neo4j_type, types)))
 
 
 Q_LISTING_RECORD_IDS = (
@@ -416,6 +453,55 @@ Q_SET_MENTIONS_JSON = (
     "UNWIND $rows AS row MATCH (r:Record {id: row.id}) SET r.mentions_json = row.mj"
 )
 
+# A relation of the asked types active on $as_of, as a predicate on ``{r}``.
+_ACTIVE = (
+    "($types IS NULL OR {r}.type IN $types) "
+    "AND ($as_of IS NULL OR (({r}.valid_from IS NULL OR {r}.valid_from <= $as_of) "
+    "AND ({r}.valid_to IS NULL OR $as_of < {r}.valid_to)))"
+)
+
+
+def _q_routes(types: list[str] | None, max_depth: int) -> str:
+    """bidirectional_routes's answer in one query: ``ALL SHORTEST`` keeps every
+    path of the least length, ordered and cut as that function does."""
+    hop = _type_pattern(types, "h")
+    return (
+        "MATCH (a:Subject {id: $source}) MATCH (b:Subject {id: $target}) "
+        f"MATCH p = ALL SHORTEST (a)((:Subject)-[{hop} WHERE {_ACTIVE.format(r='h')}]-(:Subject))"
+        f"{{1,{int(max_depth)}}}(b) "
+        "WITH p, [n IN nodes(p) | n.id] AS ids, [r IN relationships(p) | r.id] AS rids "
+        "ORDER BY ids, rids LIMIT $limit "
+        "RETURN ids, [r IN relationships(p) | "
+        "{r: r {.*}, source: startNode(r).id, target: endNode(r).id}] AS edges"
+    )
+
+
+def _q_reach(types: list[str] | None, depth: int) -> str:
+    """breadth_first's answer in one query: ``ANY SHORTEST`` gives every subject
+    within ``depth`` hops once, at its distance (a breadth-first search in the
+    database, not an enumeration of paths); the cap keeps the first in
+    (distance, id) order; then the relations among those kept, and their
+    subjects."""
+    hop = _type_pattern(types, "h")
+    edge = _type_pattern(types)
+    return (
+        "MATCH (c:Subject {id: $center}) "
+        "CALL (c) { "
+        f"MATCH p = ANY SHORTEST (c)((:Subject)-[{hop} WHERE {_ACTIVE.format(r='h')}]-(:Subject))"
+        f"{{1,{int(depth)}}}(n:Subject) WHERE n <> c "
+        "WITH n.id AS id, length(p) AS d ORDER BY d, id LIMIT $limit "
+        "RETURN collect({id: id, d: d}) AS found } "
+        "WITH c, found[..$cap] AS kept, size(found) > $cap AS truncated "
+        "WITH truncated, kept, [c.id] + [x IN kept | x.id] AS ids "
+        "CALL (ids) { "
+        f"MATCH (a:Subject)-[{edge}]->(b:Subject) "
+        f"WHERE a.id IN ids AND b.id IN ids AND {_ACTIVE.format(r='r')} "
+        "RETURN collect({r: r {.*}, source: a.id, target: b.id}) AS edges } "
+        "CALL (ids) { MATCH (s:Subject) WHERE s.id IN ids RETURN collect(s {.*}) AS subjects } "
+        "RETURN truncated, kept, edges, subjects"
+    )
+
+
 _REL_FILTER = (
     "WHERE s.id IN $ids AND ($types IS NULL OR r.type IN $types) "
     "AND ($as_of IS NULL OR ((r.valid_from IS NULL OR r.valid_from <= $as_of) "
@@ -456,6 +542,8 @@ class Neo4jStore:
         database: str = "neo4j",
         timeout_s: float = 10.0,
         write_timeout_s: float | None = None,
+        write_chunk: int = WRITE_CHUNK,
+        load_stale_s: float | None = None,
     ) -> None:
         self.uri = uri
         self.database = database
@@ -464,6 +552,12 @@ class Neo4jStore:
         # query an investigator is waiting for.
         self.write_timeout_s = (
             write_timeout_s if write_timeout_s is not None else max(60.0, timeout_s)
+        )
+        self.write_chunk = write_chunk
+        # A parted write beats at every part, and a part lasts at most the
+        # write timeout: a marker silent for three of them has lost its writer.
+        self.load_stale_s = (
+            load_stale_s if load_stale_s is not None else max(180.0, 3 * self.write_timeout_s)
         )
         self._driver: Driver = GraphDatabase.driver(
             uri,
@@ -510,7 +604,8 @@ class Neo4jStore:
             # transaction (one file) larger than the server lets one hold.
             return StoreRefused(
                 "Neo4j refused the transaction: it needs more memory than the server "
-                f"allows one transaction ({exc.code}). Load the file in smaller parts, "
+                f"allows one transaction ({exc.code}). Write in smaller transactions "
+                f"(CREDITLINK_NEO4J_WRITE_CHUNK, now {self.write_chunk} items), "
                 "or give Neo4j more memory (CREDITLINK_NEO4J_HEAP, CREDITLINK_NEO4J_TX_MEMORY "
                 "for scripts/neo4j.sh; dbms.memory.transaction.total.max for another server).",
                 neo4j_code=exc.code,
@@ -556,17 +651,39 @@ class Neo4jStore:
             found.update(self._read(work_for(wanted[start : start + READ_CHUNK])))
         return {i: found[i] for i in wanted if i in found}
 
-    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
+    def _write(self, work: Callable[[ManagedTransaction], T], load: str | None = None) -> T:
+        """``work`` in a write transaction; ``load``: the parted write it is
+        part of (the one write that may pass that write's marker)."""
         self._ensure_schema()
 
         def stamped(tx: ManagedTransaction) -> T:
-            result = work(tx)
-            # Last, so that the one node every write locks is held only while
-            # the transaction commits (and no two writes wait on each other).
+            # First, the one node every write locks: writes run one at a time
+            # (a part and a judgement cannot deadlock), and a parted write's
+            # marker cannot appear between the check below and this commit,
+            # so its undo never overwrites a write it did not see.
             tx.run(Q_STAMP).consume()
-            return result
+            loads.check_marker(tx, load)
+            return work(tx)
 
-        return self._session_run(stamped, write=True, timeout=self.write_timeout_s)
+        deadline = time.monotonic() + self.write_timeout_s
+        while True:
+            try:
+                return self._session_run(stamped, write=True, timeout=self.write_timeout_s)
+            except loads.LoadRunning as running:
+                if running.idle_s > self.load_stale_s:
+                    log.warning(
+                        "rolling back parted write %s: no sign of its writer for %.0f s",
+                        running.token,
+                        running.idle_s,
+                    )
+                    self._roll_back(running.token)
+                    continue
+                if time.monotonic() > deadline:
+                    raise StoreBusy(
+                        "another load is being written to Neo4j; try again when it ends",
+                        retry_after_s=5,
+                    ) from None
+                time.sleep(0.2)
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:
@@ -582,6 +699,7 @@ class Neo4jStore:
             self._backfill_names()
             self._migrate_relation_types()
             self._schema_ready = True
+            self._recover_stale_load()
 
     def _schema_statement(self, statement: str) -> None:
         # Schema and data cannot share a transaction: one each.
@@ -684,7 +802,9 @@ class Neo4jStore:
             ).single()
             return int(rec["c"]) if rec else 0
 
-        while self._write(chunk) > 0:
+        # Parted writes go with everything else (their writers, if alive,
+        # find their marker gone and stop).
+        while self._write(chunk, load=loads.ANY) > 0:
             pass
 
     def generation(self) -> str:
@@ -711,7 +831,94 @@ class Neo4jStore:
     def write(self, batch: Batch) -> None:
         if batch.is_empty():
             return
+        if loads.size(batch) > self.write_chunk:
+            self._write_parted(batch)
+            return
         self._write(lambda tx: self._apply_batch(tx, batch))
+
+    def _write_parted(self, batch: Batch) -> None:
+        """``batch`` in parts of ``write_chunk`` items, all or nothing (neo4j_loads)."""
+        token = uuid.uuid4().hex
+        owner = f"{socket.gethostname()} pid {os.getpid()}"
+        self._write(
+            lambda tx: tx.run(
+                loads.Q_START, token=token, owner=owner, items=loads.size(batch)
+            ).consume()
+        )
+        try:
+            for seq, part in enumerate(loads.parts(batch, self.write_chunk, _doc_uid), 1):
+                self._write(self._part_work(token, seq, part), load=token)
+        except loads.LoadTakenOver as exc:
+            raise StoreBusy(
+                "this load was rolled back by another process that took it for dead; "
+                "load the file again",
+                retry_after_s=5,
+            ) from exc
+        except BaseException:
+            try:
+                self._roll_back(token)
+            except Exception:
+                # The original error is the one to report; the marker stays and
+                # the next store to open undoes the rest.
+                log.exception("rolling back parted write %s failed; left for recovery", token)
+            raise
+        self._write(lambda tx: tx.run(loads.Q_FINISH, token=token).consume(), load=token)
+
+    def _part_work(
+        self, token: str, seq: int, part: loads.Part
+    ) -> Callable[[ManagedTransaction], None]:
+        def work(tx: ManagedTransaction) -> None:
+            loads.beat(tx, token, seq)
+            image = loads.capture(tx, part, Q_RELS_BEFORE)
+            tx.run(loads.Q_SAVE_UNDO, token=token, seq=seq, kind=part.kind, image=image).consume()
+            self._apply_batch(tx, part.batch)
+
+        return work
+
+    def _roll_back(self, token: str) -> None:
+        """Undo parted write ``token``, newest part first, a transaction a part
+        (each deletes its image: a rollback cut short resumes where it stopped)."""
+
+        def undo_last(tx: ManagedTransaction) -> bool:
+            row = tx.run(loads.Q_LAST_UNDO, token=token).single()
+            if row is None:
+                tx.run(loads.Q_END_MARKER, token=token).consume()
+                return False
+            loads.restore(
+                tx, row["kind"], row["image"], _rels_by_id("DELETE r"), self._create_rel_rows
+            )
+            tx.run(loads.Q_DROP_UNDO, token=token, seq=row["seq"]).consume()
+            return True
+
+        while self._write(undo_last, load=token):
+            pass
+
+    def _recover_stale_load(self) -> None:
+        def marker(tx: ManagedTransaction) -> tuple[str | None, float]:
+            row = tx.run(loads.Q_MARKER).single()
+            if row is None or row["token"] is None:
+                return None, 0.0
+            return row["token"], float(row["idle_s"] or 0.0)
+
+        try:
+            token, idle_s = self._session_run(marker, write=False, timeout=self.timeout_s)
+            if token is not None and idle_s > self.load_stale_s:
+                log.warning("rolling back parted write %s left by a writer that died", token)
+                self._roll_back(token)
+        except CreditlinkError as exc:
+            # Opening the store does not depend on it: the next write that
+            # meets the stale marker rolls it back (see _write).
+            log.warning("could not roll back a dead parted write yet: %s", exc)
+
+    def _create_rel_rows(self, tx: ManagedTransaction, rows: list[dict[str, Any]]) -> None:
+        """Relations as stored (props, source, target), by relationship type."""
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_type.setdefault(_neo4j_type(row["props"]["type"]), []).append(
+                {"source": row["source"], "target": row["target"], "p": row["props"]}
+            )
+        for neo4j_type, typed in by_type.items():
+            tx.run(_q_create_rels(neo4j_type), rows=typed).consume()
 
     def _apply_batch(self, tx: ManagedTransaction, b: Batch) -> None:
         # Same order as the embedded store: deletes before upserts of each kind,
@@ -835,7 +1042,7 @@ class Neo4jStore:
     def _apply_docs(self, tx: ManagedTransaction, docs: list[DocWrite]) -> None:
         final: dict[str, tuple[str, str, dict[str, Any] | None]] = {}
         for coll, doc_id, body in docs:
-            final[coll + DOC_SEP + doc_id] = (coll, doc_id, body)
+            final[_doc_uid(coll, doc_id)] = (coll, doc_id, body)
         gone = [uid for uid, (_c, _i, body) in final.items() if body is None]
         rows = [
             {"uid": uid, "collection": c, "id": i, "body_json": _dumps(body)}
@@ -1069,6 +1276,59 @@ class Neo4jStore:
         found = {r.id: r for r in self._read(work)}
         return [found[k] for k in sorted(found)]
 
+    def reach(
+        self,
+        center: str,
+        depth: int,
+        types: list[str] | None = None,
+        as_of: str | None = None,
+        max_nodes: int = 500,
+    ) -> Reach:
+        if depth < 1 or types == []:
+            return breadth_first(self, center, depth, types, as_of, max_nodes)
+        cap = max(max_nodes - 1, 0)  # the centre counts
+        query = _q_reach(types, depth)
+
+        def work(tx: ManagedTransaction) -> Reach:
+            row = tx.run(
+                query, center=center, types=types, as_of=as_of, cap=cap, limit=cap + 1
+            ).single()
+            if row is None:  # no such subject
+                return Reach({center: 0}, [], {}, False)
+            distance = {center: 0, **{x["id"]: int(x["d"]) for x in row["kept"]}}
+            edges = [_relation(e["r"], e["source"], e["target"]) for e in row["edges"]]
+            subjects = {p["id"]: _subject(p) for p in row["subjects"]}
+            return Reach(distance, edges, subjects, bool(row["truncated"]))
+
+        return self._read(work)
+
+    def routes(
+        self,
+        source: str,
+        target: str,
+        max_depth: int,
+        types: list[str] | None = None,
+        as_of: str | None = None,
+        limit: int = 10,
+    ) -> list[Route]:
+        if source == target or max_depth < 1 or types == [] or limit < 1:
+            return bidirectional_routes(self, source, target, max_depth, types, as_of, limit)
+        query = _q_routes(types, max_depth)
+
+        def work(tx: ManagedTransaction) -> list[Route]:
+            result = tx.run(
+                query, source=source, target=target, types=types, as_of=as_of, limit=limit
+            )
+            return [
+                Route(
+                    list(row["ids"]),
+                    [_relation(e["r"], e["source"], e["target"]) for e in row["edges"]],
+                )
+                for row in result
+            ]
+
+        return self._read(work)
+
     def get_relations(self, ids: Iterable[str]) -> dict[str, Relation]:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
@@ -1225,7 +1485,7 @@ class Neo4jStore:
 
     def get_docs(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         def work_for(chunk: list[str]) -> Callable[[ManagedTransaction], dict[str, dict[str, Any]]]:
-            uids = [collection + DOC_SEP + i for i in chunk]
+            uids = [_doc_uid(collection, i) for i in chunk]
 
             def work(tx: ManagedTransaction) -> dict[str, dict[str, Any]]:
                 result = tx.run(

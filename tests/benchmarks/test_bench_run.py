@@ -23,6 +23,8 @@ FIGURES = {
     "HTTP depth-2 neighbours, 16 clients": True,
     "load, Neo4j": True,
     "depth-2 neighbours, Neo4j": True,
+    "hop by hop (before reach): depth-2 neighbours, Neo4j": True,
+    "shortest paths <= 4, random pairs, Neo4j": True,
     "measures of one subject, Neo4j": False,
     "measures of 1,000 subjects (POST /checks), Neo4j": False,
 }

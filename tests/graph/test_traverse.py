@@ -92,3 +92,78 @@ def test_all_shortest_paths_are_listed(store: GraphStore) -> None:
     )
     paths = shortest_paths(store, "S-P", "S-S", max_depth=3)
     assert [p.nodes for p in paths] == [["S-P", "S-Q", "S-S"], ["S-P", "S-R", "S-S"]]
+
+
+def random_graph(seed: int) -> Batch:
+    """Thirty subjects, sixty relations of four types, some dated, some
+    parallel, a few self-contained islands: enough shapes for the cap and the
+    time filter to matter."""
+    import random
+
+    rng = random.Random(seed)
+    names = [f"N{i:02d}" for i in range(30)]
+    types = ["shareholder", "guarantees", "legal_representative", "officer"]
+    relations = []
+    for i in range(60):
+        a, b = rng.sample(names, 2)
+        vf = rng.choice([None, "2018-01-01", "2021-06-01"])
+        vt = rng.choice([None, None, "2020-01-01", "2023-01-01"])
+        relations.append(rel(f"R{i:02d}", rng.choice(types), a, b, vf, vt))
+    return Batch(subjects=[org(n) for n in names], relations=relations)
+
+
+def test_every_store_reaches_what_breadth_first_reaches(store: GraphStore) -> None:
+    """The contract for ``reach``: Neo4j answers in one traversal what the
+    embedded store answers hop by hop, cap and time filter included."""
+    import random
+
+    from graph.store.base import breadth_first
+
+    for seed in range(3):
+        store.clear()
+        store.write(random_graph(seed))
+        rng = random.Random(seed)
+        for _ in range(40):
+            center = f"S-N{rng.randrange(30):02d}"
+            depth = rng.randint(1, 4)
+            types = rng.choice([None, ["shareholder"], ["guarantees", "officer"]])
+            as_of = rng.choice([None, "2019-01-01", "2022-01-01"])
+            cap = rng.choice([500, 500, 1, 2, 5, 9])
+            got = store.reach(center, depth, types, as_of, cap)
+            want = breadth_first(store, center, depth, types, as_of, cap)
+            assert got.distance == want.distance, (seed, center, depth, types, as_of, cap)
+            assert got.truncated == want.truncated
+            assert sorted(r.id for r in got.edges) == sorted(r.id for r in want.edges)
+            assert got.subjects == want.subjects
+    # an unknown centre reaches nobody
+    assert store.reach("S-nobody", 2).distance == {"S-nobody": 0}
+    assert store.reach("S-nobody", 2).subjects == {}
+
+
+def test_every_store_routes_what_the_bidirectional_search_routes(store: GraphStore) -> None:
+    """The contract for ``routes``: Neo4j's ``ALL SHORTEST`` gives the paths,
+    in the order and number, that the embedded store's search gives."""
+    import random
+
+    from graph.store.base import bidirectional_routes
+
+    checked = 0
+    for seed in range(3):
+        store.clear()
+        store.write(random_graph(seed))
+        rng = random.Random(100 + seed)
+        for _ in range(40):
+            a, b = rng.sample(range(30), 2)
+            source, target = f"S-N{a:02d}", f"S-N{b:02d}"
+            depth = rng.randint(1, 4)
+            types = rng.choice([None, None, ["shareholder", "guarantees"], ["officer"]])
+            as_of = rng.choice([None, "2019-01-01", "2022-01-01"])
+            limit = rng.choice([10, 10, 1, 3])
+            got = store.routes(source, target, depth, types, as_of, limit)
+            want = bidirectional_routes(store, source, target, depth, types, as_of, limit)
+            assert [(p.nodes, [e.id for e in p.edges]) for p in got] == [
+                (p.nodes, [e.id for e in p.edges]) for p in want
+            ], (seed, source, target, depth, types, as_of, limit)
+            checked += bool(want)
+    assert checked >= 30  # most pairs are connected: the comparison compared paths
+    assert store.routes("S-nobody", "S-N01", 3) == []

@@ -154,14 +154,14 @@ def test_neo4j_stopped_mid_load_writes_nothing_and_a_rerun_matches(
         store.close()
 
 
-# --- Neo4j refuses a file too large for one transaction ------------------------------
+# --- A file larger than Neo4j lets one transaction hold ------------------------------
 
 
-def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
-    running: PrivateNeo4j, tmp_path: Path
-) -> None:
-    """The CLI says what happened and what to do (no traceback), and nothing of
-    the file is written: the file is all or nothing even when refused."""
+def _load_under_tight_memory(
+    running: PrivateNeo4j, tmp_path: Path, write_chunk: int
+) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
+    """A 2,000-row red list loaded by the CLI into a server that lets one
+    transaction use 8 MiB; the CLI's run and what the database holds after."""
     feed = FIRMS.red_list(tmp_path / "red_list_2023.csv", range(2000))
     running.run("stop")
     running.run("start", CREDITLINK_NEO4J_TX_MEMORY="8m")
@@ -174,23 +174,45 @@ def test_a_file_larger_than_neo4j_lets_one_transaction_hold_is_refused_cleanly(
             "CREDITLINK_DATA_DIR": str(tmp_path / "data"),
             "CREDITLINK_STORE": running.uri,
             "CREDITLINK_NEO4J_PASSWORD": NEO4J_PASSWORD,
+            "CREDITLINK_NEO4J_WRITE_CHUNK": str(write_chunk),
         }
         done = subprocess.run(
             [sys.executable, "-m", "api.cli", "load", str(feed)],
             env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-        # a refused file is reported, and the load exits 1 (other files would still load)
-        assert done.returncode == 1, (done.returncode, done.stdout, done.stderr[-2000:])
-        assert "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
-        assert "refused: Neo4j refused the transaction: it needs more memory" in done.stdout
-        assert "CREDITLINK_NEO4J_TX_MEMORY" in done.stdout
         store = running.store()
         try:
-            assert store.counts()["subjects"] == 0 and store.counts()["records"] == 0
+            return done, store.counts()
         finally:
             store.close()
     finally:
         running.run("stop")  # the fixture starts it again, without the limit
+
+
+def test_a_file_too_large_for_one_neo4j_transaction_is_refused_cleanly(
+    running: PrivateNeo4j, tmp_path: Path
+) -> None:
+    """Written as one transaction (a write chunk larger than the file), the
+    file is refused: the CLI says what happened and what to do (no
+    traceback), and nothing of the file is written."""
+    done, counts = _load_under_tight_memory(running, tmp_path, write_chunk=10**6)
+    # a refused file is reported, and the load exits 1 (other files would still load)
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr[-2000:])
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
+    assert "refused: Neo4j refused the transaction: it needs more memory" in done.stdout
+    assert "CREDITLINK_NEO4J_TX_MEMORY" in done.stdout
+    assert counts["subjects"] == 0 and counts["records"] == 0
+
+
+def test_the_same_file_loads_whole_when_written_in_parts(
+    running: PrivateNeo4j, tmp_path: Path
+) -> None:
+    """What the server refused as one transaction it takes as parts of 100
+    items (graph/store/neo4j_loads.py): every row loaded, nothing refused."""
+    done, counts = _load_under_tight_memory(running, tmp_path, write_chunk=100)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    assert "read 2000, loaded 2000" in done.stdout
+    assert counts["records"] == 2000 and counts["subjects"] == 2000, counts
 
 
 # --- Neo4j stops while the API serves ----------------------------------------------

@@ -23,7 +23,14 @@ import networkx as nx
 
 from graph.errors import StoreUnavailable
 from graph.model import Listing, Relation, SourceRecord, Subject
-from graph.store.base import Batch, DocWrite
+from graph.store.base import (
+    Batch,
+    DocWrite,
+    Reach,
+    Route,
+    bidirectional_routes,
+    breadth_first,
+)
 from graph.store.embedded.durable import DurableState
 from graph.store.embedded.encoding import (
     doc_from_blob,
@@ -197,6 +204,28 @@ class EmbeddedStore:
                                 found[ed.id] = ed
             out = [found[k].relation() for k in sorted(found)]
         return [r for r in out if r.active(as_of)]
+
+    def reach(
+        self,
+        center: str,
+        depth: int,
+        types: list[str] | None = None,
+        as_of: str | None = None,
+        max_nodes: int = 500,
+    ) -> Reach:
+        # In memory, a hop is a dictionary walk: no round trip to save.
+        return breadth_first(self, center, depth, types, as_of, max_nodes)
+
+    def routes(
+        self,
+        source: str,
+        target: str,
+        max_depth: int,
+        types: list[str] | None = None,
+        as_of: str | None = None,
+        limit: int = 10,
+    ) -> list[Route]:
+        return bidirectional_routes(self, source, target, max_depth, types, as_of, limit)
 
     def get_relations(self, ids: Iterable[str]) -> dict[str, Relation]:
         with self._lock:
