@@ -58,6 +58,7 @@ def vocabulary() -> dict[str, Any]:
         "risk": dict(extra["risk"]),
         "check_results": dict(extra["check_results"]),
         "review_reasons": dict(extra["review_reasons"]),
+        "match_features": dict(extra["match_features"]),
         "role_time_states": dict(extra["role_time_states"]),
         "role_time_sources": dict(extra["role_time_sources"]),
     }

@@ -644,6 +644,16 @@ function showPath(p) {
 
 // -- review ----------------------------------------------------------------------
 
+// A feature's value as a reviewer reads it: a similarity as a number, an
+// agreement (1/0, true/false) as 是/否.
+const SIMILARITIES = new Set(['name', 'former_name']);
+function featureValue(code, v) {
+  if (SIMILARITIES.has(code)) return String(v);
+  if (v === true || v === 1) return '是';
+  if (v === false || v === 0) return '否';
+  return String(v);
+}
+
 async function loadReview() {
   const list = clear($('review-queue'));
   await act(async () => {
@@ -663,7 +673,9 @@ async function loadReview() {
           '得分 score ',
           h('strong', { testid: 'review-score' }, String(item.score)),
           ' · 特征 ',
-          Object.entries(item.features || {}).map(([k, v]) => h('code', { class: 'feat', title: 'feature' }, `${k}=${v}`)),
+          Object.entries(item.features || {}).map(([k, v]) =>
+            h('span', { class: 'feat', testid: 'review-feature', 'data-feature': k, title: `${k}=${v}` }, `${label('match_features', k)} ${featureValue(k, v)}`),
+          ),
         ),
         item.record ? h('div', { class: 'small muted' }, '来源记录 ', h('code', {}, item.record), item.role ? ` (${roleLabel(item.role)})` : '') : null,
       );

@@ -536,6 +536,10 @@ def test_review_queue_confirm_and_reject(page: Any, site: Site) -> None:
     count = items.count()
     assert count == len(queue["items"])
     assert items.first.locator(tid("review-score")).inner_text() == str(queue["items"][0]["score"])
+    # the evidence is named for a reviewer, the code kept for whoever hovers
+    feature = items.first.locator(tid("review-feature")).first
+    assert feature.inner_text().startswith("名称相似度"), feature.inner_text()
+    assert feature.get_attribute("title").startswith("name=")
     items.first.locator(tid("review-reject")).click()
     page.locator(tid("notice")).wait_for()
     expect(items).to_have_count(count - 1)

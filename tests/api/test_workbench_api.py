@@ -93,6 +93,11 @@ def test_model_labels_every_code_for_every_role(
     assert vocab["values"]["sex"] == {"female": "女", "male": "男"}
     # why a review instead of a punishment, and how each hop's role time was known
     assert {ROLE_TIME_UNKNOWN, RECORD_NAMES_ANOTHER, TITLE_ONLY} <= set(vocab["review_reasons"])
+    # every piece of evidence a review pair is scored on has a label
+    from graph.resolve.compare import COMPARISONS
+
+    scored = {"name", "former_name", "region_prefix", "branch"} | {c.feature for c in COMPARISONS}
+    assert scored <= set(vocab["match_features"]), scored - set(vocab["match_features"])
     assert {KNOWN, UNKNOWN, NOT_HOLDING} <= set(vocab["role_time_states"])
     assert {DATED, SNAPSHOT, NAMED_IN_RECORD, CONFLICT, NO_EVIDENCE, ANOTHER_HOLDER} <= set(
         vocab["role_time_sources"]
