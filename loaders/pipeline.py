@@ -629,6 +629,35 @@ class FileLoader:
         batch: Batch,
         subjects: dict[str, Subject],
     ) -> SourceRecord:
+        """One row as a source record: its parties resolved to subjects, then
+        what it asserts (relations, a listing) added to ``batch``."""
+        resolved, parties_out, mentions = self._resolve_parties(mapping, row, rid, subjects)
+        asserts = self._assert(mapping, row, rid, resolved, subjects, batch, old)
+        return SourceRecord(
+            id=rid,
+            feed=mapping.kind,
+            file=rid.split(":", 2)[1],
+            row=row.number,
+            loaded_at=now,
+            digest=digest,
+            values=row.values,
+            cleaned={
+                "fields": row.fields,
+                "parties": parties_out,
+                "asserts": asserts,
+                # the department the record speaks for (graph/quality.py)
+                "department": self._department(mapping, row),
+            },
+            warnings=row.warnings,
+            mentions=mentions,
+            version=(old.version + 1) if old is not None else 1,
+        )
+
+    def _resolve_parties(
+        self, mapping: FeedMapping, row: _Row, rid: str, subjects: dict[str, Subject]
+    ) -> tuple[dict[str, Resolution], dict[str, dict[str, Any]], list[Mention]]:
+        """Each party the row names, in the mapping's order (the subject first,
+        whose type decides the parties that depend on it), resolved."""
         resolved: dict[str, Resolution] = {}
         parties_out: dict[str, dict[str, Any]] = {}
         mentions: list[Mention] = []
@@ -645,26 +674,8 @@ class FileLoader:
             if spec.keyed_only and not any(i.is_full_key for i in idents):
                 parties_out[role] = {"name": name, "resolved": False}
                 continue
-            idents = _disambiguate(spec, row, idents, name)
-            ptype = _party_type(spec, row, idents, name)
-            # An identifier of the wrong family for the party (an ID number in
-            # an organisation's column) is not used as its key.
-            idents = [i for i in idents if _fits(i, ptype)]
-            former = list(row.fields.get(spec.former_names) or []) if spec.former_names else []
-            party = Party(
-                record_id=rid,
-                role=role,
-                type=ptype,
-                name=name,
-                norm_name=normalise_name(name) if name else None,
-                identifiers=idents,
-                former_names=[normalise_name(f) for f in former],
-                context=(
-                    context
-                    if role == "subject"
-                    else {"organisation_ids": [r.subject_id for r in resolved.values()]}
-                ),
-                is_branch=bool(name and is_branch_name(name)),
+            party, former = self._party(
+                spec, role, row, rid, name, idents, context, list(resolved.values())
             )
             res = self.resolver.resolve(party)
             resolved[role] = res
@@ -674,19 +685,67 @@ class FileLoader:
                 self._candidates.append((mention, res.review))
             parties_out[role] = {
                 "name": name,
-                "type": ptype,
-                "keys": [i.key for i in idents],
+                "type": party.type,
+                "keys": [i.key for i in party.identifiers],
                 "subject_id": res.subject_id,
             }
-            subj = self._subject_for(party, spec, row, res, former)
-            self._add_subject(subjects, subj)
-
+            self._add_subject(subjects, self._subject_for(party, spec, row, res, former))
         if "subject" in mapping.parties and "subject" not in resolved:
             raise _RowError(
                 mapping.columns[mapping.parties["subject"].name or "name"].headers[0],
                 "no_subject: neither a name nor a usable key",
                 None,
             )
+        return resolved, parties_out, mentions
+
+    @staticmethod
+    def _party(
+        spec: PartySpec,
+        role: str,
+        row: _Row,
+        rid: str,
+        name: str | None,
+        idents: list[Identifier],
+        context: dict[str, Any],
+        earlier: list[Resolution],
+    ) -> tuple[Party, list[str]]:
+        """The party as the resolver sees it, and its former names as written."""
+        idents = _disambiguate(spec, row, idents, name)
+        ptype = _party_type(spec, row, idents, name)
+        # An identifier of the wrong family for the party (an ID number in
+        # an organisation's column) is not used as its key.
+        idents = [i for i in idents if _fits(i, ptype)]
+        former = list(row.fields.get(spec.former_names) or []) if spec.former_names else []
+        party = Party(
+            record_id=rid,
+            role=role,
+            type=ptype,
+            name=name,
+            norm_name=normalise_name(name) if name else None,
+            identifiers=idents,
+            former_names=[normalise_name(f) for f in former],
+            context=(
+                context
+                if role == "subject"
+                else {"organisation_ids": [r.subject_id for r in earlier]}
+            ),
+            is_branch=bool(name and is_branch_name(name)),
+        )
+        return party, former
+
+    def _assert(
+        self,
+        mapping: FeedMapping,
+        row: _Row,
+        rid: str,
+        resolved: dict[str, Resolution],
+        subjects: dict[str, Subject],
+        batch: Batch,
+        old: SourceRecord | None,
+    ) -> dict[str, list[str]]:
+        """The relations and listing the row asserts, added to ``batch``; what
+        the row's previous version asserted and this one no longer does is
+        withdrawn (its relations keep other records' word)."""
         asserts: dict[str, list[str]] = {"relations": [], "listings": []}
         for rspec in mapping.relations:
             rel = self._relation(rspec, row, rid, resolved, subjects)
@@ -707,25 +766,7 @@ class FileLoader:
             batch.delete_listings.extend(
                 x for x in old_asserts.get("listings", []) if x not in asserts["listings"]
             )
-        return SourceRecord(
-            id=rid,
-            feed=mapping.kind,
-            file=rid.split(":", 2)[1],
-            row=row.number,
-            loaded_at=now,
-            digest=digest,
-            values=row.values,
-            cleaned={
-                "fields": row.fields,
-                "parties": parties_out,
-                "asserts": asserts,
-                # the department the record speaks for (graph/quality.py)
-                "department": self._department(mapping, row),
-            },
-            warnings=row.warnings,
-            mentions=mentions,
-            version=(old.version + 1) if old is not None else 1,
-        )
+        return asserts
 
     @staticmethod
     def _context(mapping: FeedMapping, row: _Row) -> dict[str, Any]:
