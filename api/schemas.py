@@ -490,6 +490,36 @@ class FeedLabel(Label):
     department: str | None
 
 
+class RiskStyle(Answer):
+    fill: str | None
+    border: str
+    dashed: bool
+    tint: str | None = None
+
+
+class SubjectTypeStyle(Answer):
+    fill: str
+    shape: str
+    marker: str
+    size: int
+
+
+class RelationStyle(Answer):
+    color: str
+    line: str
+    width: float
+
+
+class GraphStyle(Answer):
+    """How the graph is drawn (graph/style.yaml): the page and the notebooks' figures."""
+
+    risk: dict[str, RiskStyle]
+    subject_types: dict[str, SubjectTypeStyle]
+    relation_types: dict[str, RelationStyle]
+    other_relation: RelationStyle
+    marks: dict[str, str]
+
+
 class Vocabulary(Answer):
     subject_types: dict[str, Label]
     key_kinds: dict[str, KeyKind]
@@ -510,6 +540,8 @@ class Vocabulary(Answer):
     review_reasons: dict[str, str]
     role_time_states: dict[str, str]
     role_time_sources: dict[str, str]
+    match_features: dict[str, str]
+    style: GraphStyle
     feeds: dict[str, FeedLabel]
 
 

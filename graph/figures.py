@@ -26,6 +26,8 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from graph.vocabulary import style
+
 FONT_WOFF2 = (
     Path(__file__).resolve().parent.parent
     / "api"
@@ -35,20 +37,29 @@ FONT_WOFF2 = (
     / "NotoSansSC-Regular.subset.woff2"
 )
 
-# The page's colours (api/static/graph.js: RISK_STYLE, TYPE_STYLE, RELATION_STYLE),
-# so that a notebook's picture reads like the investigator's graph.
-RISK_COLOURS = {"listed": "#c62828", "implicated": "#ef6c00", "review": "#f6e3a1"}
-TYPE_COLOURS = {"organisation": "#2f74c0", "person": "#2a9d8f"}
-TYPE_MARKERS = {"organisation": "s", "person": "o"}
+# The page's drawing table (graph/style.yaml), so that a notebook's picture
+# reads like the investigator's graph. A figure's lines are a little thinner
+# than the page's (points on paper, not pixels on a screen).
+_STYLE = style()
+RISK_COLOURS = {
+    risk: s.get("fill") or s["tint"]
+    for risk, s in _STYLE["risk"].items()
+    if s.get("fill") or s.get("tint")
+}
+TYPE_COLOURS = {t: s["fill"] for t, s in _STYLE["subject_types"].items()}
+TYPE_MARKERS = {t: s["marker"] for t, s in _STYLE["subject_types"].items()}
+MARKS: dict[str, str] = dict(_STYLE["marks"])
+_LINE_SCALE = 0.8
 # (colour, matplotlib line style, width)
 RELATION_STYLES: dict[str, tuple[str, Any, float]] = {
-    "actual_controller": ("#7b3fa0", "solid", 2.4),
-    "legal_representative": ("#c77d2e", "solid", 2.0),
-    "guarantees": ("#b3261e", "dashed", 1.8),
-    "shareholder": ("#4f83cc", "solid", 1.5),
-    "officer": ("#7d8a97", "solid", 1.2),
-    "branch_of": ("#1b8a5a", "dotted", 1.8),
+    rel: (s["color"], s["line"], s["width"] * _LINE_SCALE)
+    for rel, s in _STYLE["relation_types"].items()
 }
+OTHER_RELATION: tuple[str, Any, float] = (
+    _STYLE["other_relation"]["color"],
+    _STYLE["other_relation"]["line"],
+    _STYLE["other_relation"]["width"] * _LINE_SCALE,
+)
 
 
 def _cache_dir() -> Path:
@@ -123,19 +134,22 @@ def draw_subjects(
             data["relations"],
             key=lambda r: list(RELATION_STYLES).index(r) if r in RELATION_STYLES else 99,
         )[0]
-        colour, style, width = RELATION_STYLES.get(first, ("#9aa8b6", "solid", 1.2))
+        colour, line, width = RELATION_STYLES.get(first, OTHER_RELATION)
         if {u, v} <= marked:
-            colour, width = "#ff9800", width + 2
+            colour, width = MARKS["path"], width + 2
         ax.plot(
             [pos[u][0], pos[v][0]], [pos[u][1], pos[v][1]],
-            color=colour, linestyle=style, linewidth=width, zorder=1,
+            color=colour, linestyle=line, linewidth=width, zorder=1,
         )  # fmt: skip
     for kind, marker in TYPE_MARKERS.items():
         nodes = [n for n, d in simple.nodes(data=True) if d.get("type") == kind]
         if not nodes:
             continue
         colours = [RISK_COLOURS.get(risk.get(n, "clear"), TYPE_COLOURS[kind]) for n in nodes]
-        edges = ["#173a63" if n == centre else "#ff9800" if n in marked else "white" for n in nodes]
+        edges = [
+            MARKS["centre"] if n == centre else MARKS["path"] if n in marked else "white"
+            for n in nodes
+        ]
         ax.scatter(
             [pos[n][0] for n in nodes], [pos[n][1] for n in nodes],
             s=[420 if n == centre else 260 for n in nodes], c=colours, marker=marker,
@@ -178,7 +192,7 @@ def legend_handles() -> list[Any]:
     for level, colour in RISK_COLOURS.items():
         out.append(Line2D([], [], marker="o", color="w", markerfacecolor=colour, markersize=8,
                           label=vocab["risk"][level]))  # fmt: skip
-    for rel, (colour, style, width) in RELATION_STYLES.items():
-        out.append(Line2D([], [], color=colour, linestyle=style, linewidth=width,
+    for rel, (colour, line, width) in RELATION_STYLES.items():
+        out.append(Line2D([], [], color=colour, linestyle=line, linewidth=width,
                           label=vocab["relation_types"][rel]["label"]))  # fmt: skip
     return out

@@ -4,12 +4,14 @@ Assembled from where each vocabulary is declared: the model (graph/model.yaml:
 subject types, key kinds, relation types, listing kinds), the rule book
 (graph/rules.yaml: measures, rules, scenarios), labels.yaml (roles,
 attributes and their values, match methods, statuses, properties, risk
-levels). Feed labels belong to loaders/, so the API adds them
-(``api/routers/model.py``): graph/ does not know the feeds.
+levels) and style.yaml (how the graph is drawn). Feed labels belong to
+loaders/, so the API adds them (``api/routers/model.py``): graph/ does not
+know the feeds.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,14 @@ from graph.rules import rulebook
 @lru_cache(maxsize=1)
 def labels() -> dict[str, Any]:
     text = (Path(__file__).parent / "labels.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@lru_cache(maxsize=1)
+def style() -> dict[str, Any]:
+    """How the graph is drawn (graph/style.yaml), for the page and the figures."""
+    text = (Path(__file__).parent / "style.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 
@@ -61,4 +71,5 @@ def vocabulary() -> dict[str, Any]:
         "match_features": dict(extra["match_features"]),
         "role_time_states": dict(extra["role_time_states"]),
         "role_time_sources": dict(extra["role_time_sources"]),
+        "style": copy.deepcopy(style()),
     }

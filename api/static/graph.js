@@ -12,7 +12,7 @@
 // subjects and the highlighted path keep theirs.
 
 import { clear, h } from './dom.js';
-import { label, splitKey } from './labels.js';
+import { label, splitKey, vocabulary } from './labels.js';
 
 const FONT = '"CL Noto Sans SC", "Noto Sans CJK SC", sans-serif';
 const NODE_PX = 12; // label size on screen
@@ -21,31 +21,20 @@ const SHOW_ALL_LABELS_ZOOM = 0.45;
 const SHOW_EDGE_LABELS_ZOOM = 0.75;
 const MIN_HIT_PX = 24; // a fingertip's target, whatever the zoom
 
-// Risk colours (graph/risk.py): listed red, implicated orange, review dashed.
-export const RISK_STYLE = {
-  listed: { fill: '#c62828', border: '#7f0000', dashed: false },
-  implicated: { fill: '#ef6c00', border: '#a84300', dashed: false },
-  review: { fill: null, border: '#b8860b', dashed: true },
-  clear: { fill: null, border: '#ffffff', dashed: false },
-};
-export const TYPE_STYLE = {
-  organisation: { fill: '#2f74c0', shape: 'round-rectangle', size: 30 },
-  person: { fill: '#2a9d8f', shape: 'ellipse', size: 24 },
-};
-// One style per relation type: colour, line style, width. A merged edge takes the
-// style of its first type in this order (the one that matters most to a rule).
-export const RELATION_STYLE = {
-  actual_controller: { color: '#7b3fa0', line: 'solid', width: 3 },
-  legal_representative: { color: '#c77d2e', line: 'solid', width: 2.5 },
-  guarantees: { color: '#b3261e', line: 'dashed', width: 2 },
-  shareholder: { color: '#4f83cc', line: 'solid', width: 1.8 },
-  officer: { color: '#7d8a97', line: 'solid', width: 1.4 },
-  branch_of: { color: '#1b8a5a', line: 'dotted', width: 2 },
-};
-const OTHER_RELATION = { color: '#9aa8b6', line: 'solid', width: 1.4 };
-const relStyle = (rel) => RELATION_STYLE[rel] || OTHER_RELATION;
+// How subjects and relations are drawn: graph/style.yaml, served in GET /model
+// (the notebooks' figures read the same table). Until it is loaded, or for a
+// type it does not name, a neutral grey.
+const NEUTRAL = { fill: '#9aa8b6', border: '#ffffff', shape: 'ellipse', size: 24, color: '#9aa8b6', line: 'solid', width: 1.4 };
+const drawing = (table) => (vocabulary().style || {})[table] || {};
+const riskStyles = () => drawing('risk');
+const typeStyles = () => drawing('subject_types');
+// In weight order: a merged edge takes the style of its first type here.
+const relationStyles = () => drawing('relation_types');
+const otherRelation = () => ({ ...NEUTRAL, ...drawing('other_relation') });
+// the centre of a neighbourhood, and a highlighted path
+const marks = () => ({ centre: '#1f2933', path: '#1f2933', ...drawing('marks') });
 const relRank = (rel) => {
-  const i = Object.keys(RELATION_STYLE).indexOf(rel);
+  const i = Object.keys(relationStyles()).indexOf(rel);
   return i < 0 ? 99 : i;
 };
 
@@ -180,34 +169,34 @@ export class Graph {
           'text-background-shape': 'roundrectangle',
           'border-width': 2,
           'border-color': '#ffffff',
-          'background-color': TYPE_STYLE.organisation.fill,
-          shape: TYPE_STYLE.organisation.shape,
-          width: TYPE_STYLE.organisation.size,
-          height: TYPE_STYLE.organisation.size,
+          'background-color': NEUTRAL.fill,
+          shape: NEUTRAL.shape,
+          width: NEUTRAL.size,
+          height: NEUTRAL.size,
         },
       },
     ];
-    for (const [type, s] of Object.entries(TYPE_STYLE)) {
+    for (const [type, s] of Object.entries(typeStyles())) {
       style.push({ selector: `node[type="${type}"]`, style: { 'background-color': s.fill, shape: s.shape, width: s.size, height: s.size } });
     }
-    for (const [risk, s] of Object.entries(RISK_STYLE)) {
+    for (const [risk, s] of Object.entries(riskStyles())) {
       const st = { 'border-color': s.border, 'border-style': s.dashed ? 'dashed' : 'solid' };
       if (s.fill) st['background-color'] = s.fill;
       if (risk !== 'clear') st['border-width'] = 3.5;
       style.push({ selector: `node[risk="${risk}"]`, style: st });
     }
     style.push(
-      { selector: 'node.centre', style: { 'outline-width': 4, 'outline-color': '#173a63', 'outline-offset': 2 } },
-      { selector: 'node.hl', style: { 'outline-width': 4, 'outline-color': '#ff9800', 'outline-offset': 2 } },
+      { selector: 'node.centre', style: { 'outline-width': 4, 'outline-color': marks().centre, 'outline-offset': 2 } },
+      { selector: 'node.hl', style: { 'outline-width': 4, 'outline-color': marks().path, 'outline-offset': 2 } },
       { selector: 'node:selected', style: { 'outline-width': 4, 'outline-color': '#ffcc00', 'outline-offset': 2 } },
       {
         selector: 'edge',
         style: {
           'curve-style': 'bezier',
-          width: OTHER_RELATION.width,
-          'line-color': OTHER_RELATION.color,
-          'target-arrow-color': OTHER_RELATION.color,
-          'source-arrow-color': OTHER_RELATION.color,
+          width: otherRelation().width,
+          'line-color': otherRelation().color,
+          'target-arrow-color': otherRelation().color,
+          'source-arrow-color': otherRelation().color,
           'target-arrow-shape': 'triangle',
           'arrow-scale': 0.9,
           label: (ele) => (zoom() >= SHOW_EDGE_LABELS_ZOOM || ele.hasClass('hl') ? ele.data('label') : ''),
@@ -222,13 +211,14 @@ export class Graph {
       },
       { selector: 'edge[?both]', style: { 'source-arrow-shape': 'triangle' } },
     );
-    for (const [rel, s] of Object.entries(RELATION_STYLE)) {
+    for (const [rel, s] of Object.entries(relationStyles())) {
       style.push({
         selector: `edge[kind="${rel}"]`,
         style: { 'line-color': s.color, 'target-arrow-color': s.color, 'source-arrow-color': s.color, 'line-style': s.line, width: s.width },
       });
     }
-    style.push({ selector: 'edge.hl', style: { 'line-color': '#ff9800', 'target-arrow-color': '#ff9800', 'source-arrow-color': '#ff9800', width: 4, 'z-index': 9 } });
+    const path = marks().path;
+    style.push({ selector: 'edge.hl', style: { 'line-color': path, 'target-arrow-color': path, 'source-arrow-color': path, width: 4, 'z-index': 9 } });
     return style;
   }
 
@@ -515,10 +505,10 @@ export function legend(root) {
   const group = (title, items) => h('div', { class: 'legend-group' }, h('strong', {}, title), ...items);
   const item = (sw, text, testid, value) => h('span', { class: 'legend-item', testid, 'data-value': value }, sw, text);
   clear(root).append(
-    group('主体', Object.entries(TYPE_STYLE).map(([type, s]) => item(swatch(`node ${s.shape}`, (st) => { st.background = s.fill; }), label('subject_types', type), 'legend-type', type))),
+    group('主体', Object.entries(typeStyles()).map(([type, s]) => item(swatch(`node ${s.shape}`, (st) => { st.background = s.fill; }), label('subject_types', type), 'legend-type', type))),
     group(
       '风险',
-      Object.entries(RISK_STYLE).map(([risk, s]) =>
+      Object.entries(riskStyles()).map(([risk, s]) =>
         item(
           swatch('node ellipse', (st) => {
             st.background = s.fill || '#ffffff';
@@ -533,7 +523,7 @@ export function legend(root) {
     ),
     group(
       '关系',
-      Object.entries(RELATION_STYLE).map(([rel, s]) =>
+      Object.entries(relationStyles()).map(([rel, s]) =>
         item(
           swatch('line', (st) => {
             st.borderTopColor = s.color;

@@ -103,6 +103,19 @@ def test_model_labels_every_code_for_every_role(
         vocab["role_time_sources"]
     )
     assert set(vocab["risk"]) == {"listed", "implicated", "review", "clear"}
+    # one drawing table for the page and the notebooks' figures (graph/style.yaml)
+    from graph import figures
+    from graph.model import model
+
+    drawing = vocab["style"]
+    assert set(drawing["risk"]) == set(vocab["risk"])
+    assert set(drawing["subject_types"]) == set(vocab["subject_types"])
+    assert set(model().relation_types) <= set(drawing["relation_types"])
+    assert figures.TYPE_COLOURS == {t: d["fill"] for t, d in drawing["subject_types"].items()}
+    assert [c for c, _, _ in figures.RELATION_STYLES.values()] == [
+        d["color"] for d in drawing["relation_types"].values()
+    ]
+    assert figures.RISK_COLOURS["listed"] == drawing["risk"]["listed"]["fill"]
     # commendations and licences are not punitive: the page colours them apart
     assert vocab["listing_kinds"]["red_list"]["punitive"] is False
     assert vocab["listing_kinds"]["dishonest_debtors"]["punitive"] is True
