@@ -220,9 +220,51 @@ def test_an_open_ended_term_contradicted_by_another_holders_sighting_stops_knowi
     assert state(book, "乙", "2015-06-01") == UNKNOWN
     reading = book.read(LR, "乙", "O", "2020-01-01")
     assert reading.state == UNKNOWN
+    # the row's dates are what is read (and found wanting), not an absence of evidence
+    assert reading.source == "dated"
     assert reading.detail["contradicted_by"] == "registry:reg_2016-06-30.csv:1"
     # a registry snapshot that still showed 乙 on 2015-09-30 is knowledge up to it
     seen_yi = snap("乙", "O", ("2015-09-30", "2015-01-01"))
     book = RoleBook([yi, seen_yi, jia])
     assert state(book, "乙", "2015-06-01") == KNOWN
     assert state(book, "乙", "2015-12-01") == UNKNOWN
+
+
+def test_an_officer_who_returns_is_known_not_to_hold_on_the_snapshot_without_him() -> None:
+    # 甲 on the 2020 and 2022 officer snapshots, not on the 2021 one (丙 is):
+    # on the day of the 2021 snapshot he is known not to hold, and between the
+    # stretches the time is unknown, not "not holding" for good
+    jia = snap(
+        "甲", "O", ("2020-06-30", "2020-01-01"), ("2022-06-30", "2022-03-01"), rtype="officer"
+    )
+    bing = snap("丙", "O", ("2021-06-30", "2021-03-01"), rtype="officer")
+    book = RoleBook([jia, bing])
+    assert state(book, "甲", "2020-03-01", rtype="officer") == KNOWN
+    assert state(book, "甲", "2021-06-30", rtype="officer") == NOT_HOLDING
+    assert state(book, "甲", "2021-12-31", rtype="officer") == UNKNOWN
+    assert state(book, "甲", "2022-06-30", rtype="officer") == KNOWN
+
+
+def test_an_unknown_reading_says_why_for_the_investigator() -> None:
+    # before the first snapshot's 核准日期: unknown, and the hop says so
+    before = RoleBook([snap("B", "O", ("2024-05-31", "2022-03-01"))]).read(
+        LR, "B", "O", "2021-12-31"
+    )
+    assert (before.state, before.source) == (UNKNOWN, "snapshot")
+    assert before.detail["why"] == "before_known_from"
+    assert before.detail["known_from"] == "2022-03-01"
+    # a dated term that ended, and a later snapshot showing him again: the two
+    # sources disagree, and the reading lists both
+    book = RoleBook(
+        [
+            dated("B", "O", "2015-01-01", "2020-01-01", rtype=LR, title="法定代表人"),
+            snap("B", "O", ("2021-06-30", "2021-03-01")),
+        ]
+    )
+    both = book.read(LR, "B", "O", "2021-06-30")
+    assert (both.state, both.source) == (UNKNOWN, "conflict")
+    assert both.detail["why"] == "sources_disagree"
+    assert [(s["state"], s["source"]) for s in both.detail["sources"]] == [
+        (NOT_HOLDING, "dated"),
+        (KNOWN, "snapshot"),
+    ]
