@@ -268,3 +268,22 @@ def test_an_unknown_reading_says_why_for_the_investigator() -> None:
         (NOT_HOLDING, "dated"),
         (KNOWN, "snapshot"),
     ]
+
+
+def test_a_legal_representatives_reading_names_the_other_holder() -> None:
+    nothing = RoleBook([]).read(LR, "B", "O", "2021-01-01")
+    assert (nothing.state, nothing.source, nothing.detail) == (NOT_HOLDING, "no_evidence", {})
+    # A shown from 2022-03-01; B's stated term 2015-01-01 .. 2023-01-01
+    a = snap("A", "O", ("2024-05-31", "2022-03-01"))
+    b = dated("B", "O", "2015-01-01", "2023-01-01", rtype=LR, title="法定代表人")
+    book = RoleBook([a, b])
+    # before A is known, B is: A is known not to hold, and the reading says who did
+    early = book.read(LR, "A", "O", "2021-12-31")
+    assert (early.state, early.source) == (NOT_HOLDING, "another_holder")
+    assert early.detail["holder"] == "B"
+    assert book.holders(LR, "O", "2021-12-31") == {"B": book.read(LR, "B", "O", "2021-12-31")}
+    assert book.holders(LR, "O", "2021-12-31")["B"].known
+    # both known on one day: one role, two holders, so neither is known
+    both = book.read(LR, "A", "O", "2022-06-30")
+    assert (both.state, both.source) == (UNKNOWN, "conflict")
+    assert (both.detail["why"], both.detail["others"]) == ("another_holder_known", ["B"])
