@@ -15,6 +15,7 @@ from graph.evidence.roles import (
     UNKNOWN,
     RoleBook,
     display_interval,
+    observations,
 )
 from graph.model import Relation
 
@@ -287,3 +288,11 @@ def test_a_legal_representatives_reading_names_the_other_holder() -> None:
     both = book.read(LR, "A", "O", "2022-06-30")
     assert (both.state, both.source) == (UNKNOWN, "conflict")
     assert (both.detail["why"], both.detail["others"]) == ("another_holder_known", ["B"])
+
+
+def test_a_damaged_sighting_is_ignored_not_fatal() -> None:
+    # a stored sighting without its file date says nothing about time
+    rel = snap("B", "O", ("2024-05-31", "2022-03-01"))
+    rel.props["seen"].append({"since": "2023-01-01", "record": "registry:x.csv:9"})
+    assert [o.on for o in observations(rel)] == ["2024-05-31"]
+    assert state(RoleBook([rel]), "B", "2022-06-01") == KNOWN
