@@ -296,3 +296,59 @@ def test_a_damaged_sighting_is_ignored_not_fatal() -> None:
     rel.props["seen"].append({"since": "2023-01-01", "record": "registry:x.csv:9"})
     assert [o.on for o in observations(rel)] == ["2024-05-31"]
     assert state(RoleBook([rel]), "B", "2022-06-01") == KNOWN
+
+
+def test_only_the_same_feeds_snapshots_end_an_officer() -> None:
+    # 甲 on the registry's officer lists of 2020 and 2022; an officers file of
+    # 2021 (another feed, another view of the board) lists only 丙: it says
+    # nothing of 甲, who stays known in between
+    jia = snap(
+        "甲", "O", ("2020-06-30", "2020-01-01"), ("2022-06-30", "2020-01-01"), rtype="officer"
+    )
+    bing = Relation(
+        id="R-officer-丙-O",
+        type="officer",
+        source="丙",
+        target="O",
+        props={"seen": [{"on": "2021-06-30", "since": None, "record": "officers:off.csv:1"}]},
+    )
+    assert state(RoleBook([jia, bing]), "甲", "2021-06-30", rtype="officer") == KNOWN
+
+
+def test_a_stated_end_cuts_a_snapshot_run() -> None:
+    # a row shown on a snapshot, whose record also states when it ended
+    rel = snap("甲", "O", ("2020-06-30", "2020-01-01"), rtype="officer")
+    rel.props["held"] = {"from": None, "to": "2020-09-01"}
+    book = RoleBook([rel])
+    assert state(book, "甲", "2020-08-01", rtype="officer") == KNOWN
+    assert state(book, "甲", "2020-10-01", rtype="officer") == NOT_HOLDING
+
+
+def test_a_later_snapshot_ends_a_term_before_its_stated_end() -> None:
+    # 甲's term is stated to 2023-01-01, but the registry showed 乙 from
+    # 2021-03-01 (and 甲 last on 2020-06-30): from 2021-03-01 甲 does not hold
+    jia = dated("甲", "O", "2015-01-01", "2023-01-01", rtype=LR, title="法定代表人")
+    jia.props["seen"] = [
+        {"on": "2020-06-30", "since": "2015-01-01", "record": "registry:a.csv:1"}
+    ]
+    yi = snap("乙", "O", ("2021-06-30", "2021-03-01"))
+    assert state(RoleBook([jia, yi]), "甲", "2022-01-01") == NOT_HOLDING
+
+
+def test_between_two_returns_the_time_is_unknown_again() -> None:
+    # on the 2020, 2022 and 2024 snapshots, not on those of 2021 and 2023
+    shown = [(d, d) for d in ("2020-06-30", "2022-06-30", "2024-06-30")]
+    jia = snap("甲", "O", *shown, rtype="officer")
+    bing = snap("丙", "O", ("2021-06-30", None), ("2023-06-30", None), rtype="officer")
+    book = RoleBook([jia, bing])
+    assert state(book, "甲", "2021-06-30", rtype="officer") == NOT_HOLDING
+    assert state(book, "甲", "2021-12-31", rtype="officer") == UNKNOWN
+    assert state(book, "甲", "2023-06-30", rtype="officer") == NOT_HOLDING
+
+
+def test_the_first_sighting_of_another_holder_is_the_one_cited() -> None:
+    # two sightings of 甲 inside 乙's open-ended term: the earlier one is cited
+    yi = dated("乙", "O", "2015-01-01", None, rtype=LR, seen="2024-12-29", title="法定代表人")
+    jia = snap("甲", "O", ("2017-06-30", "2017-01-01"), ("2016-06-30", "2016-01-01"))
+    reading = RoleBook([yi, jia]).read(LR, "乙", "O", "2020-01-01")
+    assert reading.detail["contradicted_by"] == "registry:reg_2016-06-30.csv:1"
