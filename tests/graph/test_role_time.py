@@ -303,7 +303,7 @@ def test_only_the_same_feeds_snapshots_end_an_officer() -> None:
     # 2021 (another feed, another view of the board) lists only 丙: it says
     # nothing of 甲, who stays known in between
     jia = snap(
-        "甲", "O", ("2020-06-30", "2020-01-01"), ("2022-06-30", "2020-01-01"), rtype="officer"
+        "甲", "O", ("2020-06-30", "2020-01-01"), ("2022-06-30", "2022-01-01"), rtype="officer"
     )
     bing = Relation(
         id="R-officer-丙-O",
