@@ -388,8 +388,9 @@ def _rels_by_id(tail: str) -> str:
     return f"UNWIND $ids AS i CALL {{ {branches} }} {tail}"
 
 
-# Relations by id as they are, for a parted write's before-image.
-Q_RELS_BEFORE = _rels_by_id("RETURN r {.*} AS props, a.id AS source, b.id AS target")
+# Relations by id as they are, for a parted write's before-image (built per
+# use, like every _rels_by_id query: the model's types may have grown).
+RELS_BEFORE_TAIL = "RETURN r {.*} AS props, a.id AS source, b.id AS target"
 
 
 def _q_create_rels(neo4j_type: str) -> str:
@@ -869,7 +870,7 @@ class Neo4jStore:
     ) -> Callable[[ManagedTransaction], None]:
         def work(tx: ManagedTransaction) -> None:
             loads.beat(tx, token, seq)
-            image = loads.capture(tx, part, Q_RELS_BEFORE)
+            image = loads.capture(tx, part, _rels_by_id(RELS_BEFORE_TAIL))
             tx.run(loads.Q_SAVE_UNDO, token=token, seq=seq, kind=part.kind, image=image).consume()
             self._apply_batch(tx, part.batch)
 
