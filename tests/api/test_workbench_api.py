@@ -111,7 +111,7 @@ def test_model_labels_every_code_for_every_role(
     assert set(drawing["risk"]) == set(vocab["risk"])
     assert set(drawing["subject_types"]) == set(vocab["subject_types"])
     assert set(model().relation_types) <= set(drawing["relation_types"])
-    assert figures.TYPE_COLOURS == {t: d["fill"] for t, d in drawing["subject_types"].items()}
+    assert {t: d["fill"] for t, d in drawing["subject_types"].items()} == figures.TYPE_COLOURS
     assert [c for c, _, _ in figures.RELATION_STYLES.values()] == [
         d["color"] for d in drawing["relation_types"].values()
     ]
