@@ -68,7 +68,5 @@ def shortest_paths(
 ) -> list[Path]:
     """All shortest paths (ignoring edge direction) of at most ``max_depth``
     hops, ordered by their node ids (then relation ids), the first ``limit``."""
-    if source == target:
-        return [Path([source], [])]
     types = list(relation_types) if relation_types is not None else None
     return store.routes(source, target, max_depth, types, as_of, limit)

@@ -22,19 +22,21 @@ from graph.model import model
 from graph.rules import rulebook
 
 
-@lru_cache(maxsize=1)
-def labels() -> dict[str, Any]:
-    text = (Path(__file__).parent / "labels.yaml").read_text(encoding="utf-8")
+def _table(name: str) -> dict[str, Any]:
+    text = (Path(__file__).parent / name).read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, Any]:
+    return _table("labels.yaml")
 
 
 @lru_cache(maxsize=1)
 def style() -> dict[str, Any]:
     """How the graph is drawn (graph/style.yaml), for the page and the figures."""
-    text = (Path(__file__).parent / "style.yaml").read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
-    return data
+    return _table("style.yaml")
 
 
 def vocabulary() -> dict[str, Any]:

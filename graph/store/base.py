@@ -221,9 +221,10 @@ class GraphStore(Protocol):
         limit: int = 10,
     ) -> list[Route]:
         """Every shortest path of at most ``max_depth`` hops between two
-        different subjects (either direction, relations of ``types`` active on
-        ``as_of``), ordered by node ids then relation ids, the first ``limit``.
-        What ``bidirectional_routes`` answers."""
+        subjects (either direction, relations of ``types`` active on
+        ``as_of``), ordered by node ids then relation ids, the first ``limit``;
+        a subject to itself is the one route of no hop. What
+        ``bidirectional_routes`` answers."""
         ...
 
     def reach(

@@ -462,14 +462,19 @@ _ACTIVE = (
 )
 
 
+def _hops(types: list[str] | None, most: int) -> str:
+    """One to ``most`` hops between subjects over active relations of ``types``,
+    as a quantified path pattern (the bounds must be literals)."""
+    hop = _type_pattern(types, "h")
+    return f"((:Subject)-[{hop} WHERE {_ACTIVE.format(r='h')}]-(:Subject)){{1,{int(most)}}}"
+
+
 def _q_routes(types: list[str] | None, max_depth: int) -> str:
     """bidirectional_routes's answer in one query: ``ALL SHORTEST`` keeps every
     path of the least length, ordered and cut as that function does."""
-    hop = _type_pattern(types, "h")
     return (
         "MATCH (a:Subject {id: $source}) MATCH (b:Subject {id: $target}) "
-        f"MATCH p = ALL SHORTEST (a)((:Subject)-[{hop} WHERE {_ACTIVE.format(r='h')}]-(:Subject))"
-        f"{{1,{int(max_depth)}}}(b) "
+        f"MATCH p = ALL SHORTEST (a){_hops(types, max_depth)}(b) "
         "WITH p, [n IN nodes(p) | n.id] AS ids, [r IN relationships(p) | r.id] AS rids "
         "ORDER BY ids, rids LIMIT $limit "
         "RETURN ids, [r IN relationships(p) | "
@@ -483,13 +488,11 @@ def _q_reach(types: list[str] | None, depth: int) -> str:
     database, not an enumeration of paths); the cap keeps the first in
     (distance, id) order; then the relations among those kept, and their
     subjects."""
-    hop = _type_pattern(types, "h")
     edge = _type_pattern(types)
     return (
         "MATCH (c:Subject {id: $center}) "
         "CALL (c) { "
-        f"MATCH p = ANY SHORTEST (c)((:Subject)-[{hop} WHERE {_ACTIVE.format(r='h')}]-(:Subject))"
-        f"{{1,{int(depth)}}}(n:Subject) WHERE n <> c "
+        f"MATCH p = ANY SHORTEST (c){_hops(types, depth)}(n:Subject) WHERE n <> c "
         "WITH n.id AS id, length(p) AS d ORDER BY d, id LIMIT $limit "
         "RETURN collect({id: id, d: d}) AS found } "
         "WITH c, found[..$cap] AS kept, size(found) > $cap AS truncated "
@@ -504,9 +507,7 @@ def _q_reach(types: list[str] | None, depth: int) -> str:
 
 
 _REL_FILTER = (
-    "WHERE s.id IN $ids AND ($types IS NULL OR r.type IN $types) "
-    "AND ($as_of IS NULL OR ((r.valid_from IS NULL OR r.valid_from <= $as_of) "
-    "AND (r.valid_to IS NULL OR $as_of < r.valid_to))) "
+    f"WHERE s.id IN $ids AND {_ACTIVE.format(r='r')} "
     "RETURN DISTINCT r {.*} AS r, startNode(r).id AS source, endNode(r).id AS target"
 )
 # The pattern's arrow is the direction; {r} is _type_pattern's.
@@ -895,14 +896,10 @@ class Neo4jStore:
             pass
 
     def _recover_stale_load(self) -> None:
-        def marker(tx: ManagedTransaction) -> tuple[str | None, float]:
-            row = tx.run(loads.Q_MARKER).single()
-            if row is None or row["token"] is None:
-                return None, 0.0
-            return row["token"], float(row["idle_s"] or 0.0)
-
         try:
-            token, idle_s = self._session_run(marker, write=False, timeout=self.timeout_s)
+            token, idle_s = self._session_run(
+                loads.read_marker, write=False, timeout=self.timeout_s
+            )
             if token is not None and idle_s > self.load_stale_s:
                 log.warning("rolling back parted write %s left by a writer that died", token)
                 self._roll_back(token)
@@ -912,7 +909,8 @@ class Neo4jStore:
             log.warning("could not roll back a dead parted write yet: %s", exc)
 
     def _create_rel_rows(self, tx: ManagedTransaction, rows: list[dict[str, Any]]) -> None:
-        """Relations as stored (props, source, target), by relationship type."""
+        """Relations as their relationships' properties (``props``, whose
+        ``type`` gives the relationship type) and end ids."""
         by_type: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_type.setdefault(_neo4j_type(row["props"]["type"]), []).append(
@@ -981,13 +979,11 @@ class Neo4jStore:
         self._create_relations(tx, rels)
 
     def _create_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
-        by_type: dict[str, list[dict[str, Any]]] = {}
-        for r in rels:
-            by_type.setdefault(_neo4j_type(r.type), []).append(
-                {"source": r.source, "target": r.target, "p": _relation_props(r, r.record_ids)}
-            )
-        for neo4j_type, rows in by_type.items():
-            tx.run(_q_create_rels(neo4j_type), rows=rows).consume()
+        rows = [
+            {"source": r.source, "target": r.target, "props": _relation_props(r, r.record_ids)}
+            for r in rels
+        ]
+        self._create_rel_rows(tx, rows)
 
     def _upsert_relations(self, tx: ManagedTransaction, rels: list[Relation]) -> None:
         named: list[tuple[str, str]] = []

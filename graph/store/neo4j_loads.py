@@ -128,13 +128,22 @@ Q_END_MARKER = "MATCH (l:Load {id: 'current', token: $token}) DELETE l"
 ANY = "*"
 
 
+def read_marker(tx: ManagedTransaction) -> tuple[str | None, float]:
+    """The token of the parted write under way (None: none), and for how many
+    seconds its writer has been silent."""
+    row = tx.run(Q_MARKER).single()
+    if row is None or row["token"] is None:
+        return None, 0.0
+    return row["token"], float(row["idle_s"] or 0.0)
+
+
 def check_marker(tx: ManagedTransaction, own: str | None) -> None:
     """Raise LoadRunning when a parted write other than ``own`` stands."""
     if own == ANY:
         return
-    row = tx.run(Q_MARKER).single()
-    if row is not None and row["token"] is not None and row["token"] != own:
-        raise LoadRunning(row["token"], float(row["idle_s"] or 0.0))
+    token, idle_s = read_marker(tx)
+    if token is not None and token != own:
+        raise LoadRunning(token, idle_s)
 
 
 def beat(tx: ManagedTransaction, token: str, seq: int) -> None:
