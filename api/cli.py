@@ -40,6 +40,7 @@ def page_note(url: str, key: str, created: bool, kept: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from api import handoff
     from api.app import create_app
     from api.keys import KeyStore
     from api.server import serve
@@ -48,25 +49,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     host = args.host or settings.host
     port = args.port or settings.port
-    note = None
+    # Where this machine reaches the server: a wildcard address is not one.
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
+    url = f"http://{shown}:{port}"
+    page = None
     if args.page_key:
         keys = KeyStore(settings.data_dir)
         _, key, created = keys.ensure("investigator", args.page_key)
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        text = page_note(
-            f"http://{shown}:{port}", key, created, str(keys.kept_key_path(args.page_key))
-        )
-
-        def note() -> None:
-            print(text, flush=True)
+        page = page_note(url, key, created, str(keys.kept_key_path(args.page_key)))
 
     # Opened here, before the server starts, so that a store another process
     # writes to (the embedded store's writer lock) is a one-line refusal naming
     # that process, not a traceback from the server's start-up.
     store = open_store(settings)
+    store_dir = settings.data_dir / "store" if settings.is_embedded else None
     try:
-        serve(create_app(settings, store=store), host, port, when_ready=note)
+        app = create_app(settings, store=store)
+
+        def ready() -> None:
+            if store_dir is not None:
+                # This server is the store's writer: CLI loads come here (api.handoff).
+                handoff.announce(store_dir, url, app.state.keys.session_key("loader", "cli"))
+            if page is not None:
+                print(page, flush=True)
+
+        serve(app, host, port, when_ready=ready)
     finally:
+        if store_dir is not None:
+            handoff.withdraw(store_dir)
         store.close()
     return 0
 

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from graph.errors import InvalidInput, NotFound, Unauthorized
 
-ROLES = ("admin", "investigator", "engine", "analyst")
+# "loader": uploads feed files (POST /loads) and nothing else: a department's
+# upload key, and the key a server hands the CLI on its own machine (api.handoff).
+ROLES = ("admin", "investigator", "engine", "analyst", "loader")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -43,6 +45,8 @@ class KeyStore:
         self.path = data_dir / "keys.json"
         self._lock = threading.Lock()
         self._cache: tuple[float, dict[str, KeyInfo]] | None = None
+        # Keys of this process's life only (api.handoff): never in keys.json.
+        self._session: dict[str, KeyInfo] = {}
 
     def _read(self) -> dict[str, KeyInfo]:
         try:
@@ -119,11 +123,29 @@ class KeyStore:
         os.replace(tmp, path)
         return info, key, True
 
+    def session_key(self, role: str, label: str) -> str:
+        """A key that works until this process ends, kept in memory only (as its
+        digest). For the server's hand-off file: a key in keys.json would outlive
+        the server and pile up, one per start."""
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        with self._lock:
+            key_id = "s" + secrets.token_hex(4)
+            key = f"cl_{key_id}_{secrets.token_urlsafe(24)}"
+            self._session[key_id] = KeyInfo(
+                key_id=key_id,
+                role=role,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                digest=_digest(key),
+                label=label,
+            )
+            return key
+
     def verify(self, key: str) -> KeyInfo:
         parts = key.split("_")
         if len(parts) < 3 or parts[0] != "cl":
             raise Unauthorized("invalid API key")
-        info = self._read().get(parts[1])
+        info = self._session.get(parts[1]) or self._read().get(parts[1])
         if info is None or not hmac.compare_digest(info.digest, _digest(key)):
             raise Unauthorized("invalid API key")
         if info.revoked_at is not None:

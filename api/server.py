@@ -4,6 +4,7 @@ a note printed once the server accepts connections (``make run``)."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 import time
@@ -82,4 +83,15 @@ def serve(
             sys.stdout.flush()
 
     threading.Thread(target=announce, name="ready-note", daemon=True).start()
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again
+    # with our handler back in place. Python's default for SIGTERM ends the
+    # process on the spot, so the caller's clean-up (closing the store, which
+    # compacts it, and taking back the CLI hand-off) would never run under a
+    # service manager's stop; as SystemExit it runs.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_after_shutdown)
     server.run()
+
+
+def _exit_after_shutdown(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -11,6 +11,7 @@
 | depth-2 neighbours p50/p99, Neo4j | one hand-written Cypher ``(s)-[*1..2]-(n)`` query |
 | HTTP req/s and p99 of look-ups, 16 clients | ``GET /health`` on the same server |
 | measures p99, ``POST /checks``-sized batch | (absolute: the targets are 50 ms and 1 s) |
+| a 1,000-row file through ``creditlink load``, handed to the server | the same CLI loading it directly (open, load, close) |
 
 Prints one table at the end; BENCHMARKS.md records it with the machine.
 Figures only: nothing here asserts a timing.
@@ -239,6 +240,52 @@ def bench_http(settings: Settings, args: argparse.Namespace) -> None:
         server.wait(30)
 
 
+def bench_cli_load(settings: Settings, tmp: Path, args: argparse.Namespace) -> None:
+    """What an operator waits for when a department's 1,000-row file comes in:
+    ``creditlink load`` on the bench's store, directly (it opens the store,
+    loads, compacts on close) and handed to a running server (api.handoff)."""
+    print("CLI load of a 1,000-row file")
+    generate(tmp / "extra", enterprises=1000, seed=args.seed + 1)
+    header, *lines = (tmp / "extra" / "officers_2026.csv").read_text(encoding="utf-8").splitlines()
+    parts = []
+    for i in range(3):  # new people and enterprises, 1,000 rows each
+        part = tmp / f"officers_extra{i}.csv"
+        part.write_text("\n".join([header, *lines[i * 1000 : (i + 1) * 1000]]) + "\n", encoding="utf-8")
+        parts.append(part)
+    env = {**os.environ, "CREDITLINK_DATA_DIR": str(settings.data_dir), "CREDITLINK_STORE": "embedded"}
+
+    def cli_load(path: Path) -> float:
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "api.cli", "load", str(path)], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"creditlink load {path.name} failed:\n{done.stdout[-800:]}{done.stderr[-800:]}")
+        return time.perf_counter() - t
+
+    direct = cli_load(parts[0])
+    port = _free_port()
+    announced = settings.data_dir / "store" / "server.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        t = time.perf_counter()
+        while not announced.exists():
+            if server.poll() is not None or time.perf_counter() - t > 600:
+                raise SystemExit("the server did not start")
+            time.sleep(0.1)
+        started = time.perf_counter() - t
+        first = cli_load(parts[1])
+        then = cli_load(parts[2])
+    finally:
+        server.terminate()
+        server.wait(120)
+    row("server start (opens the store once)", f"{started:.1f} s")
+    for name, secs in (("first after the server starts", first), ("the next", then)):
+        row(f"1,000-row file through `creditlink load`, handed to the server ({name})",
+            f"{secs:.2f} s", f"{direct:.2f} s (the CLI loading it directly)", f"{secs / direct:.2f}× the baseline")  # fmt: skip
+
+
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -293,6 +340,7 @@ def main() -> None:
         files = order_files([p for p in (tmp / "city").iterdir() if p.name != "truth.json"])
         plain, base_rows, base_s = build(files)
         settings = bench_load(files, tmp, args, plain, (base_rows, base_s))
+        bench_cli_load(settings, tmp, args)
         if not args.skip_http:
             bench_http(settings, args)
         if args.neo4j:

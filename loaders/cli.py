@@ -8,13 +8,13 @@ import csv
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from graph.errors import CreditlinkError, InvalidInput
+from graph.errors import CreditlinkError, InvalidInput, StoreBusy
 from graph.propagate.status import parse_as_of
-from graph.settings import get_settings
+from graph.settings import Settings, get_settings
 from graph.store import open_store
 from loaders.clean import excel_escape
 
@@ -129,7 +129,7 @@ def load_bar(file: str, wanted: bool) -> Iterator[ProgressCallback | None]:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from loaders.pipeline import FileLoader, order_files
+    from loaders.pipeline import FileLoader
 
     paths = [Path(p) for p in args.files]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -137,28 +137,71 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise InvalidInput(f"no such file: {', '.join(missing)}", files=missing)
     snapshot_date = parse_as_of(args.snapshot_date, "snapshot-date") if args.snapshot_date else None
     settings = get_settings()
-    store = open_store(settings)
+    try:
+        store = open_store(settings)
+    except StoreBusy as busy:
+        return _hand_to_server(settings, busy, paths, args, snapshot_date)
+    try:
+        return _load_each(FileLoader(store, settings).load, paths, args, snapshot_date)
+    finally:
+        store.close()
+
+
+def _hand_to_server(
+    settings: Settings,
+    busy: StoreBusy,
+    paths: list[Path],
+    args: argparse.Namespace,
+    snapshot_date: str | None,
+) -> int:
+    """The embedded store's writer is busy: if it is a server that announced
+    itself (api.handoff), the files go to it; any other writer is refused."""
+    from api import handoff
+
+    holder = busy.details.get("holder") or {}
+    server = handoff.find(settings.data_dir / "store", holder) if settings.is_embedded else None
+    if server is None:
+        raise busy
+    print(
+        f"the store's writer is the server at {server.url} (pid {server.pid}): "
+        "the files are loaded by it",
+        file=sys.stderr,
+    )
+    client = handoff.ServerLoads(server)
+    try:
+        return _load_each(client.load, paths, args, snapshot_date)
+    finally:
+        client.close()
+
+
+def _load_each(
+    load: Callable[..., Any],
+    paths: list[Path],
+    args: argparse.Namespace,
+    snapshot_date: str | None,
+) -> int:
+    """Load the files in feed order with ``load`` (FileLoader.load, or the
+    server's), print each report, then the totals; 1 if any file was refused."""
+    from loaders.pipeline import LoadReport, order_files
+
     reports: list[dict[str, Any]] = []
     failed = 0
     wanted = bar_wanted(args.json, sys.stdout, sys.stderr)
-    try:
-        loader = FileLoader(store, settings)
-        for path in order_files(paths, args.kind):
-            try:
-                with load_bar(path.name, wanted) as progress:
-                    rep = loader.load(path, args.kind, snapshot_date, progress=progress).to_dict()
-            except CreditlinkError as exc:
-                # A refused file is reported, and the others still load.
-                failed += 1
-                rep = {"file": path.name, "error": exc.to_dict()}
-                if not args.json:
-                    print(f"{path.name}: refused: {exc.message}")
-            else:
-                if not args.json:
-                    _print_report(rep)
-            reports.append(rep)
-    finally:
-        store.close()
+    for path in order_files(paths, args.kind):
+        try:
+            with load_bar(path.name, wanted) as progress:
+                done = load(path, args.kind, snapshot_date, progress=progress)
+            rep = done.to_dict() if isinstance(done, LoadReport) else done
+        except CreditlinkError as exc:
+            # A refused file is reported, and the others still load.
+            failed += 1
+            rep = {"file": path.name, "error": exc.to_dict()}
+            if not args.json:
+                print(f"{path.name}: refused: {exc.message}")
+        else:
+            if not args.json:
+                _print_report(rep)
+        reports.append(rep)
     ok = [r for r in reports if "error" not in r]
     totals = {
         "files": len(reports),

@@ -93,6 +93,19 @@ def _holder_text(fd: int) -> dict[str, Any]:
     return {}
 
 
+def current_holder(directory: Path) -> dict[str, Any]:
+    """Who holds the writer lock of ``directory`` by its own account (pid, host,
+    command, since), or {} when nobody has said; read without taking the lock."""
+    try:
+        fd = os.open(directory / WRITER_LOCK, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    try:
+        return _holder_text(fd)
+    finally:
+        os.close(fd)
+
+
 def describe_holder(info: dict[str, Any]) -> str:
     if not info:
         return "another process (it has not said who it is yet)"
@@ -126,8 +139,9 @@ class WriterLock:
             os.close(fd)
             raise StoreBusy(
                 f"the embedded store in {self.path.parent} already has a writer: "
-                f"{describe_holder(holder)}. Only one process may write to it; stop that "
-                "process, or send the file to the running server (POST /loads).",
+                f"{describe_holder(holder)}. Only one process may write to it: wait for "
+                "that one to end, or stop it. (A running `creditlink serve` takes "
+                "`creditlink load`'s files itself, and POST /loads.)",
                 holder=holder,
             ) from None
         except BaseException:

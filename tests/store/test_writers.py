@@ -3,10 +3,11 @@ load`` while ``creditlink serve`` runs, two loads at once, either party killed
 with SIGKILL at a random point, restarts. Nothing is lost, nothing doubled, on
 both stores.
 
-The embedded store has one writer (the server): a CLI load is refused at once
-with a message naming it, and read-only commands run beside it and see what
-it committed. Neo4j serves many writers: the CLI load commits, the server sees
-it at once, and the server's next load resolves against it.
+The embedded store has one writer (the server): a CLI load is handed to it
+(api.handoff) and any other second writer is refused at once with a message
+naming the first; read-only commands run beside it and see what it
+committed. Neo4j serves many writers: the CLI load commits, the server sees it
+at once, and the server's next load resolves against it.
 """
 
 from __future__ import annotations
@@ -85,15 +86,17 @@ def test_a_cli_load_while_serving_is_refused_or_seen_and_survives_a_restart(
         assert upload(api, first).status_code == 200  # the server's loader has built its index
         done = cli(["load", str(second)], env)
         if kind == "embedded":
-            # One writer: refused at once, naming the server, and how to load instead.
-            assert done.returncode == 2, done.stdout + done.stderr
-            assert f"pid {server.proc.pid}" in done.stderr, done.stderr  # type: ignore[union-attr]
-            assert "POST /loads" in done.stderr
-            # Readers run beside it and see what it committed, without a restart.
+            # One writer: the CLI hands its file to the server, which says so.
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert f"the server at {server.url} (pid {server.proc.pid})" in done.stderr  # type: ignore[union-attr]
+            assert "red_list_b.csv (red_list): read 40, loaded 40" in done.stdout, done.stdout
+            # Loaded by the server itself: it answers at once, no restart.
+            assert api.get(f"/subjects/{FIRMS.uscc(79)}").status_code == 200
+            # Readers run beside it and see what it committed.
             shown = cli(["quality", "--json"], env)
             assert shown.returncode == 0, shown.stderr
-            assert counts(kind, env)["records"] == 40
-            assert upload(api, second).status_code == 200
+            assert counts(kind, env)["records"] == 80
+            assert upload(api, second).json()["unchanged"] == 40
         else:
             assert done.returncode == 0, done.stdout + done.stderr
             # Visible to the server within a second.
@@ -127,6 +130,7 @@ def test_two_cli_loads_at_once(kind: str, env: dict[str, str], tmp_path: Path) -
         assert kind == "embedded" and code == 2, (code, out, err)
         other = next(p for p in procs if p.returncode == 0)
         assert f"pid {other.pid}" in err, err
+        assert "already has a writer" in err, err
         assert cli(["load", str(path)], env).returncode == 0
     got = counts(kind, env)
     assert (got["subjects"], got["records"], got["listings"]) == (100, 200, 200), got
