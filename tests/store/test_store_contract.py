@@ -12,6 +12,7 @@ characters (GB 32100-2015, GB 11643-1999), the organisation code is characters
 from __future__ import annotations
 
 import copy
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -1486,6 +1487,52 @@ def test_embedded_sqlite_behind_the_journal_is_caught_up(tmp_path: Path) -> None
     assert again.get_records(["rec-2"])["rec-2"].mentions[2].subject_id == "P-L2"
     again.close()
     assert dump(EmbeddedStore(tmp_path / "store")) == expected
+
+
+def test_embedded_records_written_without_rowid_are_rewritten_on_open(tmp_path: Path) -> None:
+    """Stores written before the records table had rowids (a WITHOUT ROWID table
+    put every 1.2 KB record on an overflow page of its own): a reader reads the
+    old file as it is; the next writer rewrites it, same answers, smaller file."""
+    store = EmbeddedStore(tmp_path / "store")
+    scenario(store)
+    store.write(Batch(records=[record(f"rec-x{i}", ("S-B", "subject")) for i in range(300)]))
+    expected = dump(store)
+    db = store._disk.records.db
+    db.executescript(
+        """
+        BEGIN;
+        CREATE TABLE old_record (id TEXT PRIMARY KEY, body BLOB NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+        INSERT INTO old_record SELECT id, body, seq FROM record;
+        DROP TABLE record;
+        ALTER TABLE old_record RENAME TO record;
+        COMMIT;
+        """
+    )
+    store.close()
+    path = tmp_path / "store" / RECORDS
+
+    def table_sql() -> str:
+        con = sqlite3.connect(path)
+        try:
+            sql: str = con.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'record'"
+            ).fetchone()[0]
+            return sql
+        finally:
+            con.close()
+
+    assert "WITHOUT ROWID" in table_sql()
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert dump(reader) == expected
+    reader.close()
+    assert "WITHOUT ROWID" in table_sql()  # a reader writes nothing
+    again = EmbeddedStore(tmp_path / "store")
+    assert dump(again) == expected
+    assert again.get_records(["rec-x299"])["rec-x299"].mentions[0].subject_id == "S-B"
+    again.close()
+    assert "WITHOUT ROWID" not in table_sql()
+    assert dump(EmbeddedStore(tmp_path / "store", read_only=True)) == expected
 
 
 def test_embedded_lost_record_file_is_refused(tmp_path: Path) -> None:
