@@ -19,7 +19,11 @@ what makes it safe; it is written once, here, away from the protocol's reads.
 - Compact: checkpoint SQLite (so it is never behind the snapshot), write the
   snapshot, then start a new empty journal — both by rename. Compaction
   costs in proportion to the state, so the journal may first grow to the
-  snapshot's size: writes stay within twice their own bytes.
+  snapshot's size: writes stay within twice their own bytes. Closing compacts
+  only a journal of more than a quarter of the snapshot's bytes: a small
+  load then costs the next open a short replay, instead of costing its own
+  close the whole snapshot (seconds at 50,000 enterprises, minutes at a
+  million).
 - Follow (read-only): before each read, check the snapshot's and journal's
   identity and size; apply the entries the writer appended since, or read
   everything again when it compacted. A reader takes no lock and writes no
@@ -245,7 +249,7 @@ class DurableState:
             return
         try:
             if self.journal is not None:
-                if self.journal.has_entries:
+                if self.journal.has_entries and self.journal.size * 4 > self._snapshot_bytes:
                     self.compact()
                 if self.journal is not None:
                     self.journal.close()
