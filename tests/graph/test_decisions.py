@@ -113,6 +113,48 @@ def test_a_repair_of_one_unnumbered_listing_leaves_the_others_listed(
     }
 
 
+def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
+    client: tuple[TestClient, dict[str, str]], store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """POST /repairs with a number that lists two joint debtors: refused without
+    a subject (naming both), refused for a subject the number does not list,
+    and with one named, that one's listing alone ends."""
+    c, h = client
+    case = "(2023)豫14执77号"
+    loader.load(write(tmp_path / "registry_2.csv", [
+        {"企业名称": "商丘市乙商贸有限公司", "统一社会信用代码": U2},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_1.csv", [
+        {"案号": case, "被执行人姓名/名称": "商丘市甲商贸有限公司", "身份证号码/组织机构代码": U1[8:17], "发布时间": "2023-09-01"},
+        {"案号": case, "被执行人姓名/名称": "商丘市乙商贸有限公司", "身份证号码/组织机构代码": U2[8:17], "发布时间": "2023-09-01"},
+    ]))  # fmt: skip
+    u1, u2 = get_subject(store, U1).id, get_subject(store, U2).id
+
+    def debtor_status(key: str) -> str:
+        got = c.get(f"/subjects/{key}/listings", params={"as_of": "2024-06-01"}, headers=h).json()
+        (status,) = [x["dates"]["status"] for x in got["listings"] if x["feed"] == "dishonest_debtors"]
+        return str(status)
+
+    r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01"}, headers=h)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["details"]["subjects"] == sorted([u1, u2])
+    r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01", "subject": "S-nobody"}, headers=h)
+    assert r.status_code == 404, r.text
+    loader.load(write(tmp_path / "registry_3.csv", [
+        {"企业名称": "商丘市丙商贸有限公司", "统一社会信用代码": make_uscc("411403", "MA85CC05")},
+    ]))  # fmt: skip
+    r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01",
+                                 "subject": make_uscc("411403", "MA85CC05")}, headers=h)  # fmt: skip
+    assert r.status_code == 404 and r.json()["error"]["details"]["listing"] == case, r.text
+    assert debtor_status(U1) == debtor_status(U2) == "active"
+    r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01", "subject": U2}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["subjects"] == [u2]
+    assert (debtor_status(U1), debtor_status(U2)) == ("active", "repaired")
+    measures = c.get(f"/subjects/{U1}/measures", params={"as_of": "2024-06-01"}, headers=h).json()
+    assert any(m["rule"] == "dishonest_debtor" for m in measures["measures"])
+
+
 @pytest.mark.parametrize(
     ("party_branch", "candidate_branch"), [(True, False), (False, True)]
 )
