@@ -523,3 +523,50 @@ def test_an_empty_legal_representative_cell_in_a_later_snapshot_is_no_change(
     book = RoleBook(store.relations_of([o1], ["legal_representative"], direction="in"))
     assert book.read("legal_representative", sid(store, YI), o1, "2025-06-01").known
 
+
+
+# -- Which of a person's posts the rule reads ------------------------------------------
+
+
+def test_another_post_at_the_same_enterprise_is_not_the_role_the_rule_reads(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """丙 was 宏达's 主要负责人 until 2023 and is its 监事 since 2024: on the day the
+    rule reads (a dishonest-debtor listing reads the principal now), the post he
+    holds is not a principal's, and the earlier one has ended. 周, its 负责人 now,
+    is the principal the rule implicates."""
+    loader.load(write(tmp_path / "officers_3.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "丙", "证件号码": BING, "职务": "主要负责人", "任职日期": "2018-01-01", "离任日期": "2023-12-31"},
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "丙", "证件号码": BING, "职务": "监事", "任职日期": "2024-01-01"},
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "周", "证件号码": ZHOU, "职务": "负责人", "任职日期": "2024-01-01", "离任日期": "2024-12-31"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_9.csv", [
+        {"案号": "(2024)豫14执90号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    assert [m for m in on(store, BING) if m.listing["number"] == "(2024)豫14执90号"] == []
+    (zhou,) = [m for m in on(store, ZHOU) if m.listing["number"] == "(2024)豫14执90号"]
+    assert (zhou.rule, zhou.measure, zhou.role) == ("dishonest_debtor", "consumption_restriction", "principal")
+    # read now, the implication lasts as long as the post: it ends on his 离任日期
+    # (the day he leaves, rules.md lists it among no inclusive ends)
+    assert zhou.until == "2024-12-31", zhou.until
+    assert [m.role for m in on(store, ZHOU, "2024-12-30") if m.listing["number"] == "(2024)豫14执90号"] == ["principal"]
+    assert [m for m in on(store, ZHOU, "2024-12-31") if m.listing["number"] == "(2024)豫14执90号"] == []
+
+
+def test_a_limited_implication_ends_when_its_years_are_up(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """A serious-violation listing disqualifies the legal representative named
+    in it for three years (rules.yaml duration_years): the measure says when."""
+    loader.load(write(tmp_path / "serious_violations_9.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "法定代表人": "丁", "列入日期": "2023-03-01"},
+    ]))  # fmt: skip
+    (m,) = [m for m in on(store, DING) if m.rule == "serious_violation_list"]
+    assert (m.measure, m.role, m.until) == ("officer_disqualification", "legal_representative", "2026-03-01")
+    assert [m for m in on(store, DING, "2026-03-01") if m.rule == "serious_violation_list"] == []
+    # removed from the list before its years are up: the removal ends it
+    loader.load(write(tmp_path / "serious_violations_9.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "法定代表人": "丁", "列入日期": "2023-03-01", "移出日期": "2024-09-01"},
+    ]))  # fmt: skip
+    (m,) = [m for m in on(store, DING) if m.rule == "serious_violation_list"]
+    assert m.until == "2024-09-01"
