@@ -564,9 +564,64 @@ def test_a_limited_implication_ends_when_its_years_are_up(
     (m,) = [m for m in on(store, DING) if m.rule == "serious_violation_list"]
     assert (m.measure, m.role, m.until) == ("officer_disqualification", "legal_representative", "2026-03-01")
     assert [m for m in on(store, DING, "2026-03-01") if m.rule == "serious_violation_list"] == []
+    # the enterprise's own measures end with the listing, three years on
+    assert {(m.measure, m.until) for m in on(store, O2) if m.rule == "serious_violation_list"} == {
+        ("procurement_exclusion", "2026-03-01"), ("bidding_restriction", "2026-03-01"),
+        ("enhanced_supervision", "2026-03-01"),
+    }  # fmt: skip
     # removed from the list before its years are up: the removal ends it
     loader.load(write(tmp_path / "serious_violations_9.csv", [
         {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "法定代表人": "丁", "列入日期": "2023-03-01", "移出日期": "2024-09-01"},
     ]))  # fmt: skip
     (m,) = [m for m in on(store, DING) if m.rule == "serious_violation_list"]
     assert m.until == "2024-09-01"
+
+
+# -- Every relation and listing is read, whatever comes first -----------------------------
+
+
+def test_a_guarantee_to_the_person_does_not_hide_the_one_by_him(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """乙 borrowed under 丙's guarantee (丙 → 乙) and guarantees 鑫源's loan
+    (乙 → 鑫源). When 鑫源 is listed, the guarantee by him is the one that
+    alerts; the one to him is read first here and must not end the reading."""
+    # several guarantees to him, so that whatever order a store returns them
+    # in, one comes before the guarantee by him
+    lenders = [("丙", BING), ("周", ZHOU), ("丁", DING), ("甲", JIA)]
+    loader.load(write(tmp_path / "guarantees_4.csv", [
+        {"借款人名称": "乙", "借款人证件类型": "身份证", "借款人证件号码": YI, "担保人名称": name, "担保人证件类型": "身份证", "担保人证件号码": key,
+         "担保起始日期": "2023-01-01", "担保到期日期": "2026-12-31"}
+        for name, key in lenders
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "guarantees_5.csv", [
+        {"借款人名称": "商丘市鑫源商贸有限公司", "借款人证件号码": O1, "担保人名称": "乙", "担保人证件类型": "身份证", "担保人证件号码": YI,
+         "担保起始日期": "2023-01-01", "担保到期日期": "2026-12-31"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_10.csv", [
+        {"案号": "(2024)豫14执61号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    yi = sid(store, YI)
+    got = {(m.subject, m.rule, m.measure, m.role) for m in on(store, YI)}
+    assert got == {(yi, "dishonest_debtor", "consumption_restriction", "legal_representative"),
+                   (yi, "loan_default_guarantee", "guarantee_risk_alert", "guarantor")}  # fmt: skip
+    # they guarantee 乙, who is not listed: nothing
+    assert on(store, BING) == []
+
+
+def test_a_penalty_of_another_type_does_not_hide_the_one_the_role_reads(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """Severe penalties of 宏达, 环境保护 and 安全生产 in turn. The legal
+    representative is implicated for the 安全生产 ones only (listing_props),
+    each of them, whichever order the store gives."""
+    loader.load(write(tmp_path / "admin_penalties_9.csv", [
+        {"行政相对人名称": "睢县宏达纺织有限公司", "行政相对人代码_1(统一社会信用代码)": O2, "法定代表人": "丁", "行政处罚决定书文号": f"睢环罚〔2024〕{n}号",
+         "违法行为类型": kind, "处罚决定日期": "2024-03-01", "失信严重程度": "严重失信"}
+        for n, kind in enumerate(["环境保护", "安全生产"] * 3)
+    ]))  # fmt: skip
+    got = sorted(m.listing["number"] for m in on(store, DING) if m.measure == "enhanced_supervision")
+    assert got == ["睢环罚〔2024〕1号", "睢环罚〔2024〕3号", "睢环罚〔2024〕5号"]
+    own = on(store, O2)
+    assert {m.listing["number"] for m in own} == {f"睢环罚〔2024〕{n}号" for n in range(6)}
+    assert all(m.subject == sid(store, O2) and m.direct for m in own)
