@@ -15,6 +15,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from graph.docs import QUARANTINE
 from graph.lookup import get_subject
+from graph.propagate.status import parse_as_of
 from graph.settings import Settings
 from graph.store.base import GraphStore
 from loaders.pipeline import FileLoader
@@ -147,12 +148,25 @@ def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
                                  "subject": make_uscc("411403", "MA85CC05")}, headers=h)  # fmt: skip
     assert r.status_code == 404 and r.json()["error"]["details"]["listing"] == case, r.text
     assert debtor_status(U1) == debtor_status(U2) == "active"
-    r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01", "subject": U2}, headers=h)
+    r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01", "subject": U2,
+                                 "department": "商丘中院", "note": "已履行"}, headers=h)  # fmt: skip
     assert r.status_code == 200, r.text
-    assert r.json()["subjects"] == [u2]
+    done = r.json()
+    assert done["subjects"] == [u2]
+    (repair,) = done["repairs"]
+    # what the repair record keeps: the number, who decided and recorded it, when
+    assert (repair["subject"], repair["number"], repair["department"]) == (u2, case, "商丘中院")
+    assert repair["props"]["note"] == "已履行" and repair["props"]["recorded_by"]
+    assert repair["props"]["recorded_at"].endswith("+00:00")
+    assert [x["dates"]["status"] for x in done["listings"]] == ["repaired"]
     assert (debtor_status(U1), debtor_status(U2)) == ("active", "repaired")
     measures = c.get(f"/subjects/{U1}/measures", params={"as_of": "2024-06-01"}, headers=h).json()
     assert any(m["rule"] == "dishonest_debtor" for m in measures["measures"])
+    # a repair decided today is not in the future
+    today = parse_as_of(None)
+    r = c.post("/repairs", json={"listing": case, "decided": today, "subject": U1}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["repairs"][0]["dates"]["start"] == today
 
 
 @pytest.mark.parametrize(
