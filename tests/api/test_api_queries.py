@@ -243,6 +243,42 @@ def test_checks_per_scenario(client: TestClient, settings: Settings) -> None:
     assert res["O-general"]["result"] == "clear"
     assert r.json()["counts"]["restricted"] == 2
 
+    def answer(x: dict[str, Any]) -> tuple[Any, ...]:
+        who = (x["subject"] or {}).get("id")
+        return (x["found"], x["matched_by"], x["result"], x["reasons"], x.get("candidates"), who)
+
+    # what the engine reads beside the result: was the input found, how, why
+    penalty = "severe_admin_penalty"
+    assert {k: answer(v) for k, v in res.items()} == {
+        USCC_DEBTOR: (
+            True, "key", "restricted", ["dishonest_debtor:procurement_exclusion"], None, "O-debtor"
+        ),
+        "P-lr": (True, "key", "clear", [], None, "P-lr"),
+        "商丘市癸矿业有限公司": (
+            True, "name", "restricted",
+            [f"{penalty}:enhanced_supervision", f"{penalty}:procurement_exclusion"],
+            None, "O-safety",
+        ),
+        "P-guarantor": (
+            True, "key", "review", ["loan_default_guarantee:guarantee_risk_alert"], None,
+            "P-guarantor",
+        ),
+        "O-holdco": (
+            True, "key", "review", ["dishonest_debtor:related_party_review"], None, "O-holdco"
+        ),
+        UNKNOWN_USCC: (False, "unknown_key", "clear", ["no records on the platform"], None, None),
+        "商丘市重名有限公司": (
+            True, "name", "review", ["the input names several subjects"],
+            ["O-twin-1", "O-twin-2"], None,
+        ),
+        "商丘市无此企业有限公司": (
+            False, "not_found", "review", ["no subject has this name"], None, None
+        ),
+        "O-general": (True, "key", "clear", [], None, "O-general"),
+    }  # fmt: skip
+    # a resolved input shows who was checked, not only an id
+    assert res["商丘市癸矿业有限公司"]["subject"]["name"] == "商丘市癸矿业有限公司"
+
 
 def test_checks_scenarios_differ(client: TestClient, settings: Settings) -> None:
     hdr = h(settings, "engine")
@@ -329,6 +365,9 @@ def test_checks_never_guess_a_name_beyond_the_search_cap(
     assert found["subject"]["id"] == "Z-shoushan"
     assert (capped["matched_by"], capped["result"]) == ("name_too_common", "review")
     assert capped["subject"] is None
+    # nothing was picked, and the answer says why rather than list a sample
+    assert (capped["found"], capped["candidates"]) == (False, [])
+    assert capped["reasons"] == ["too many subjects' names contain this name to resolve it"]
 
 
 def test_checks_validation(client: TestClient, settings: Settings) -> None:
