@@ -453,3 +453,37 @@ def test_the_feed_reads_control_on_its_last_day_and_no_deeper_than_it_may(
     assert (shallow.implicated, shallow.related) == ({"O-c1"}, {"O-c1", "O-c2"})
     deeper = time_changes(store, "2025-03-01", "2025-03-06", control_depth=3)
     assert deeper.implicated == {"O-c1", "O-c2", "P-c-top"}
+
+
+def test_a_person_listed_reaches_the_enterprises_he_represents(store: GraphStore) -> None:
+    """A dishonest-debtor listing of a person puts the enterprises where he is
+    legal representative under review (dishonest_debtor_reference, a rule for
+    persons only): the day it starts, they are in the feed too; an
+    enterprise's listing does not reach its representative's other posts."""
+    from graph.propagate.changes import time_changes
+
+    store.write(
+        Batch(
+            subjects=[
+                person("P-dd", "赵云"),
+                org("O-dd-rep", "商丘市常山贸易有限公司"),
+                org("O-dd-listed", "商丘市当阳贸易有限公司"),
+                person("P-dd-lr", "张飞"),
+                org("O-dd-other", "商丘市涿郡贸易有限公司"),
+            ],
+            relations=[
+                rel("legal_representative", "P-dd", "O-dd-rep", "2015-01-01"),
+                rel("legal_representative", "P-dd-lr", "O-dd-listed", "2015-01-01"),
+                rel("legal_representative", "P-dd-lr", "O-dd-other", "2015-01-01"),
+            ],
+            listings=[
+                listing("L-dd-person", "dishonest_debtors", "P-dd", "2025-03-01"),
+                listing("L-dd-org", "dishonest_debtors", "O-dd-listed", "2025-03-01"),
+            ],
+        )
+    )
+    got = time_changes(store, "2025-02-28", "2025-03-01")
+    assert got.listed == {"P-dd", "O-dd-listed"}
+    assert got.implicated == {"O-dd-rep", "P-dd-lr"}
+    assert any(m.rule == "dishonest_debtor_reference" for m in measures(store, "O-dd-rep", "2025-03-01"))
+    assert measures(store, "O-dd-other", "2025-03-01") == []
