@@ -494,6 +494,11 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
 
 def test_changes_validation(client: TestClient, settings: Settings) -> None:
     hdr = h(settings, "engine")
+    # a bad date names the parameter and the value it got
+    r = client.get("/subjects/O-debtor/measures", params={"as_of": "2024-13-01"}, headers=hdr)
+    assert r.status_code == 400
+    assert r.json()["error"]["details"] == {"parameter": "as_of", "value": "2024-13-01"}
+    assert r.json()["error"]["message"].startswith("as_of must be an ISO date")
     assert client.get("/changes", params={"since": "yesterday"}, headers=hdr).status_code == 400
     assert client.get("/changes", headers=hdr).status_code == 422
     assert (

@@ -625,3 +625,21 @@ def test_a_penalty_of_another_type_does_not_hide_the_one_the_role_reads(
     own = on(store, O2)
     assert {m.listing["number"] for m in own} == {f"睢环罚〔2024〕{n}号" for n in range(6)}
     assert all(m.subject == sid(store, O2) and m.direct for m in own)
+
+
+def test_an_open_guarantee_of_an_open_default_alerts_with_no_end(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """Neither the guarantee (no 担保到期日期) nor the default (not settled) says
+    when it ends: the alert holds with no end, and its path names the guarantor."""
+    loader.load(write(tmp_path / "guarantees_6.csv", [
+        {"借款人名称": "睢县宏达纺织有限公司", "借款人证件号码": O2, "担保人名称": "周", "担保人证件类型": "身份证", "担保人证件号码": ZHOU,
+         "担保起始日期": "2022-01-01"},
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "loan_defaults_1.csv", [
+        {"借款人名称": "睢县宏达纺织有限公司", "借款人证件号码": O2, "违约日期": "2024-01-15", "违约金额(万元)": "120"},
+    ]))  # fmt: skip
+    (m,) = on(store, ZHOU)
+    assert (m.rule, m.measure, m.role, m.until) == ("loan_default_guarantee", "guarantee_risk_alert", "guarantor", None)
+    (hop,) = m.path
+    assert (hop["from"], hop["to"], hop["to_name"]) == (sid(store, O2), sid(store, ZHOU), "周")
