@@ -485,5 +485,6 @@ def test_a_person_listed_reaches_the_enterprises_he_represents(store: GraphStore
     got = time_changes(store, "2025-02-28", "2025-03-01")
     assert got.listed == {"P-dd", "O-dd-listed"}
     assert got.implicated == {"O-dd-rep", "P-dd-lr"}
-    assert any(m.rule == "dishonest_debtor_reference" for m in measures(store, "O-dd-rep", "2025-03-01"))
+    reviewed = measures(store, "O-dd-rep", "2025-03-01")
+    assert any(m.rule == "dishonest_debtor_reference" for m in reviewed)
     assert measures(store, "O-dd-other", "2025-03-01") == []
