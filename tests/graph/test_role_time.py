@@ -352,3 +352,18 @@ def test_the_first_sighting_of_another_holder_is_the_one_cited() -> None:
     jia = snap("甲", "O", ("2017-06-30", "2017-01-01"), ("2016-06-30", "2016-01-01"))
     reading = RoleBook([yi, jia]).read(LR, "乙", "O", "2020-01-01")
     assert reading.detail["contradicted_by"] == "registry:reg_2016-06-30.csv:1"
+
+
+def test_a_name_in_the_record_is_compared_as_written_width_and_spacing_aside() -> None:
+    from graph.evidence.identity import same_person_name
+
+    # the same name: full-width letters, spaces, middle dots of transliterated names
+    assert same_person_name("阿依·买买提", ["阿依买买提"])
+    assert same_person_name("阿依 买买提", ["阿依・买买提"])
+    assert same_person_name("ＭＡＸ　ＬＩＮ", ["MAX LIN"])
+    # any other letter is another name
+    assert not same_person_name("MAX LIN", ["MA LIN"])
+    assert not same_person_name("XU LIN", ["U LIN"])
+    assert not same_person_name("阿依·买买", ["阿依买买提"])
+    # an empty name names no one
+    assert not same_person_name(" · ", ["·"])
