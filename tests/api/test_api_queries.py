@@ -477,11 +477,21 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
     r = client.post(
         "/repairs", json={"listing": "商市监罚〔2024〕2号", "decided": "2024-02-01"}, headers=inv
     )
-    assert r.status_code == 409 and r.json()["error"]["details"]["earliest"] == "2024-04-01"
+    assert r.status_code == 409
+    err = r.json()["error"]
+    assert err["details"] == {"listing": "L-general", "earliest": "2024-04-01"}
+    assert err["message"] == "a repair can be decided only after the minimum publicity period"
     r = client.post("/repairs", json={"listing": "no-such", "decided": "2024-02-01"}, headers=inv)
     assert r.status_code == 404
+    err = r.json()["error"]
+    assert (err["message"], err["details"]) == (
+        "no listing has this number or id", {"listing": "no-such"}
+    )
     r = client.post("/repairs", json={"listing": "L-tax", "decided": "2023-01-01"}, headers=inv)
     assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["message"] == "a repair cannot precede the listing"
+    assert err["details"] == {"listing": "L-tax", "start": "2023-05-01", "decided": "2023-01-01"}
     r = client.post("/repairs", json={"listing": "L-tax", "decided": "2999-01-01"}, headers=inv)
     assert r.status_code == 400
     r = client.post(
@@ -490,6 +500,14 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
         headers=h(settings, "engine"),
     )
     assert r.status_code == 403
+    # the first day each allows is allowed: the listing's own start, the end
+    # of the minimum publicity period
+    r = client.post("/repairs", json={"listing": "L-tax", "decided": "2023-05-01"}, headers=inv)
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/repairs", json={"listing": "商市监罚〔2024〕2号", "decided": "2024-04-01"}, headers=inv
+    )
+    assert r.status_code == 200, r.text
 
 
 def test_changes_validation(client: TestClient, settings: Settings) -> None:

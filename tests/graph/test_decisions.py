@@ -138,7 +138,9 @@ def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
 
     r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01"}, headers=h)
     assert r.status_code == 400, r.text
-    assert r.json()["error"]["details"]["subjects"] == sorted([u1, u2])
+    err = r.json()["error"]
+    assert err["details"] == {"listing": case, "subjects": sorted([u1, u2])}
+    assert err["message"] == "several subjects are listed under this number; name the subject repaired"
     r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01", "subject": "S-nobody"}, headers=h)
     assert r.status_code == 404, r.text
     loader.load(write(tmp_path / "registry_3.csv", [
@@ -146,7 +148,11 @@ def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
     ]))  # fmt: skip
     r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01",
                                  "subject": make_uscc("411403", "MA85CC05")}, headers=h)  # fmt: skip
-    assert r.status_code == 404 and r.json()["error"]["details"]["listing"] == case, r.text
+    assert r.status_code == 404, r.text
+    err = r.json()["error"]
+    assert (err["message"], err["details"]) == (
+        "the subject has no listing with this number or id", {"listing": case}
+    )
     assert debtor_status(U1) == debtor_status(U2) == "active"
     r = c.post("/repairs", json={"listing": case, "decided": "2024-03-01", "subject": U2,
                                  "department": "商丘中院", "note": "已履行"}, headers=h)  # fmt: skip
