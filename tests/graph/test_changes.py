@@ -488,3 +488,65 @@ def test_a_person_listed_reaches_the_enterprises_he_represents(store: GraphStore
     reviewed = measures(store, "O-dd-rep", "2025-03-01")
     assert any(m.rule == "dishonest_debtor_reference" for m in reviewed)
     assert measures(store, "O-dd-other", "2025-03-01") == []
+
+
+def test_the_log_since_a_time_reaches_related_parties_and_controllers(store: GraphStore) -> None:
+    """What the engine polls between loads: the subjects the log names since its
+    last poll, their direct related parties, and the controllers above them;
+    a damaged entry is passed over and the entries after it still count. The
+    window is one day with no listing in it, so time alone adds nothing."""
+    from datetime import UTC, timedelta
+
+    from graph.docs import CHANGES
+    from graph.propagate.changes import change_feed
+
+    now = datetime(2031, 6, 10, 3, 0, tzinfo=UTC)
+    at = [(now - timedelta(minutes=m)).isoformat(timespec="seconds") for m in (30, 10)]
+    store.write(
+        Batch(
+            subjects=[
+                org("O-log", "商丘市日志有限公司"),
+                person("P-log-lr", "关羽"),
+                org("O-log-holder", "商丘市控股有限公司"),
+                person("P-log-top", "刘备"),
+                person("P-log", "诸葛亮"),
+                org("O-log-far", "商丘市无关有限公司"),
+                person("P-log-far", "曹操"),
+                org("O-log-led", "商丘市蜀汉有限公司"),
+                org("O-log-exholder", "商丘市前股东有限公司"),
+                person("P-log-extop", "孙权"),
+            ],
+            relations=[
+                rel("legal_representative", "P-log-lr", "O-log"),
+                rel("shareholder", "O-log-holder", "O-log", share=0.8),
+                rel("shareholder", "P-log-top", "O-log-holder", share=0.9),
+                rel("legal_representative", "P-log-far", "O-log-far"),
+                # the logged person leads an enterprise: reached from his end
+                rel("legal_representative", "P-log", "O-log-led"),
+                # a holding that ended in 2030: its holder is a direct related
+                # party, but whoever holds that holder controls nothing now
+                rel("shareholder", "O-log-exholder", "O-log", valid_to="2030-01-01", share=0.8),
+                rel("shareholder", "P-log-extop", "O-log-exholder", share=0.9),
+            ],
+            docs=[
+                # before the poll's start: not counted
+                (CHANGES, "2031-06-09T00:00:00+00:00|old",
+                 {"at": "2031-06-09T00:00:00+00:00", "subjects": ["O-log-far"]}),
+                # damaged: passed over
+                (CHANGES, "2031-06-10T02:00:00+00:00|bad",
+                 {"at": "yesterday", "subjects": ["P-log-far"]}),
+                (CHANGES, f"{at[0]}|a", {"at": at[0], "subjects": ["O-log"]}),
+                (CHANGES, f"{at[1]}|b", {"at": at[1], "subjects": ["P-log"]}),
+            ],
+        )
+    )
+    got = change_feed(store, now - timedelta(hours=2), now, threshold=0.5, control_depth=4)
+    assert (got.entries, got.latest, got.changed) == (2, at[1], ["O-log", "P-log"])
+    assert got.by_time.subjects() == set()
+    # the LR and the direct holder one hop out; the holder's holder controls
+    # 0.9 x 0.8 = 72% of O-log: an inferred controller, several hops up
+    assert got.subjects == sorted(
+        ["O-log", "P-log", "P-log-lr", "O-log-holder", "P-log-top", "O-log-led", "O-log-exholder"]
+    )
+    quiet = change_feed(store, now - timedelta(minutes=5), now, threshold=0.5, control_depth=4)
+    assert (quiet.entries, quiet.latest, quiet.changed, quiet.subjects) == (0, None, [], [])
