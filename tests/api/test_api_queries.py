@@ -494,6 +494,10 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
     assert err["details"] == {"listing": "L-tax", "start": "2023-05-01", "decided": "2023-01-01"}
     r = client.post("/repairs", json={"listing": "L-tax", "decided": "2999-01-01"}, headers=inv)
     assert r.status_code == 400
+    err = r.json()["error"]
+    assert (err["message"], err["details"]) == (
+        "a repair cannot be decided in the future", {"decided": "2999-01-01"}
+    )
     r = client.post(
         "/repairs",
         json={"listing": "L-tax", "decided": "2024-02-01"},
@@ -508,6 +512,18 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
         "/repairs", json={"listing": "商市监罚〔2024〕2号", "decided": "2024-04-01"}, headers=inv
     )
     assert r.status_code == 200, r.text
+    # a second decision on the same listing, later, is kept beside the first,
+    # which still ended the listing on its own day
+    r = client.post(
+        "/repairs", json={"listing": "商市监罚〔2024〕2号", "decided": "2024-06-01"}, headers=inv
+    )
+    assert r.status_code == 200, r.text
+    got = client.get(
+        "/subjects/O-general/listings", params={"as_of": "2024-05-01"}, headers=inv
+    ).json()["listings"]
+    assert {x["id"]: x["dates"]["status"] for x in got}["L-general"] == "repaired"
+    repairs = sorted(x["dates"]["start"] for x in got if x["feed"] == "credit_repairs")
+    assert repairs == ["2024-04-01", "2024-06-01"]
 
 
 def test_changes_validation(client: TestClient, settings: Settings) -> None:

@@ -131,6 +131,10 @@ def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
     ]))  # fmt: skip
     u1, u2 = get_subject(store, U1).id, get_subject(store, U2).id
 
+    def debtor_listing(key: str) -> str:
+        (lst,) = [x for x in store.listings_of([get_subject(store, key).id]) if x.kind == "dishonest_debtors"]
+        return lst.id
+
     def debtor_status(key: str) -> str:
         got = c.get(f"/subjects/{key}/listings", params={"as_of": "2024-06-01"}, headers=h).json()
         (status,) = [x["dates"]["status"] for x in got["listings"] if x["feed"] == "dishonest_debtors"]
@@ -163,6 +167,7 @@ def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
     # what the repair record keeps: the number, who decided and recorded it, when
     assert (repair["subject"], repair["number"], repair["department"]) == (u2, case, "商丘中院")
     assert repair["props"]["note"] == "已履行" and repair["props"]["recorded_by"]
+    assert (repair["props"]["source"], repair["props"]["repairs"]) == ("api", [debtor_listing(U2)])
     assert repair["props"]["recorded_at"].endswith("+00:00")
     assert [x["dates"]["status"] for x in done["listings"]] == ["repaired"]
     assert (debtor_status(U1), debtor_status(U2)) == ("active", "repaired")
@@ -173,6 +178,30 @@ def test_a_repair_over_the_api_ends_only_the_named_joint_debtors_listing(
     r = c.post("/repairs", json={"listing": case, "decided": today, "subject": U1}, headers=h)
     assert r.status_code == 200, r.text
     assert r.json()["repairs"][0]["dates"]["start"] == today
+
+
+def test_a_repair_of_a_number_ends_every_listing_of_the_subject_under_it(
+    client: tuple[TestClient, dict[str, str]], store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """A decision number under which one enterprise is listed twice (the same
+    文号 in two departments' files): one repair decision ends both listings."""
+    c, h = client
+    number = "商市监罚〔2024〕31号"
+    loader.load(write(tmp_path / "admin_penalties_5.csv", [
+        {"行政相对人名称": "商丘市甲商贸有限公司", "行政相对人代码_1(统一社会信用代码)": U1, "行政处罚决定书文号": number,
+         "违法行为类型": kind, "处罚决定日期": "2024-01-10", "失信严重程度": "严重失信"}
+        for kind in ("安全生产", "食品药品")
+    ]))  # fmt: skip
+    u1 = get_subject(store, U1).id
+    listed = [x.id for x in store.listings_of([u1]) if x.number == number]
+    assert len(listed) == 2
+    r = c.post("/repairs", json={"listing": number, "decided": "2025-02-01"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert len({x["id"] for x in r.json()["repairs"]}) == 2
+    got = c.get(f"/subjects/{U1}/listings", params={"as_of": "2025-03-01"}, headers=h).json()
+    assert {x["id"]: x["dates"]["status"] for x in got["listings"] if x["id"] in listed} == {
+        i: "repaired" for i in listed
+    }
 
 
 @pytest.mark.parametrize(
