@@ -550,3 +550,21 @@ def test_the_log_since_a_time_reaches_related_parties_and_controllers(store: Gra
     )
     quiet = change_feed(store, now - timedelta(minutes=5), now, threshold=0.5, control_depth=4)
     assert (quiet.entries, quiet.latest, quiet.changed, quiet.subjects) == (0, None, [], [])
+
+
+def test_since_is_read_as_the_instant_it_names() -> None:
+    from datetime import UTC
+
+    from graph.errors import InvalidInput
+    from graph.propagate.changes import parse_time
+
+    eight = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)
+    assert parse_time("2024-06-01T08:00:00+08:00") == eight
+    assert parse_time("2024-06-01T00:00:00Z") == eight
+    assert parse_time(" 2024-06-01T00:00:00 ") == eight  # naive: UTC
+    assert parse_time("2024-06-01") == datetime(2024, 6, 1, tzinfo=CITY)  # the city's day
+    for bad in ("20240601", "2024-W22-6", "yesterday"):
+        with pytest.raises(InvalidInput) as refused:
+            parse_time(bad)
+        assert refused.value.details == {"parameter": "since", "value": bad}
+        assert refused.value.message.startswith("since must be an ISO date")

@@ -525,3 +525,35 @@ def test_an_event_time_inferred_role_is_refused(store: GraphStore) -> None:
     load_city(store)
     with pytest.raises(ConfigError, match="query date only"):
         measures(store, "O-tax", AS_OF, book=parse_rules(data))
+
+
+def test_an_inferred_controllers_path_is_the_strongest_chain(store: GraphStore) -> None:
+    """P holds C through two companies: 90% of Z, which holds 35% of C (31.5%),
+    and 50% of B, which holds 40% of C (20%): 51.5% in all. The measure's path
+    is the chain through Z, the stronger one, though B's last hop is the
+    larger and B sorts first by id; both chains are its evidence, strongest
+    first."""
+    from tests.builders import org, person, rel
+
+    store.write(
+        Batch(
+            subjects=[
+                org("C", "丙公司"), org("Z-via", "甲控股"), org("B-via", "乙控股"),
+                person("P-top", "顶"),
+            ],
+            relations=[
+                rel("shareholder", "P-top", "Z-via", share=0.9),
+                rel("shareholder", "Z-via", "C", share=0.35),
+                rel("shareholder", "P-top", "B-via", share=0.5),
+                rel("shareholder", "B-via", "C", share=0.4),
+            ],
+            listings=[listing("L-C2", "dishonest_debtors", "C", "2024-01-01", number="(2024)4号")],
+        )
+    )  # fmt: skip
+    (m,) = only(store, "P-top")
+    assert m.role == "inferred_controller"
+    assert m.extra["cumulative_share"] == pytest.approx(0.515)
+    assert [h["to"] for h in m.path] == ["Z-via", "P-top"]
+    assert [[h["to"] for h in chain] for chain in m.extra["chains"]] == [
+        ["Z-via", "P-top"], ["B-via", "P-top"],
+    ]  # fmt: skip
