@@ -557,3 +557,18 @@ def test_openapi_documents_the_new_endpoints(client: TestClient) -> None:
     ):
         assert p in paths, p
     assert list(paths).index("/subjects/search") < list(paths).index("/subjects/{key}")
+
+
+def test_a_checked_subject_the_store_no_longer_has_is_shown_by_its_id() -> None:
+    """Between resolving an input and reading its subject, a merge may take the
+    subject away: the answer still says which subject was checked, by id, in
+    the place a resolved subject goes; an unresolved input's subject is null
+    after its reasons."""
+    from graph.checks import CheckAnswer
+
+    gone = CheckAnswer(True, "key", "clear", [], subject_id="S-merged").to_dict()
+    assert list(gone)[:4] == ["found", "matched_by", "subject", "result"]
+    assert gone["subject"] == {"id": "S-merged"}
+    unresolved = CheckAnswer(False, "not_found", "review", ["no subject has this name"]).to_dict()
+    assert list(unresolved)[:5] == ["found", "matched_by", "result", "reasons", "subject"]
+    assert unresolved["subject"] is None
