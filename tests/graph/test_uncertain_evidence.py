@@ -208,6 +208,11 @@ def test_a_name_written_with_or_without_its_dot_or_spaces_is_the_same_name(
     ]))  # fmt: skip
     got = on(store, ayi, "2019-06-01")
     assert by_listing(got, start="2019-03-01") == [("officer_disqualification", None)]
+    # the path says the record named him, by the name it gave, and what the graph knew
+    (named,) = [m for m in got if m.listing["dates"]["start"] == "2019-03-01"]
+    time = named.path[0]["time"]
+    assert (time["state"], time["source"], time["name"]) == ("known", "named_in_record", "阿依买买提")
+    assert time["graph"]["state"] == "known"
     assert by_listing(got, start="2019-04-01") == [("officer_disqualification", None)]
     # another name is another person, whatever the graph says
     assert by_listing(got, start="2019-05-01") == [("related_party_review", "record_names_another")]
@@ -222,6 +227,10 @@ def test_a_title_alone_never_punishes(store: GraphStore, loader: FileLoader, tmp
     ]))  # fmt: skip
     got = [(m.rule, m.measure, m.role, m.extra.get("reason")) for m in on(store, JIA) if m.listing["number"] == "(2024)豫14执7号"]
     assert got == [("dishonest_debtor", "related_party_review", "directly_responsible", "title_only")]
+    # the review's hop says why, and the review lasts as the listing does (2 years)
+    (m,) = [m for m in on(store, JIA) if m.listing["number"] == "(2024)豫14执7号"]
+    assert [h["reason"] for h in m.path] == ["title_only"]
+    assert m.until == "2026-02-01"
 
 
 # -- Who the subject is ---------------------------------------------------------------
@@ -643,3 +652,18 @@ def test_an_open_guarantee_of_an_open_default_alerts_with_no_end(
     assert (m.rule, m.measure, m.role, m.until) == ("loan_default_guarantee", "guarantee_risk_alert", "guarantor", None)
     (hop,) = m.path
     assert (hop["from"], hop["to"], hop["to_name"]) == (sid(store, O2), sid(store, ZHOU), "周")
+
+
+def test_a_role_read_now_ends_the_measure_where_the_snapshots_stop_knowing(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """甲 is 鑫源's legal representative in the 2022 snapshot (file date
+    2022-12-31); the 2024 one names 乙 from 2023-06-15. Read in 2022, the
+    restriction on 甲 lasts as long as the snapshots know he holds the post:
+    up to the 2022 file date, not to the end of the listing."""
+    loader.load(write(tmp_path / "dishonest_debtors_11.csv", [
+        {"案号": "(2022)豫14执5号", "被执行人姓名/名称": "商丘市鑫源商贸有限公司", "身份证号码/组织机构代码": O1[8:17], "发布时间": "2022-06-01"},
+    ]))  # fmt: skip
+    (m,) = [m for m in on(store, JIA, "2022-12-01") if m.listing["number"] == "(2022)豫14执5号"]
+    assert (m.measure, m.role, m.until) == ("consumption_restriction", "legal_representative", "2022-12-31")
+    assert m.path[0]["time"]["known_until"] == "2022-12-31"
