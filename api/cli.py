@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from api.keys import ROLES
 from graph.errors import CreditlinkError
 from graph.settings import get_settings
 
@@ -140,14 +141,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = sub.add_parser("keys", help="create, list and revoke API keys")
     ks = p.add_subparsers(dest="keys_cmd", required=True)
     c = ks.add_parser("create", help="create a key; the key is printed on the last line")
-    c.add_argument("--role", required=True, choices=["admin", "investigator", "engine", "analyst"])
+    c.add_argument("--role", required=True, choices=ROLES)
     c.add_argument("--label")
     e = ks.add_parser(
         "ensure",
         help="the key kept under LABEL in the data directory if it still works, else a new "
         "one kept there (0600); printed on the last line (development keys, e.g. make run)",
     )
-    e.add_argument("--role", required=True, choices=["admin", "investigator", "engine", "analyst"])
+    e.add_argument("--role", required=True, choices=ROLES)
     e.add_argument("--label", required=True)
     lst = ks.add_parser("list", help="list keys (never the secrets)")
     lst.add_argument("--json", action="store_true")
