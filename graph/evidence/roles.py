@@ -282,10 +282,19 @@ def _read_one(rel: Relation, family: list[Relation], day: str) -> RoleReading:
     return RoleReading(UNKNOWN, first.source, {**first.detail, "why": "before_known_from"})
 
 
+def _known_end(reading: RoleReading) -> tuple[int, str]:
+    """Sort key: the later a known reading stops being known, the larger; open, largest."""
+    end = reading.detail.get("known_until") or reading.detail.get("valid_to")
+    return (1, "") if end is None else (0, str(end))
+
+
 def _combine(readings: list[RoleReading]) -> RoleReading:
     states = {r.state for r in readings}
     if KNOWN in states and NOT_HOLDING not in states:
-        return next(r for r in readings if r.known)
+        # The role holds as long as any post that makes it (two officers rows
+        # with titles of one group): the reading that lasts longest says until
+        # when, since a measure read now ends with it.
+        return max((r for r in readings if r.known), key=_known_end)
     if KNOWN in states:
         return RoleReading(
             UNKNOWN,
@@ -295,6 +304,28 @@ def _combine(readings: list[RoleReading]) -> RoleReading:
     if UNKNOWN in states:
         return next(r for r in readings if r.state == UNKNOWN)
     return readings[0]
+
+
+def _read_posts(mine: list[Relation], family: list[Relation], day: str) -> RoleReading:
+    """One party's relations of one type into one organisation, read on ``day``.
+
+    Relations with the same title are sources about one post, which must agree
+    (``_combine``); so are all relations of a role one party holds at a time
+    (a registry row and an officers row about the legal representative).
+    Otherwise different titles are different posts (财务负责人 and 总经理 are
+    both officer relations): one post ended does not contradict another that
+    goes on, so the role holds as long as a post known to hold does."""
+    single = is_single_holder(mine[0].type)
+    posts: dict[str, list[Relation]] = defaultdict(list)
+    for rel in mine:
+        posts["" if single else str(rel.props.get("title") or "")].append(rel)
+    readings = [_combine([_read_one(r, family, day) for r in rels]) for rels in posts.values()]
+    if len(readings) == 1:
+        return readings[0]
+    known = [r for r in readings if r.known]
+    if known:
+        return max(known, key=_known_end)
+    return next((r for r in readings if r.state == UNKNOWN), readings[0])
 
 
 class RoleBook:
@@ -327,14 +358,14 @@ class RoleBook:
         mine = [r for r in family if r.source == party and (accept is None or accept(r))]
         if not mine:
             return RoleReading(NOT_HOLDING, NO_EVIDENCE, {})
-        reading = _combine([_read_one(r, family, day) for r in mine])
+        reading = _read_posts(mine, family, day)
         if not is_single_holder(rel_type):
             return reading
         others = {r.source for r in family if r.source != party}
         known_others = [
             o
             for o in sorted(others)
-            if _combine([_read_one(r, family, day) for r in family if r.source == o]).known
+            if _read_posts([r for r in family if r.source == o], family, day).known
         ]
         if not known_others:
             return reading

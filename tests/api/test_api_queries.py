@@ -572,3 +572,19 @@ def test_a_checked_subject_the_store_no_longer_has_is_shown_by_its_id() -> None:
     unresolved = CheckAnswer(False, "not_found", "review", ["no subject has this name"]).to_dict()
     assert list(unresolved)[:5] == ["found", "matched_by", "result", "reasons", "subject"]
     assert unresolved["subject"] is None
+
+
+def test_the_key_hook_sees_the_keys_answers_before_any_name_is_searched(
+    store: GraphStore,
+) -> None:
+    """The API counts a masked role's full ID numbers checked without a match
+    (api.oracle) from this hook, before the names cost a search."""
+    from graph.checks import resolve_inputs
+
+    load_city(store)
+    seen: list[dict[str, Any]] = []
+    inputs = [USCC_DEBTOR, UNKNOWN_USCC, "商丘市无此企业有限公司"]
+    got = resolve_inputs(store, inputs, keys_resolved=lambda out: seen.append(dict(out)))
+    assert len(seen) == 1 and set(seen[0]) == {USCC_DEBTOR, UNKNOWN_USCC}
+    assert seen[0][UNKNOWN_USCC].ids == ()
+    assert set(got) == set(inputs)

@@ -548,6 +548,9 @@ def test_the_log_since_a_time_reaches_related_parties_and_controllers(store: Gra
     assert got.subjects == sorted(
         ["O-log", "P-log", "P-log-lr", "O-log-holder", "P-log-top", "O-log-led", "O-log-exholder"]
     )
+    # an entry logged in the very second a poll starts is in that poll
+    edge = change_feed(store, datetime.fromisoformat(at[1]), now, threshold=0.5, control_depth=4)
+    assert (edge.entries, edge.changed) == (1, ["P-log"])
     quiet = change_feed(store, now - timedelta(minutes=5), now, threshold=0.5, control_depth=4)
     assert (quiet.entries, quiet.latest, quiet.changed, quiet.subjects) == (0, None, [], [])
 

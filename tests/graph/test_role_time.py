@@ -367,3 +367,19 @@ def test_a_name_in_the_record_is_compared_as_written_width_and_spacing_aside() -
     assert not same_person_name("阿依·买买", ["阿依买买提"])
     # an empty name names no one
     assert not same_person_name(" · ", ["·"])
+
+
+def test_two_posts_making_one_role_read_as_the_longer() -> None:
+    """Two officers rows put P in the role (two titles of one group): on a day
+    both hold, the reading is the one known longest, open-ended above all."""
+    short = dated("P", "O", "2024-01-01", "2024-12-31", title="负责人")
+    long = dated("P", "O", "2024-01-01", "2025-06-30", title="主要负责人")
+    reading = RoleBook([short, long]).read("officer", "P", "O", "2024-06-01")
+    assert (reading.state, reading.detail["valid_to"]) == (KNOWN, "2025-06-30")
+    reading = RoleBook([long, short]).read("officer", "P", "O", "2024-06-01")
+    assert reading.detail["valid_to"] == "2025-06-30"
+    open_ended = dated("P", "O", "2023-01-01", None, title="负责人")
+    reading = RoleBook([long, open_ended]).read("officer", "P", "O", "2024-06-01")
+    assert (reading.state, reading.detail["valid_to"]) == (KNOWN, None)
+    # after the shorter post ends, the longer alone holds
+    assert RoleBook([short, long]).read("officer", "P", "O", "2025-01-01").known

@@ -667,3 +667,31 @@ def test_a_role_read_now_ends_the_measure_where_the_snapshots_stop_knowing(
     (m,) = [m for m in on(store, JIA, "2022-12-01") if m.listing["number"] == "(2022)豫14执5号"]
     assert (m.measure, m.role, m.until) == ("consumption_restriction", "legal_representative", "2022-12-31")
     assert m.path[0]["time"]["known_until"] == "2022-12-31"
+
+
+def test_one_measure_reached_by_two_posts_lasts_as_the_longer_and_shows_both(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """周 is 宏达's principal by two officers rows (负责人 to 2024-12-31, 主要负责人
+    to 2025-06-30): one restriction, lasting as the longer post does, with the
+    other post's path kept as evidence. His own listing's measures come first."""
+    loader.load(write(tmp_path / "officers_4.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "周", "证件号码": ZHOU, "职务": title, "任职日期": "2024-01-01", "离任日期": end}
+        for title, end in (("负责人", "2024-12-31"), ("主要负责人", "2025-06-30"))
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_12.csv", [
+        {"案号": "(2024)豫14执91号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+        {"案号": "(2024)豫14执92号", "被执行人姓名/名称": "周", "身份证号码/组织机构代码": ZHOU, "发布时间": "2024-03-01"},
+    ]))  # fmt: skip
+    ms = on(store, ZHOU)
+    (m,) = [m for m in ms if m.listing["number"] == "(2024)豫14执91号"]
+    assert (m.measure, m.role, m.until) == ("consumption_restriction", "principal", "2025-06-30")
+    (other,) = m.extra["other_paths"]
+    assert {m.path[0]["title"], other[0]["title"]} == {"负责人", "主要负责人"}
+    # once the shorter post has ended, the other still makes him principal: no
+    # conflict between two posts, the restriction holds (not a review)
+    later = [m for m in on(store, ZHOU, "2025-01-01") if m.listing["number"] == "(2024)豫14执91号"]
+    assert [(m.measure, m.extra.get("reason")) for m in later] == [("consumption_restriction", None)]
+    # his own listing's measures (direct) come before what others' listings give him
+    assert [x.direct for x in ms] == sorted((x.direct for x in ms), reverse=True)
+    assert ms[0].direct and not ms[-1].direct
