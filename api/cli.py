@@ -41,11 +41,11 @@ def page_note(url: str, key: str, created: bool, kept: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from api import handoff
     from api.app import create_app
     from api.keys import KeyStore
     from api.server import serve
     from graph.store import open_store
+    from loaders import handoff
 
     settings = get_settings()
     host = args.host or settings.host
@@ -69,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         def ready() -> None:
             if store_dir is not None:
-                # This server is the store's writer: CLI loads come here (api.handoff).
+                # This server is the store's writer: CLI loads come here (loaders.handoff).
                 handoff.announce(store_dir, url, app.state.keys.session_key("loader", "cli"))
             if page is not None:
                 print(page, flush=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from graph.errors import InvalidInput, NotFound, Unauthorized
 
 # "loader": uploads feed files (POST /loads) and nothing else: a department's
-# upload key, and the key a server hands the CLI on its own machine (api.handoff).
+# upload key, and the key a server hands the CLI on its own machine (loaders.handoff).
 ROLES = ("admin", "investigator", "engine", "analyst", "loader")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -45,7 +45,7 @@ class KeyStore:
         self.path = data_dir / "keys.json"
         self._lock = threading.Lock()
         self._cache: tuple[float, dict[str, KeyInfo]] | None = None
-        # Keys of this process's life only (api.handoff): never in keys.json.
+        # Keys of this process's life only (loaders.handoff): never in keys.json.
         self._session: dict[str, KeyInfo] = {}
 
     def _read(self) -> dict[str, KeyInfo]:

@@ -15,7 +15,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "quality": frozenset({"admin", "investigator", "analyst"}),
     "judge": frozenset({"admin", "investigator"}),
     "repair": frozenset({"admin", "investigator"}),
-    # a department's upload key, and the key a server hands its own CLI (api.handoff)
+    # a department's upload key, and the key a server hands its own CLI (loaders.handoff)
     "load": frozenset({"admin", "loader"}),
     "audit": frozenset({"admin"}),
     # full ID numbers (公民身份号码); everyone else sees 411425********1234

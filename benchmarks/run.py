@@ -243,7 +243,7 @@ def bench_http(settings: Settings, args: argparse.Namespace) -> None:
 def bench_cli_load(settings: Settings, tmp: Path, args: argparse.Namespace) -> None:
     """What an operator waits for when a department's 1,000-row file comes in:
     ``creditlink load`` on the bench's store, directly (it opens the store,
-    loads, compacts on close) and handed to a running server (api.handoff)."""
+    loads, compacts on close) and handed to a running server (loaders.handoff)."""
     print("CLI load of a 1,000-row file")
     generate(tmp / "extra", enterprises=1000, seed=args.seed + 1)
     header, *lines = (tmp / "extra" / "officers_2026.csv").read_text(encoding="utf-8").splitlines()

@@ -155,11 +155,15 @@ def _hand_to_server(
     snapshot_date: str | None,
 ) -> int:
     """The embedded store's writer is busy: if it is a server that announced
-    itself (api.handoff), the files go to it; any other writer is refused."""
-    from api import handoff
+    itself (loaders.handoff), the files go to it; any other writer is refused."""
+    from loaders import handoff
 
     holder = busy.details.get("holder") or {}
-    server = handoff.find(settings.data_dir / "store", holder) if settings.is_embedded else None
+    server = (
+        handoff.find(settings.data_dir / "store", holder, handoff.announce_wait(holder))
+        if settings.is_embedded
+        else None
+    )
     if server is None:
         raise busy
     print(

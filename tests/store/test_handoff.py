@@ -1,5 +1,5 @@
 """``creditlink load`` beside ``creditlink serve`` on the embedded store: the
-server is the one writer, so the CLI hands it the files (api.handoff). The
+server is the one writer, so the CLI hands it the files (loaders.handoff). The
 operator sees what a direct load prints; the key that makes it work loads and
 does nothing else, and dies with its server; a file a dead server left
 behind sends nothing anywhere."""
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
-from api.handoff import ANNOUNCEMENT, Announcement, find
+from loaders.handoff import ANNOUNCEMENT, Announcement, announce_wait, find
 from tests.builders import Enterprises
 from tests.live import LiveServer, cli, cli_failure, env_for
 
@@ -58,6 +59,11 @@ def test_the_handed_key_loads_only_and_ends_with_its_server(tmp_path: Path) -> N
     upload = FIRMS.red_list(tmp_path / "red_list_k.csv", range(5))
     with LiveServer(env) as server:
         path = store_dir / ANNOUNCEMENT
+        # written once the server listens, which /health may answer just before
+        deadline = time.monotonic() + 10
+        while not path.exists():
+            assert time.monotonic() < deadline, "the server did not announce itself"
+            time.sleep(0.05)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         said = json.loads(path.read_text(encoding="utf-8"))
         assert (said["url"], said["pid"]) == (server.url, server.proc.pid)  # type: ignore[union-attr]
@@ -83,6 +89,10 @@ def test_a_file_left_by_a_killed_server_sends_nothing(tmp_path: Path) -> None:
     store_dir = tmp_path / "data" / "store"
     server = LiveServer(env).start()
     try:
+        deadline = time.monotonic() + 10
+        while not (store_dir / ANNOUNCEMENT).exists():
+            assert time.monotonic() < deadline, "the server did not announce itself"
+            time.sleep(0.05)
         server.kill()
         assert (store_dir / ANNOUNCEMENT).exists()  # SIGKILL: nobody took it back
         done = cli(["load", str(FIRMS.red_list(tmp_path / "red_list_s.csv", range(3)))], env)
@@ -135,3 +145,6 @@ def test_only_the_process_holding_the_lock_now_is_used(
     assert find(tmp_path, dict(said)) == Announcement("http://127.0.0.1:1", 41, "cl_sx_y", said)
     (tmp_path / ANNOUNCEMENT).write_text('{"url": "http://x", "pid": 41}', encoding="utf-8")
     assert find(tmp_path, dict(said)) is None
+    # a server that has not announced itself yet is waited for; another writer is not
+    assert announce_wait(said) > 0
+    assert announce_wait({**said, "command": "creditlink load registry_2024.csv"}) == 0

@@ -4,7 +4,7 @@ with SIGKILL at a random point, restarts. Nothing is lost, nothing doubled, on
 both stores.
 
 The embedded store has one writer (the server): a CLI load is handed to it
-(api.handoff) and any other second writer is refused at once with a message
+(loaders.handoff) and any other second writer is refused at once with a message
 naming the first; read-only commands run beside it and see what it
 committed. Neo4j serves many writers: the CLI load commits, the server sees it
 at once, and the server's next load resolves against it.

@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ from loaders.pipeline import LoadProgress, ProgressCallback
 ANNOUNCEMENT = "server.json"
 # How often the CLI asks the server how far a load has got (GET /loads/current).
 POLL_S = 0.5
+# How long the CLI waits for a starting server to announce itself.
+STARTING_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,25 @@ def _read(path: Path) -> Announcement | None:
         return None
 
 
-def find(store_dir: Path, holder: dict[str, Any]) -> Announcement | None:
+def find(store_dir: Path, holder: dict[str, Any], wait_s: float = 0.0) -> Announcement | None:
     """The server to send loads to: the one that announced itself in
-    ``store_dir`` if it is the process holding the writer lock now."""
-    found = _read(store_dir / ANNOUNCEMENT)
-    if found is None or not holder or holder != found.holder:
-        return None
-    return found
+    ``store_dir`` if it is the process holding the writer lock now, looked for
+    during ``wait_s`` seconds."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = _read(store_dir / ANNOUNCEMENT)
+        if found is not None and holder and holder == found.holder:
+            return found
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
+
+
+def announce_wait(holder: dict[str, Any]) -> float:
+    """How long to look for the announcement of the lock's holder: a server
+    takes the lock before it listens and announces itself once it does, so a
+    load started with the server waits for it; any other writer never will."""
+    return STARTING_S if "serve" in str(holder.get("command", "")).split() else 0.0
 
 
 class ServerRefused(CreditlinkError):
