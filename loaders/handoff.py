@@ -111,8 +111,10 @@ def announce_wait(holder: dict[str, Any]) -> float:
 class ServerRefused(CreditlinkError):
     """The server answered a load with an error: its code and message, as given."""
 
-    def __init__(self, code: str, status: int, message: str, **details: Any) -> None:
-        super().__init__(message, **details)
+    def __init__(self, code: str, status: int, message: str, details: object) -> None:
+        super().__init__(message)
+        # as the server gave them: any keys (one may be called "message")
+        self.details = details if isinstance(details, dict) else {}
         self.code = code
         self.status = status
 
@@ -163,7 +165,7 @@ class ServerLoads:
             str(error.get("code", "error")),
             answer.status_code,
             str(error.get("message", "")),
-            **(error.get("details") or {}),
+            error.get("details"),
         )
 
     @contextlib.contextmanager
