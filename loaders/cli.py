@@ -142,7 +142,10 @@ def cmd_load(args: argparse.Namespace) -> int:
     except StoreBusy as busy:
         return _hand_to_server(settings, busy, paths, args, snapshot_date)
     try:
-        return _load_each(FileLoader(store, settings).load, paths, args, snapshot_date)
+        loader = FileLoader(store, settings)
+        return _load_each(
+            lambda *a, **kw: loader.load(*a, **kw).to_dict(), paths, args, snapshot_date
+        )
     finally:
         store.close()
 
@@ -179,14 +182,15 @@ def _hand_to_server(
 
 
 def _load_each(
-    load: Callable[..., Any],
+    load: Callable[..., dict[str, Any]],
     paths: list[Path],
     args: argparse.Namespace,
     snapshot_date: str | None,
 ) -> int:
-    """Load the files in feed order with ``load`` (FileLoader.load, or the
-    server's), print each report, then the totals; 1 if any file was refused."""
-    from loaders.pipeline import LoadReport, order_files
+    """Load the files in feed order with ``load`` (FileLoader's, or the
+    server's: either answers the report as a dict), print each report, then the
+    totals; 1 if any file was refused."""
+    from loaders.pipeline import order_files
 
     reports: list[dict[str, Any]] = []
     failed = 0
@@ -194,8 +198,7 @@ def _load_each(
     for path in order_files(paths, args.kind):
         try:
             with load_bar(path.name, wanted) as progress:
-                done = load(path, args.kind, snapshot_date, progress=progress)
-            rep = done.to_dict() if isinstance(done, LoadReport) else done
+                rep = load(path, args.kind, snapshot_date, progress=progress)
         except CreditlinkError as exc:
             # A refused file is reported, and the others still load.
             failed += 1

@@ -20,6 +20,17 @@ from tests.live import LiveServer, cli, cli_failure, env_for
 FIRMS = Enterprises("MH", "商丘市交接")
 
 
+def announced(store_dir: Path) -> Path:
+    """The server's announcement, once written: it is written once the server
+    listens, which /health may answer just before."""
+    path = store_dir / ANNOUNCEMENT
+    deadline = time.monotonic() + 10
+    while not path.exists():
+        assert time.monotonic() < deadline, "the server did not announce itself"
+        time.sleep(0.05)
+    return path
+
+
 def _json_report(done_stdout: str) -> dict[str, object]:
     report: dict[str, object] = json.loads(done_stdout.splitlines()[-1])
     return report
@@ -58,12 +69,7 @@ def test_the_handed_key_loads_only_and_ends_with_its_server(tmp_path: Path) -> N
     store_dir = tmp_path / "data" / "store"
     upload = FIRMS.red_list(tmp_path / "red_list_k.csv", range(5))
     with LiveServer(env) as server:
-        path = store_dir / ANNOUNCEMENT
-        # written once the server listens, which /health may answer just before
-        deadline = time.monotonic() + 10
-        while not path.exists():
-            assert time.monotonic() < deadline, "the server did not announce itself"
-            time.sleep(0.05)
+        path = announced(store_dir)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         said = json.loads(path.read_text(encoding="utf-8"))
         assert (said["url"], said["pid"]) == (server.url, server.proc.pid)  # type: ignore[union-attr]
@@ -89,10 +95,7 @@ def test_a_file_left_by_a_killed_server_sends_nothing(tmp_path: Path) -> None:
     store_dir = tmp_path / "data" / "store"
     server = LiveServer(env).start()
     try:
-        deadline = time.monotonic() + 10
-        while not (store_dir / ANNOUNCEMENT).exists():
-            assert time.monotonic() < deadline, "the server did not announce itself"
-            time.sleep(0.05)
+        announced(store_dir)
         server.kill()
         assert (store_dir / ANNOUNCEMENT).exists()  # SIGKILL: nobody took it back
         done = cli(["load", str(FIRMS.red_list(tmp_path / "red_list_s.csv", range(3)))], env)
