@@ -192,7 +192,7 @@ class _Context:
         rel_types = sorted({t for r in book.rules for role in r.implicated for t in role.relations})
         self.rels: dict[str, list[Relation]] = {i: [] for i in self.ids}
         wanted = set(self.ids)
-        for rel in store.relations_of(self.ids, rel_types, None) if self.ids else []:
+        for rel in store.relations_of(self.ids, rel_types) if self.ids else []:
             for end in {rel.source, rel.target}:
                 if end in wanted:
                     self.rels[end].append(rel)
@@ -202,10 +202,10 @@ class _Context:
         orgs = sorted({rel.target for rels in self.rels.values() for rel in rels})
         family = {r.id: r for rels in self.rels.values() for r in rels}
         if orgs:
-            family.update((r.id, r) for r in store.relations_of(orgs, rel_types, None, "in"))
+            family.update((r.id, r) for r in store.relations_of(orgs, rel_types, direction="in"))
         self.roles = RoleBook(family.values())
-        self.controls: dict[str, list[Control]] = (
-            controlled_by(store, self.ids, as_of, threshold, control_depth) if self.ids else {}
+        self.controls: dict[str, list[Control]] = controlled_by(
+            store, self.ids, as_of, threshold, control_depth
         )
         party_kinds = sorted(
             {
@@ -218,7 +218,7 @@ class _Context:
         # Parties a listing names by key (the finance officer of a tax decision)
         # need no edge; the store indexes them, so one look-up finds their listings.
         self.named_in: dict[str, list[Listing]] = {}
-        if party_kinds and self.ids:
+        if party_kinds:
             for lst in store.listings_naming(self.ids, party_kinds):
                 for sid in (lst.props.get("parties") or {}).values():
                     if sid in wanted:
@@ -233,14 +233,11 @@ class _Context:
         self.names: dict[str, str] = {i: s.name for i, s in self.subjects.items()}
         everyone = sorted(set(self.ids) | related)
         self.listings: dict[str, list[Listing]] = {}
-        all_listings: dict[str, Listing] = {}
-        for lst in store.listings_of(everyone) if everyone else []:
+        # the listings that name a party are among these: their subjects are related
+        found = store.listings_of(everyone)
+        for lst in found:
             self.listings.setdefault(lst.subject_id, []).append(lst)
-            all_listings[lst.id] = lst
-        for ls in self.named_in.values():
-            for lst in ls:
-                all_listings.setdefault(lst.id, lst)
-        self.repairs = repair_book(store, all_listings.values())
+        self.repairs = repair_book(store, found)
         self._status: dict[str, ListingStatus] = {}
 
     def status(self, lst: Listing) -> ListingStatus:
@@ -441,7 +438,7 @@ def _through_relation(
 
 
 def _inferred_control(ctx: _Context, sid: str, rule: Rule, role: Role, col: _Collector) -> None:
-    for control in ctx.controls.get(sid, []):
+    for control in ctx.controls[sid]:
         for lst in ctx.active_listings(control.org):
             if not _triggers(rule, lst, ctx.subjects.get(control.org)):
                 continue

@@ -370,6 +370,51 @@ def test_checks_never_guess_a_name_beyond_the_search_cap(
     assert capped["reasons"] == ["too many subjects' names contain this name to resolve it"]
 
 
+def test_a_capped_name_search_never_picks_its_one_hit_and_shows_two_as_namesakes(
+    settings: Settings, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the widest search, a name seen on one subject is still too common to
+    be that subject (review, the one seen shown as a candidate); seen on two it
+    is already two namesakes (review by name, both candidates)."""
+    from graph import lookup
+    from tests.builders import org
+
+    monkeypatch.setattr(lookup, "NAME_FIRST_POOL", 3)
+    monkeypatch.setattr(lookup, "CANDIDATE_POOL", 8)
+    subjects = [
+        org(f"A-{i:02d}", f"商丘市{town}有限公司第{i}分公司")
+        for town in ("福海", "寿山")
+        for i in range(10)
+    ]
+    # ids that sort first: the stores return the hits of a capped search by id
+    subjects += [
+        org("0-fuhai", "商丘市福海有限公司"),
+        org("0-shoushan-1", "商丘市寿山有限公司"),
+        org("0-shoushan-2", "商丘市寿山有限公司"),
+    ]
+    store.write(Batch(subjects=subjects))
+    body = {
+        "scenario": "bidding",
+        "as_of": AS_OF,
+        "subjects": ["商丘市福海有限公司", "商丘市寿山有限公司"],
+    }
+    with TestClient(create_app(settings, store=store)) as c:
+        one, two = c.post("/checks", json=body, headers=h(settings, "engine")).json()["results"]
+    assert (one["matched_by"], one["result"], one["found"], one["candidates"]) == (
+        "name_too_common",
+        "review",
+        False,
+        ["0-fuhai"],
+    )
+    assert one["subject"] is None
+    assert (two["matched_by"], two["result"], two["candidates"]) == (
+        "name",
+        "review",
+        ["0-shoushan-1", "0-shoushan-2"],
+    )
+    assert two["subject"] is None
+
+
 def test_checks_validation(client: TestClient, settings: Settings) -> None:
     hdr = h(settings, "engine")
     r = client.post("/checks", json={"scenario": "parking", "subjects": ["x"]}, headers=hdr)
@@ -485,7 +530,8 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
     assert r.status_code == 404
     err = r.json()["error"]
     assert (err["message"], err["details"]) == (
-        "no listing has this number or id", {"listing": "no-such"}
+        "no listing has this number or id",
+        {"listing": "no-such"},
     )
     r = client.post("/repairs", json={"listing": "L-tax", "decided": "2023-01-01"}, headers=inv)
     assert r.status_code == 400
@@ -496,7 +542,8 @@ def test_repair_refusals(client: TestClient, settings: Settings) -> None:
     assert r.status_code == 400
     err = r.json()["error"]
     assert (err["message"], err["details"]) == (
-        "a repair cannot be decided in the future", {"decided": "2999-01-01"}
+        "a repair cannot be decided in the future",
+        {"decided": "2999-01-01"},
     )
     r = client.post(
         "/repairs",

@@ -138,6 +138,35 @@ def test_inferred_controllers_get_review_not_punishment(city_store: GraphStore) 
     ]
 
 
+def test_a_rule_for_listed_organisations_reaches_their_inferred_controllers(
+    city_store: GraphStore,
+) -> None:
+    """A rule book whose debtor rule fires for organisations only still flags
+    the companies that control a listed organisation through shareholdings,
+    and a person's listing flags nobody through them."""
+    import yaml
+
+    from graph.rules import RULES_FILE, parse_rules
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    rule = next(r for r in data["rules"] if r["id"] == "dishonest_debtor")
+    rule["trigger"]["subject_type"] = "organisation"
+    orgs = parse_rules(data)
+    rule["trigger"]["subject_type"] = "person"
+    persons = parse_rules(data)
+    inferred = [
+        (m.measure, m.role)
+        for m in measures(city_store, "O-holdco", AS_OF, book=orgs)
+        if m.rule == "dishonest_debtor"
+    ]
+    assert inferred == [("related_party_review", "inferred_controller")]
+    assert [
+        m
+        for m in measures(city_store, "O-holdco", AS_OF, book=persons)
+        if m.rule == "dishonest_debtor"
+    ] == []
+
+
 def test_declared_inferred_relation_is_review_only(store: GraphStore) -> None:
     b = city()
     for r in b.relations:
@@ -145,6 +174,45 @@ def test_declared_inferred_relation_is_review_only(store: GraphStore) -> None:
             r.props["basis"] = "inferred"
     store.write(b)
     assert got(store, "P-declared") == {("dishonest_debtor", "related_party_review")}
+
+
+def test_an_inferred_controller_is_nothing_to_a_role_without_inferred_measures(
+    store: GraphStore,
+) -> None:
+    """The reference rule implicates an organisation whose declared actual
+    controller is a listed person; it names no measure for an inferred one. O-a
+    and O-b each have a listed person as inferred controller (undated: the time
+    of the role unknown) and another, declared, one: each gets the declared
+    controller's review and nothing, not even a review, from the inferred one,
+    whichever of the two relations is met first."""
+    from tests.builders import org, person, rel
+
+    inferred = {"basis": "inferred"}
+    store.write(
+        Batch(
+            subjects=[
+                org("O-a", "甲公司"),
+                org("O-b", "乙公司"),
+                person("P-a", "王"),
+                person("P-z", "李"),
+            ],
+            relations=[
+                rel("actual_controller", "P-a", "O-a", None, **inferred),
+                rel("actual_controller", "P-z", "O-a", "2020-01-01"),
+                rel("actual_controller", "P-a", "O-b", "2020-01-01"),
+                rel("actual_controller", "P-z", "O-b", None, **inferred),
+            ],
+            listings=[
+                listing("L-a", "dishonest_debtors", "P-a", "2024-01-01", number="(2024)5号"),
+                listing("L-z", "dishonest_debtors", "P-z", "2024-01-01", number="(2024)6号"),
+            ],
+        )
+    )
+    for org_id, declared in (("O-a", "L-z"), ("O-b", "L-a")):
+        ms = [m for m in only(store, org_id) if m.rule == "dishonest_debtor_reference"]
+        assert [(m.measure, m.listing["id"], m.extra.get("reason")) for m in ms] == [
+            ("related_party_review", declared, None)
+        ]
 
 
 def test_cumulative_share_sums_over_paths(store: GraphStore) -> None:
@@ -309,6 +377,15 @@ def test_listing_statuses(city_store: GraphStore) -> None:
         "pending"
     )
 
+    # the investigator reads why a listing no longer (or not yet) counts
+    def reason(sid: str, as_of: str = AS_OF) -> str | None:
+        return listings_with_status(city_store, sid, as_of)[-1]["dates"].get("reason")
+
+    assert [reason(s) for s in ("O-repaired", "O-expired", "O-removed", "O-debtor", "O-minor")] == [
+        "credit repair decision", "2-year period", "removal date", None, "not published (轻微)",
+    ]  # fmt: skip
+    assert reason("O-debtor", "2023-01-01") == "starts after as_of"
+
 
 def _penalty(severity: str, **props: Any) -> Listing:
     return listing(
@@ -463,6 +540,40 @@ def test_red_list_suspension_needs_a_listing_against_the_subject_itself(
     assert ("red_list_suspension", "incentive_suspension") not in got(store, "P-red2", "2024-12-01")
 
 
+def test_a_suspension_lasts_while_the_listing_and_some_commendation_hold(store: GraphStore) -> None:
+    """王 has two commendations, one open and one ending 2025-01-01: his
+    incentives stay suspended as long as his own listing (two years, to
+    2026-02-01), not only until the dated commendation ends. 李's open
+    commendation outlasts his listing (ended by the court on 2024-12-01): the
+    suspension ends with the listing."""
+    from tests.builders import person
+
+    store.write(
+        Batch(
+            subjects=[person("P-red3", "王红"), person("P-red4", "李红")],
+            listings=[
+                listing("L-red3a", "red_list", "P-red3", "2023-01-01"),
+                listing("L-red3b", "red_list", "P-red3", "2023-01-01", end="2025-01-01"),
+                listing("L-own3", "dishonest_debtors", "P-red3", "2024-02-01", number="(2024)3号"),
+                listing("L-red4", "red_list", "P-red4", "2023-01-01"),
+                listing(
+                    "L-own4",
+                    "dishonest_debtors",
+                    "P-red4",
+                    "2024-02-01",
+                    end="2024-12-01",
+                    number="(2024)4号",
+                ),
+            ],
+        )
+    )
+    (three,) = [m for m in only(store, "P-red3") if m.rule == "red_list_suspension"]
+    assert (three.listing["id"], three.until) == ("L-own3", "2026-02-01")
+    assert {c["id"] for c in three.extra["commendations"]} == {"L-red3a", "L-red3b"}
+    (four,) = [m for m in only(store, "P-red4") if m.rule == "red_list_suspension"]
+    assert (four.listing["id"], four.until) == ("L-own4", "2024-12-01")
+
+
 # -- inferred control is read on as_of -------------------------------------------------------
 
 
@@ -557,3 +668,46 @@ def test_an_inferred_controllers_path_is_the_strongest_chain(store: GraphStore) 
     assert [[h["to"] for h in chain] for chain in m.extra["chains"]] == [
         ["Z-via", "P-top"], ["B-via", "P-top"],
     ]  # fmt: skip
+
+
+def test_a_role_read_through_two_relation_types_lasts_as_the_longer(store: GraphStore) -> None:
+    """A city's rule book may read one role through two kinds of relation (here
+    the principal: an officer post titled 负责人, or being legal representative).
+    Each relation is read on its own and gives its own end; the restriction
+    lasts while either holds, whichever of the two the engine meets first, and
+    to the listing's end when one is open (a debtor is listed for two years)."""
+    import yaml
+
+    from graph.rules import RULES_FILE, parse_rules
+    from tests.builders import org, person, rel
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    debtor = next(r for r in data["rules"] if r["id"] == "dishonest_debtor")
+    principal = next(r for r in debtor["implicated"] if r["role"] == "principal")
+    principal["relations"] = ["officer", "legal_representative"]
+    book = parse_rules(data)
+    ends = {"1": ("2024-12-31", "2025-06-30"), "2": ("2025-06-30", "2024-12-31"),
+            "3": (None, "2025-06-30"), "4": ("2025-06-30", None)}  # fmt: skip
+    batch = Batch()
+    for i, (as_rep, as_officer) in ends.items():
+        batch.subjects += [org(f"O-two-{i}", f"甲{i}公司"), person(f"P-two-{i}", f"王{i}")]
+        batch.relations += [
+            rel("legal_representative", f"P-two-{i}", f"O-two-{i}", "2024-01-01", as_rep),
+            rel("officer", f"P-two-{i}", f"O-two-{i}", "2024-01-01", as_officer, title="负责人"),
+        ]
+        batch.listings.append(
+            listing(f"L-two-{i}", "dishonest_debtors", f"O-two-{i}", "2024-02-01")
+        )
+    store.write(batch)
+    got = {}
+    for i in ends:
+        (m,) = [m for m in measures(store, f"P-two-{i}", AS_OF, book=book) if m.role == "principal"]
+        (other,) = m.extra["other_paths"]
+        assert {m.path[0]["relation"], other[0]["relation"]} == {"officer", "legal_representative"}
+        got[i] = (m.measure, m.until)
+    assert got == {
+        "1": ("consumption_restriction", "2025-06-30"),
+        "2": ("consumption_restriction", "2025-06-30"),
+        "3": ("consumption_restriction", "2026-02-01"),
+        "4": ("consumption_restriction", "2026-02-01"),
+    }

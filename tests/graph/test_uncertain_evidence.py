@@ -586,6 +586,28 @@ def test_a_limited_implication_ends_when_its_years_are_up(
     assert m.until == "2024-09-01"
 
 
+def test_a_limited_implication_shorter_than_the_listing_ends_first(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """A city whose rule book disqualifies the named legal representative for
+    one year only: his measure ends a year after the listing, though the
+    listing itself runs on for three."""
+    import yaml
+
+    from graph.rules import RULES_FILE, parse_rules
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    rule = next(r for r in data["rules"] if r["id"] == "serious_violation_list")
+    rule["implicated"][0]["duration_years"] = 1
+    book = parse_rules(data)
+    loader.load(write(tmp_path / "serious_violations_10.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "法定代表人": "丁", "列入日期": "2023-03-01"},
+    ]))  # fmt: skip
+    (m,) = [m for m in measures(store, sid(store, DING), "2023-06-01", book=book) if m.rule == "serious_violation_list"]
+    assert (m.measure, m.until) == ("officer_disqualification", "2024-03-01")
+    assert [m for m in measures(store, sid(store, DING), "2024-03-01", book=book) if m.rule == "serious_violation_list"] == []
+
+
 # -- Every relation and listing is read, whatever comes first -----------------------------
 
 
@@ -695,3 +717,35 @@ def test_one_measure_reached_by_two_posts_lasts_as_the_longer_and_shows_both(
     # his own listing's measures (direct) come before what others' listings give him
     assert [x.direct for x in ms] == sorted((x.direct for x in ms), reverse=True)
     assert ms[0].direct and not ms[-1].direct
+
+
+def test_several_posts_reaching_one_measure_last_as_the_longest_whatever_their_order(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """Four principals of 宏达, two posts each, the longer post listed first or
+    second, and an open post (no 离任日期) beside a dated one: each restriction
+    lasts as long as his longest post (as the listing does if one is open: its
+    two years end on 2026-02-01), and keeps the other
+    post's path, once, as evidence."""
+    people = {make_id("411422", f"1970010{i}", f"{i}1{i}"): ends for i, ends in enumerate(
+        [("2024-12-31", "2025-06-30"), ("2025-06-30", "2024-12-31"), ("", "2025-06-30"), ("2025-06-30", "")], start=1
+    )}  # fmt: skip
+    loader.load(write(tmp_path / "officers_5.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": f"周{n}", "证件号码": pid, "职务": title, "任职日期": "2024-01-01", "离任日期": end}
+        for n, (pid, ends) in enumerate(people.items()) for title, end in zip(("负责人", "主要负责人"), ends, strict=True)
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_13.csv", [
+        {"案号": "(2024)豫14执93号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    got = {}
+    for pid in people:
+        (m,) = [m for m in on(store, pid) if m.listing["number"] == "(2024)豫14执93号"]
+        (other,) = m.extra["other_paths"]
+        assert other and other != m.path and {m.path[0]["title"], other[0]["title"]} == {"负责人", "主要负责人"}
+        got[pid] = (m.measure, m.role, m.until)
+    assert list(got.values()) == [
+        ("consumption_restriction", "principal", "2025-06-30"),
+        ("consumption_restriction", "principal", "2025-06-30"),
+        ("consumption_restriction", "principal", "2026-02-01"),
+        ("consumption_restriction", "principal", "2026-02-01"),
+    ]
