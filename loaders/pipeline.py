@@ -715,15 +715,24 @@ class FileLoader:
         # An identifier of the wrong family for the party (an ID number in
         # an organisation's column) is not used as its key.
         idents = [i for i in idents if _fits(i, ptype)]
-        former = list(row.fields.get(spec.former_names) or []) if spec.former_names else []
+        norm_name = normalise_name(name) if name else None
+        # A former name that normalises to nothing (a dash in 曾用名) is no name,
+        # and the current name written again as a former one is not a former
+        # name: either would let two records match on it.
+        former, former_norm = [], []
+        for f in (row.fields.get(spec.former_names) or []) if spec.former_names else []:
+            norm = normalise_name(f)
+            if norm and norm != norm_name and norm not in former_norm:
+                former.append(f)
+                former_norm.append(norm)
         party = Party(
             record_id=rid,
             role=role,
             type=ptype,
             name=name,
-            norm_name=normalise_name(name) if name else None,
+            norm_name=norm_name,
             identifiers=idents,
-            former_names=[normalise_name(f) for f in former],
+            former_names=former_norm,
             context=(
                 context
                 if role == "subject"

@@ -308,17 +308,22 @@ def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, A
     names = cand.norm_names or [""]
     best_name = max(names, key=lambda n: name_similarity(party.norm_name, n))
     name = name_similarity(party.norm_name, best_name)
-    former = 0.0
-    if cand.former_norm_names:
-        former = max(name_similarity(party.norm_name, n) for n in cand.former_norm_names)
-    if party.former_norm_names:
-        former = max(
-            [former] + [name_similarity(f, n) for f in party.former_norm_names for n in names]
-        )
+    # the names compared through a former name: the record's name against the
+    # candidate's former ones, the record's former names against the candidate's
+    pairs = [(party.norm_name, n) for n in cand.former_norm_names]
+    pairs += [(f, n) for f in party.former_norm_names for n in names]
+    former, former_pair = 0.0, ("", "")
+    for a, b in pairs:
+        similarity = name_similarity(a, b)
+        if similarity > former:
+            former, former_pair = similarity, (a, b)
     former *= FORMER_FACTOR
     features: dict[str, Any] = {"name": round(name, 4), "former_name": round(former, 4)}
     total = max(name, former)
-    if name >= former and prefix_conflict(party.norm_name, best_name):
+    # 永城市X and 夏邑县X are two enterprises whichever names of theirs were
+    # compared: the prefixes are read on the pair that gave the score
+    decisive = (party.norm_name, best_name) if name >= former else former_pair
+    if prefix_conflict(*decisive):
         features["region_prefix"] = 0.0
         total += PREFIX_DISAGREE
     for comparison in COMPARISONS:
@@ -328,4 +333,3 @@ def score(party: PartyEvidence, cand: CandidateInfo) -> tuple[float, dict[str, A
             total += level.points
     features["branch"] = party.is_branch
     return max(0.0, min(1.0, total)), features
-

@@ -162,7 +162,9 @@ class Resolver:
 
     @staticmethod
     def _info(subj: Subject) -> CandidateInfo:
-        former = [str(x) for x in subj.attrs.get("former_norm_names") or []]
+        # a 曾用名 cell of dashes normalised to "" in stores loaded before the
+        # loader dropped such names: "" is no name, and would equal any other ""
+        former = [str(x) for x in subj.attrs.get("former_norm_names") or [] if x]
         uscc = subj.key_values("uscc")
         return CandidateInfo(
             id=subj.id,
@@ -441,9 +443,7 @@ class Resolver:
             exact_match = {"method": EXACT_NAME, "name": party.norm_name}
             return Resolution.existing(exact[0], exact_match, withheld_keys=withheld)
         cand_ids = [
-            c
-            for c in index.candidates([party.norm_name, *party.former_names])
-            if admissible(c)
+            c for c in index.candidates([party.norm_name, *party.former_names]) if admissible(c)
         ]
         lr = self._legal_reps(cand_ids[: TOP_CANDIDATES * 4]) if cand_ids else {}
         scored: list[tuple[float, str, dict[str, Any]]] = []
@@ -497,5 +497,3 @@ class Resolver:
                 names.extend(person.names)
                 keys.extend(person.key_values("id_number"))
         return out
-
-

@@ -38,6 +38,10 @@ def cand(*names: str, **more: Any) -> CandidateInfo:
 # evidence on top of that.
 NAME, TYPO = "汇晨商贸有限公司", "汇晨商茂有限公司"
 BASE = {"name": 0.875, "former_name": 0.0, "branch": False}
+# 25 characters after the prefix, one of them different: 96% alike, exactly the
+# weight of a former name borne unchanged.
+MOVED_CORE = "恒达新型环保节能墙体建筑装饰材料科技研究院有限公司"
+MOVED_FROM, MOVED_TO = "永城市" + MOVED_CORE.replace("装饰", "装修"), "夏邑县" + MOVED_CORE
 CASES: list[tuple[str, PartyEvidence, CandidateInfo, float, dict[str, Any]]] = [
     ("name alone", PartyEvidence(NAME), cand(TYPO), 0.875, {}),
     ("same region", PartyEvidence(NAME, region="411403"), cand(TYPO, region="411422"), 0.895,
@@ -80,6 +84,12 @@ CASES: list[tuple[str, PartyEvidence, CandidateInfo, float, dict[str, Any]]] = [
      cand("永城市恒达新材料有限公司", former_norm_names=["永城市恒达建材有限公司"]), 0.96,
      {"name": 0.8696, "former_name": 0.96}),
     ("a candidate without a name", PartyEvidence(NAME), cand(), 0.0, {"name": 0.0}),
+    # The candidate dropped the record's name and now bears one in another county,
+    # as close to it as the dropped one (after FORMER_FACTOR): the contradicting
+    # prefix still counts, so a reviewer decides instead of a merge.
+    ("a current name as close as the former one, in another county", PartyEvidence(MOVED_FROM),
+     cand(MOVED_TO, former_norm_names=[MOVED_FROM]), 0.86,
+     {"name": 0.96, "former_name": 0.96, "region_prefix": 0.0}),
 ]  # fmt: skip
 
 
@@ -168,6 +178,8 @@ def test_hard_rules_veto_a_pair_whatever_its_score() -> None:
     typo = PartyEvidence(NAME, suspect_uscc=U1[:12] + "7" + U1[13:])
     assert conflict(typo, cand(NAME, usccs=[U1])) is None
     assert conflict(typo, cand(NAME, usccs=[U1[:10] + "ZZ" + U1[12:]])) == "different_uscc"
+    # two typos away is already another code: not one subject, not a review pair
+    assert conflict(typo, cand(NAME, usccs=[U1[:4] + "0" + U1[5:]])) == "different_uscc"
     assert conflict(typo, cand(NAME)) is None
     assert conflict(PartyEvidence(NAME, reg_nos=["R1"]), cand(NAME, reg_nos=["R2"])) == (
         "different_reg_no"
@@ -210,3 +222,33 @@ def test_the_bound_is_never_below_the_score(party: PartyEvidence, candidate: Can
     clipped from below, reaches no threshold; its bound may be lower.)"""
     got = score(party, candidate)[0]
     assert score_bound(party, candidate) >= got or got == 0.0
+
+
+# What the bound may add to the score: only the candidate's legal representatives
+# are unknown when it is taken, so only an agreeing one's points.
+TIGHT: list[tuple[str, PartyEvidence, CandidateInfo, float]] = [
+    ("nothing but the name", PartyEvidence(NAME), cand(TYPO), 0.0),
+    ("the record's region only", PartyEvidence(NAME, region="411403"), cand(TYPO), 0.0),
+    ("the candidate's region only", PartyEvidence(NAME), cand(TYPO, region="411403"), 0.0),
+    ("one region", PartyEvidence(NAME, region="411403"), cand(TYPO, region="411422"), 0.0),
+    ("another number", PartyEvidence("商丘市第一建筑工程有限公司"),
+     cand("商丘市第二建筑工程有限公司"), 0.0),
+    ("a mistyped USCC", PartyEvidence(NAME, suspect_uscc=U1), cand(TYPO, usccs=[U1]), 0.0),
+    ("a legal representative's number", PartyEvidence(NAME, legal_rep_id="X1"), cand(TYPO), 0.06),
+    ("a legal representative's name", PartyEvidence(NAME, legal_rep_name="王伟"), cand(TYPO), 0.04),
+    ("both", PartyEvidence(NAME, legal_rep_id="X1", legal_rep_name="王伟"), cand(TYPO), 0.06),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("party", "candidate", "unknown"),
+    [pytest.param(p, c, u, id=label) for label, p, c, u in TIGHT],
+)
+def test_the_bound_adds_only_what_the_unknown_legal_representatives_could(
+    party: PartyEvidence, candidate: CandidateInfo, unknown: float
+) -> None:
+    """The bound exists so that the resolver skips the hundreds of candidates
+    blocking hands it for a common name; a bound that counts evidence the pair
+    does not have (a region on one side only, an agreement that already failed)
+    skips none of them and every load scores them all."""
+    assert score_bound(party, candidate) == pytest.approx(score(party, candidate)[0] + unknown)

@@ -293,6 +293,47 @@ def test_a_name_close_enough_to_merge_still_needs_something_else_to_agree(
     assert rec.mentions[0].match["corroborated"] == ["legal_representative"]
 
 
+def test_a_former_name_in_another_county_is_another_enterprise(
+    store: GraphStore, settings: Settings, loader: FileLoader, tmp_path: Path
+) -> None:
+    """夏邑县嘉禾贸易 was once 夏邑县利民食品. A court row for 永城市利民食品 (no
+    code) matches that former name but for its county: another enterprise, as
+    with current names. It waits for a reviewer; it never lists 嘉禾."""
+    o6 = make_uscc("411426", "MA67JH07")
+    loader.load(write(tmp_path / "registry_2023b.csv", [
+        reg("夏邑县嘉禾贸易有限公司", o6, "丙", BING, "2019-01-01", "2023-12-31", 曾用名="夏邑县利民食品有限公司"),
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_14.csv", [
+        {"案号": "(2024)豫14执94号", "被执行人姓名/名称": "永城市利民食品有限公司", "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    assert on(store, o6) == []
+    rec = store.get_records(["dishonest_debtors:dishonest_debtors_14.csv:1"])[
+        "dishonest_debtors:dishonest_debtors_14.csv:1"
+    ]
+    assert rec.mentions[0].subject_id != sid(store, o6)
+    assert rec.mentions[0].match["method"] == "new"
+    assert check(store, settings, [o6])["restrictions"] == []
+
+
+def test_a_dash_or_the_name_itself_in_former_names_matches_nobody(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """A registry row whose 曾用名 repeats its own name, and a row without a code
+    whose 曾用名 is a dash: neither is a former name, and the two enterprises,
+    whose names have little in common, stay two."""
+    o7 = make_uscc("411403", "MA68HC08")
+    loader.load(write(tmp_path / "registry_2023c.csv", [
+        reg("汇晨商贸有限公司", o7, "丙", BING, "2019-01-01", "2023-12-31", 曾用名="汇晨商贸有限公司"),
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "registry_2023d.csv", [
+        reg("商丘市汇晨建材有限公司", "", "", "", "2019-01-01", "2023-12-31", 曾用名="（—）"),
+    ]))  # fmt: skip
+    rec = store.get_records(["registry:registry_2023d.csv:1"])["registry:registry_2023d.csv:1"]
+    assert rec.mentions[0].subject_id != sid(store, o7)
+    subjects = store.get_subjects([sid(store, o7), rec.mentions[0].subject_id])
+    assert [s.attrs.get("former_names") for s in subjects.values()] == [None, None]
+
+
 def test_a_branch_row_with_its_head_offices_code_is_not_the_head_office(
     store: GraphStore, loader: FileLoader, tmp_path: Path
 ) -> None:
