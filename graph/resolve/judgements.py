@@ -111,6 +111,14 @@ def _rematched(
     return out
 
 
+NEVER_ONE = (
+    ("uscc", "USCCs"),
+    ("reg_no", "registration numbers"),
+    ("org_code", "organisation codes"),
+    ("id_number", "ID numbers"),
+)
+
+
 def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None) -> dict[str, Any]:
     """The two are one subject."""
     sa, sb = _subject(store, a), _subject(store, b)
@@ -118,9 +126,14 @@ def confirm(store: GraphStore, a: str, b: str, by: str, note: str | None = None)
         raise InvalidInput("the two are already one subject", subject=sa.id)
     if sa.type != sb.type:
         raise InvalidInput("an organisation and a person are never one subject", a=a, b=b)
-    ua, ub = set(sa.key_values("uscc")), set(sb.key_values("uscc"))
-    if ua and ub and not ua & ub:
-        raise InvalidInput("two different USCCs are never one subject", a=sorted(ua), b=sorted(ub))
+    # Two valid keys of one kind that differ are two subjects (identifiers.md),
+    # whoever says otherwise: the resolver never pairs them, nor may a reviewer.
+    for kind, what in NEVER_ONE:
+        ka, kb = set(sa.key_values(kind)), set(sb.key_values(kind))
+        if ka and kb and not ka & kb:
+            # an ID number is personal data: the refusal names the subjects only
+            shown = {"a": sorted(ka), "b": sorted(kb)} if kind != "id_number" else {"a": a, "b": b}
+            raise InvalidInput(f"two different {what} are never one subject", key=kind, **shown)
     # The survivor is the one with more keys (the registered enterprise), so
     # that its id, which departments may have stored, stays.
     survivor, merged = sorted((sa, sb), key=lambda s: (-len(s.keys), s.id))

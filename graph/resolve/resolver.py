@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from graph.docs import pair_id
@@ -79,14 +79,17 @@ class _OrgIndex:
     def add(self, info: CandidateInfo) -> None:
         old = self.info.get(info.id)
         if old is not None:
-            info.norm_names = list(dict.fromkeys(old.norm_names + info.norm_names))
-            info.former_norm_names = list(
-                dict.fromkeys(old.former_norm_names + info.former_norm_names)
-            )
-            info.usccs = list(dict.fromkeys(old.usccs + info.usccs))
-            info.has_full_key = info.has_full_key or old.has_full_key
-            info.region = info.region or old.region
-            info.is_branch = info.is_branch or old.is_branch
+            # A subject noted again (named by another record of the batch) keeps
+            # everything known of it: every field, so that a key the new note
+            # lacks (a registration number) still vetoes a pair (``conflict``).
+            for f in fields(CandidateInfo):
+                was, now = getattr(old, f.name), getattr(info, f.name)
+                if isinstance(was, list):
+                    setattr(info, f.name, list(dict.fromkeys(was + now)))
+                elif isinstance(was, bool):
+                    setattr(info, f.name, was or now)
+                elif now is None:
+                    setattr(info, f.name, was)
         self.info[info.id] = info
         # Names indexed for the earlier version are already in their postings.
         seen = set(old.norm_names + old.former_norm_names) if old is not None else set()
@@ -102,7 +105,10 @@ class _OrgIndex:
     def same_name(self, norm: str) -> list[str]:
         """Subjects bearing this normalised name, a region prefix present or absent
         on either side (identifiers.md) but never two different prefixes."""
-        out = set(self.exact.get(norm, ()))
+        # The holders of ``norm`` itself need no look-up of their own: ``add``
+        # files every name under its core too, and a name never contradicts
+        # its own prefix.
+        out: set[str] = set()
         base = core(norm)
         for sid in self.cores.get(base, ()):
             info = self.info.get(sid)

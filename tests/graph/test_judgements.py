@@ -394,6 +394,72 @@ def test_confirm_refuses_what_can_never_be_one_subject(store: GraphStore) -> Non
     assert len(_judgements(store)) == 1
 
 
+def test_confirm_refuses_two_different_keys_of_any_kind(store: GraphStore) -> None:
+    """Two registration numbers, two organisation codes or two people's ID
+    numbers are two subjects, as two USCCs are; the refusal of two people does
+    not repeat their ID numbers."""
+    from graph.errors import InvalidInput
+    from graph.model import Subject
+    from graph.store.base import Batch
+
+    p1, p2 = "411403198001011234", "411425197505051111"
+    store.write(
+        Batch(
+            subjects=[
+                Subject(
+                    id="S-r1",
+                    type="organisation",
+                    name="甲",
+                    names=["甲"],
+                    keys=["reg_no:411400000000123"],
+                ),
+                Subject(
+                    id="S-r2",
+                    type="organisation",
+                    name="甲",
+                    names=["甲"],
+                    keys=["reg_no:411400000000131"],
+                ),
+                Subject(
+                    id="S-o1",
+                    type="organisation",
+                    name="乙",
+                    names=["乙"],
+                    keys=["org_code:MA45HC01X"],
+                ),
+                Subject(
+                    id="S-o2",
+                    type="organisation",
+                    name="乙",
+                    names=["乙"],
+                    keys=["org_code:MA46HD02X"],
+                ),
+                Subject(
+                    id="S-p1", type="person", name="王伟", names=["王伟"], keys=[f"id_number:{p1}"]
+                ),
+                Subject(
+                    id="S-p2", type="person", name="王伟", names=["王伟"], keys=[f"id_number:{p2}"]
+                ),
+            ]
+        )
+    )
+    refused = {}
+    for a, b in (("S-r1", "S-r2"), ("S-o1", "S-o2"), ("S-p1", "S-p2")):
+        with pytest.raises(InvalidInput) as err:
+            confirm(store, a, b, by="investigator-1")
+        refused[a] = (err.value.message, err.value.details)
+    assert refused == {
+        "S-r1": ("two different registration numbers are never one subject",
+                 {"key": "reg_no", "a": ["411400000000123"], "b": ["411400000000131"]}),
+        "S-o1": ("two different organisation codes are never one subject",
+                 {"key": "org_code", "a": ["MA45HC01X"], "b": ["MA46HD02X"]}),
+        "S-p1": ("two different ID numbers are never one subject",
+                 {"key": "id_number", "a": "S-p1", "b": "S-p2"}),
+    }  # fmt: skip
+    assert _judgements(store) == []
+    assert len(store.resolve_ids([f"S-{x}" for x in ("r1", "r2", "o1", "o2", "p1", "p2")])) == 6
+
+
 @pytest.mark.parametrize("order", ["keyless_first", "keyed_first"])
 def test_confirm_keeps_the_registered_subject_and_records_who_when_and_what(
     store: GraphStore, order: str
