@@ -58,6 +58,9 @@ from graph.store.base import GraphStore
 
 MAX_BLOCK = 400
 TOP_CANDIDATES = 8
+# The searches for a masked ID number's namesakes: most names fit the first;
+# a common one (王伟, whose text 王伟东 and 王伟华 contain too) the second.
+MASKED_SEARCH = (200, 20_000)
 # A merge needs a clear winner: a runner-up this close means a reviewer decides.
 MIN_MARGIN = 0.02
 
@@ -366,22 +369,37 @@ class Resolver:
     def _person_without_key(self, party: Party, new_id: str) -> Resolution:
         review: list[dict[str, Any]] = []
         masked = party.masked_ids
-        if masked and party.name:
-            review = self._masked_candidates(party, masked[0])
         match: dict[str, Any] = {"method": "new", "reason": "person without a full ID number"}
         if masked:
             match["masked"] = masked[0]
+        if masked and party.name:
+            people, full = self._namesakes(party)
+            review = self._masked_candidates(party, masked[0], people)
+            if full:
+                # some bearer of the name may not have been compared: say so
+                match["namesakes_beyond_search"] = True
         return Resolution.new(new_id, match, review=review)
 
-    def _masked_candidates(self, party: Party, masked: str) -> list[dict[str, Any]]:
+    def _namesakes(self, party: Party) -> tuple[list[Subject], bool]:
+        """People bearing the party's name, and whether some may be missing.
+
+        The search finds names *containing* the text (王伟 in 王伟东), so a common
+        name fills a small search with others' names: a wide search follows a
+        full one, as ``graph.lookup`` does for names checked."""
+        hits: list[Subject] = []
+        for limit in MASKED_SEARCH:
+            hits = self.store.search(party.norm_name or "", PERSON, limit=limit)
+            if len(hits) < limit:
+                break
+        full = len(hits) >= MASKED_SEARCH[-1]
+        return [s for s in hits if party.name in s.names], full
+
+    def _masked_candidates(
+        self, party: Party, masked: str, people: list[Subject]
+    ) -> list[dict[str, Any]]:
         """People with the same name whose ID agrees with the visible digits:
         for a reviewer only, since the visible digits fit thousands of people."""
         out: list[dict[str, Any]] = []
-        people = [
-            s
-            for s in self.store.search(party.norm_name or "", PERSON, limit=200)
-            if party.name in s.names
-        ]
         context = party.context.get("organisation_ids") or []
         for subj in people:
             for full in subj.key_values("id_number"):

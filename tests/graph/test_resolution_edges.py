@@ -377,6 +377,44 @@ def test_a_masked_number_of_a_common_name_finds_its_one_person_among_many_namesa
     assert set(reviews_of(store, got)) == {sid(store, last)}
 
 
+def test_a_masked_number_is_compared_with_namesakes_beyond_a_full_first_search(
+    store: GraphStore, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name search finds names containing the text, so 王伟东, 王伟华… fill a
+    first search for 王伟: the wide one that follows still finds the one 王伟
+    whose number agrees (a check would otherwise say clear). Past the widest
+    search the new subject's match says some namesake may not have been
+    compared."""
+    from graph.resolve import resolver
+
+    monkeypatch.setattr(resolver, "MASKED_SEARCH", (1, 12))
+    loader = load_registry(store, settings, tmp_path)
+    others = [make_id("411403", "19700101", f"{300 + i:03d}") for i in range(8)]
+    wang = make_id("411403", "19800101", "400")
+    names = [f"王伟{c}" for c in "东华明强军峰平刚"] + ["王伟"]
+    rows = [
+        ["商丘市汇晨商贸有限责任公司", A, name, n, "监事", "2019-01-01"]
+        for name, n in zip(names, [*others, wang], strict=True)
+    ]
+    loader.load(write_csv(tmp_path / "officers_1.csv", OFFICERS, rows))
+    # the search lists by id: the first hit is another's name, not his
+    assert sid(store, wang) != min(sid(store, n) for n in [*others, wang])
+    masked = wang[:10] + "****" + wang[14:]
+    loader.load(write_csv(tmp_path / "officers_2.csv", OFFICERS, [
+        ["永城市恒达建材有限公司", B, "王伟", masked, "董事", "2024-01-01"],
+    ]))  # fmt: skip
+    got, match = mention(store, "officers:officers_2.csv:1", "officer")
+    assert set(reviews_of(store, got)) == {sid(store, wang)}
+    assert "namesakes_beyond_search" not in match
+    # the widest search full: what was seen is still compared, and the match says so
+    monkeypatch.setattr(resolver, "MASKED_SEARCH", (1, 6))
+    loader.load(write_csv(tmp_path / "officers_3.csv", OFFICERS, [
+        ["夏邑县嘉禾贸易有限公司", X2, "王伟", masked, "董事", "2024-01-01"],
+    ]))  # fmt: skip
+    _, match = mention(store, "officers:officers_3.csv:1", "officer")
+    assert match["namesakes_beyond_search"] is True
+
+
 def test_in_a_big_register_blocking_keeps_the_candidates_most_like_the_name(
     store: GraphStore, settings: Settings, tmp_path: Path
 ) -> None:
