@@ -70,8 +70,8 @@ class Resolution:
     match: dict[str, Any]
     # candidate pairs for a reviewer: [{"candidate": subject id, "score": .., "features": {..}}]
     review: list[dict[str, Any]] = field(default_factory=list)
-    # keys of the party the subject must not be given (a mistyped USCC that was
-    # matched to the real one by name)
+    # keys of the party the subject must not be given: a mistyped USCC that was
+    # matched to the real one by name, a head office's code on its branch's row
     withheld_keys: list[str] = field(default_factory=list)
 
     @classmethod
@@ -84,6 +84,16 @@ class Resolution:
 
     @classmethod
     def new(
-        cls, subject_id: str, match: dict[str, Any], review: list[dict[str, Any]] | None = None
+        cls,
+        subject_id: str,
+        match: dict[str, Any],
+        review: list[dict[str, Any]] | None = None,
+        withheld_keys: list[str] | None = None,
     ) -> Resolution:
-        return cls(subject_id=subject_id, is_new=True, match=match, review=review or [])
+        return cls(
+            subject_id=subject_id,
+            is_new=True,
+            match=match,
+            review=review or [],
+            withheld_keys=withheld_keys or [],
+        )

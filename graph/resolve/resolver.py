@@ -319,6 +319,19 @@ class Resolver:
         info = self._org_index().info.get(sid)
         return info is not None and info.is_branch != party.is_branch
 
+    def _codes_contradict(self, party: Party, sid: str) -> bool:
+        """The row's other codes name another enterprise than the one a code
+        bridged to: two valid registration numbers (or organisation codes) that
+        differ are two subjects, whichever code led there."""
+        info = self._org_index().info.get(sid)
+        if info is None:
+            return False
+        for kind, theirs in (("reg_no", info.reg_nos), ("org_code", info.org_codes)):
+            mine = {i.value for i in party.identifiers if i.kind == kind}
+            if mine and theirs and not mine & set(theirs):
+                return True
+        return False
+
     def _bridge(self, party: Party, only_keyless: bool) -> Resolution | None:
         keys = party.bridge_keys
         if not keys:
@@ -327,7 +340,11 @@ class Resolver:
         suspect = party.suspect_usccs
         withheld = [f"uscc:{u}" for u in suspect]
         for key in keys:
-            ids = [i for i in found.get(key, []) if not self._branch_mismatch(party, i)]
+            ids = [
+                i
+                for i in found.get(key, [])
+                if not self._branch_mismatch(party, i) and not self._codes_contradict(party, i)
+            ]
             if not ids:
                 continue
             if only_keyless or suspect:
@@ -434,22 +451,28 @@ class Resolver:
             is_branch=party.is_branch,
         )
 
-    def _by_name(self, party: Party, new_id: str, withheld: list[str]) -> Resolution:
+    def _by_name(self, party: Party, new_id: str, foreign: list[str]) -> Resolution:
+        """``foreign``: keys on the row that name another enterprise (a head
+        office's code on its branch's row): no subject matched or made here
+        carries them, or the next row with that code would find the branch."""
         suspect = party.suspect_usccs
-        withheld = withheld + [f"uscc:{u}" for u in suspect]
         new_match: dict[str, Any] = {"method": "new"}
         if suspect:
             new_match["key"] = f"uscc:{suspect[0]}"
         if not party.norm_name:
-            return Resolution.new(new_id, {**new_match, "reason": "no name and no key"})
+            nameless = {**new_match, "reason": "no name and no key"}
+            return Resolution.new(new_id, nameless, withheld_keys=foreign)
         index = self._org_index()
         # A code that names the head office on a branch's row (or the other way
         # round) says nothing about which subject this is.
-        withheld = withheld + [
+        foreign = foreign + [
             k
             for k, ids in self._lookup(party.bridge_keys).items()
             if any(self._branch_mismatch(party, i) for i in ids)
         ]
+        # an existing subject keeps its own USCC, not the record's mistyped one;
+        # a new subject is known by the mistyped code (its id says so)
+        withheld = foreign + [f"uscc:{u}" for u in suspect]
         evidence = self._evidence(party, set(withheld))
 
         def admissible(cid: str) -> bool:
@@ -484,7 +507,7 @@ class Resolver:
                 scored.append((s, cid, features))
         scored.sort(key=lambda x: (-x[0], x[1]))
         if not scored:
-            return Resolution.new(new_id, new_match)
+            return Resolution.new(new_id, new_match, withheld_keys=foreign)
         best_score, best_id, features = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         backing = corroboration(features, self.merge_at)
@@ -505,7 +528,9 @@ class Resolver:
             for s, cid, f in scored[:TOP_CANDIDATES]
         ]
         reason = NAME_ONLY if best_score >= self.merge_at and not backing else "uncertain match"
-        return Resolution.new(new_id, {**new_match, "reason": reason}, review=review)
+        return Resolution.new(
+            new_id, {**new_match, "reason": reason}, review=review, withheld_keys=foreign
+        )
 
     def _legal_reps(self, ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
         """Names and ID numbers of everyone recorded as each subject's legal
