@@ -44,7 +44,6 @@ class CandidateInfo:
     type: str
     norm_names: list[str]
     former_norm_names: list[str] = field(default_factory=list)
-    has_full_key: bool = False
     region: str | None = None
     usccs: list[str] = field(default_factory=list)
     legal_rep_names: list[str] = field(default_factory=list)

@@ -180,7 +180,6 @@ class Resolver:
             type=subj.type,
             norm_names=[n for n in subj.norm_names if n not in former],
             former_norm_names=former,
-            has_full_key=bool(uscc),
             region=uscc[0][2:8] if uscc else subj.attrs.get("region"),
             usccs=list(uscc),
             reg_nos=subj.key_values("reg_no"),
