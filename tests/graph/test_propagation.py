@@ -167,6 +167,39 @@ def test_a_rule_for_listed_organisations_reaches_their_inferred_controllers(
     ] == []
 
 
+def test_an_inferred_controllers_review_reads_every_listing_and_shows_its_chain(
+    store: GraphStore,
+) -> None:
+    """P holds 60% of O, whose first listing is a penalty (no rule on control
+    reads it) and second a court listing: the court listing still gives P his
+    review, lasting as the listing does, with a path naming each hop's two
+    parties and the shareholding it is."""
+    from tests.builders import org, person, rel
+
+    store.write(
+        Batch(
+            subjects=[person("P-60", "王控"), org("O-60", "甲控股公司")],
+            relations=[rel("shareholder", "P-60", "O-60", share=0.6)],
+            listings=[
+                listing(
+                    "L-60-1",
+                    "admin_penalties",
+                    "O-60",
+                    "2024-01-01",
+                    number="罚1号",
+                    severity="严重",
+                ),
+                listing("L-60-2", "dishonest_debtors", "O-60", "2024-01-01", number="(2024)60号"),
+            ],
+        )
+    )
+    (m,) = [m for m in only(store, "P-60") if m.role == "inferred_controller"]
+    assert (m.measure, m.listing["id"], m.until) == ("related_party_review", "L-60-2", "2026-01-01")
+    assert [(h["from_name"], h["to_name"], h["role"]) for h in m.path] == [
+        ("甲控股公司", "王控", "shareholder")
+    ]
+
+
 def test_declared_inferred_relation_is_review_only(store: GraphStore) -> None:
     b = city()
     for r in b.relations:

@@ -760,6 +760,22 @@ def test_one_measure_reached_by_two_posts_lasts_as_the_longer_and_shows_both(
     assert ms[0].direct and not ms[-1].direct
 
 
+def test_two_posts_both_ended_before_the_day_read_implicate_nobody(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """周 was 宏达's 董事长 to 2020 and its 总经理 to 2021 (both titles the
+    court's directly responsible persons are looked for under): a listing of
+    2024 finds him in neither post, so he gets nothing, not even a review."""
+    loader.load(write(tmp_path / "officers_6.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "周", "证件号码": ZHOU, "职务": title, "任职日期": "2015-01-01", "离任日期": end}
+        for title, end in (("董事长", "2020-12-31"), ("总经理", "2021-12-31"))
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_16.csv", [
+        {"案号": "(2024)豫14执96号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    assert [m for m in on(store, ZHOU) if m.listing["number"] == "(2024)豫14执96号"] == []
+
+
 def test_several_posts_reaching_one_measure_last_as_the_longest_whatever_their_order(
     store: GraphStore, loader: FileLoader, tmp_path: Path
 ) -> None:
