@@ -178,6 +178,49 @@ def test_the_person_a_tax_record_names_is_the_one_implicated(store: GraphStore, 
     assert ("exit_restriction", None) in by_listing(on(store, ZHOU))
 
 
+def test_a_person_named_by_number_shows_the_record_and_is_read_in_every_listing(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """丙 is named by number as 鑫源's legal representative in a 2015 decision
+    (its three years long over) and as 宏达's finance officer in a 2023 one;
+    周 the other way round; both were named in 金泰's decisions of 2011–2014. Each gets the 2023 decision's measures in the role
+    it names him in, whichever listing the store gives first, with a hop
+    naming both parties, the day read, the record, and the listing's end."""
+    tax = lambda name, uscc, day, lr, fo: {  # noqa: E731
+        "纳税人名称": name, "统一社会信用代码": uscc, "公布日期": day,
+        "法定代表人或者负责人姓名": "丙" if lr == BING else "周", "法定代表人或者负责人证件号码": lr,
+        "负有直接责任的财务负责人姓名": "丙" if fo == BING else "周", "负有直接责任的财务负责人证件号码": fo,
+    }  # fmt: skip
+    loader.load(write(tmp_path / "tax_violations_9.csv", [
+        tax("商丘市鑫源商贸有限公司", O1, "2015-03-01", BING, ZHOU),
+        tax("睢县宏达纺织有限公司", O2, "2023-03-01", ZHOU, BING),
+        # more decisions over: the store lists some of them before the live one
+        *[tax("商丘市金泰建材有限公司", O3, f"201{y}-03-01", *pair) for y, pair in ((1, (BING, ZHOU)), (2, (ZHOU, BING)), (3, (BING, ZHOU)), (4, (ZHOU, BING)))],
+    ]))  # fmt: skip
+    for person, role, org in ((BING, "finance_officer", "睢县宏达纺织有限公司"), (ZHOU, "legal_representative", "睢县宏达纺织有限公司")):
+        ms = [m for m in on(store, person) if m.rule == "major_tax_violation"]
+        assert {(m.role, m.listing["dates"]["start"]) for m in ms} == {(role, "2023-03-01")}
+        hop = ms[0].path[0]
+        assert (hop["from_name"], hop["to_name"], hop["read_at"]) == (org, "丙" if person == BING else "周", "2023-03-01")
+        assert hop["time"]["records"] == ms[0].listing["record"] == ["tax_violations:tax_violations_9.csv:2"]
+        assert {m.until for m in ms} == {"2026-03-01"}
+
+
+def test_a_penalty_naming_the_legal_representative_by_number_reads_its_type(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """As by name: 丁, named by number on severe penalties of two types in
+    turn, is implicated for the 安全生产 ones, each of them."""
+    loader.load(write(tmp_path / "admin_penalties_10.csv", [
+        {"行政相对人名称": "睢县宏达纺织有限公司", "行政相对人代码_1(统一社会信用代码)": O2, "法定代表人": "丁", "证件类型": "身份证", "证件号码": DING,
+         "行政处罚决定书文号": f"睢环罚〔2024〕{n}号", "违法行为类型": kind, "处罚决定日期": "2024-03-01", "失信严重程度": "严重失信"}
+        for n, kind in enumerate(["环境保护", "安全生产"] * 3)
+    ]))  # fmt: skip
+    ms = [m for m in on(store, DING) if m.measure == "enhanced_supervision"]
+    assert sorted(m.listing["number"] for m in ms) == ["睢环罚〔2024〕1号", "睢环罚〔2024〕3号", "睢环罚〔2024〕5号"]
+    assert {m.path[0]["relation"] for m in ms} == {"named_in_listing"}
+
+
 def test_a_record_naming_the_legal_representative_by_name_alone(store: GraphStore, loader: FileLoader, tmp_path: Path) -> None:
     loader.load(write(tmp_path / "serious_violations_2.csv", [
         # names 甲 by name, on a day the graph knows 甲 held the role
