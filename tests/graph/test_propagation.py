@@ -420,6 +420,22 @@ def test_listing_statuses(city_store: GraphStore) -> None:
     assert reason("O-debtor", "2023-01-01") == "starts after as_of"
 
 
+def test_a_date_that_is_not_yyyy_mm_dd_is_refused_naming_the_parameter_and_value() -> None:
+    """The API's callers read which parameter was wrong and what it got (the
+    same refusal in-process: the API test runs the handler in another thread,
+    where mutation testing does not see this function called)."""
+    from graph.errors import InvalidInput
+    from graph.propagate.status import parse_as_of
+
+    for value, name in (("2024-13-01", None), ("20240601", "since")):
+        with pytest.raises(InvalidInput) as refused:
+            parse_as_of(value) if name is None else parse_as_of(value, name)
+        shown = name or "as_of"
+        assert refused.value.message == f"{shown} must be an ISO date YYYY-MM-DD"
+        assert refused.value.details == {"parameter": shown, "value": value}
+    assert parse_as_of("2024-06-01") == "2024-06-01"
+
+
 def _penalty(severity: str, **props: Any) -> Listing:
     return listing(
         "L", "admin_penalties", "O", "2024-01-31", number="N", severity=severity, **props
