@@ -819,6 +819,46 @@ def test_two_posts_both_ended_before_the_day_read_implicate_nobody(
     assert [m for m in on(store, ZHOU) if m.listing["number"] == "(2024)豫14执96号"] == []
 
 
+def test_one_post_ended_and_another_of_unknown_time_is_unknown(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """周's 董事长 post at 宏达 ended in 2020; his 总经理 post has no dates and is
+    first seen in the 2024-05-31 file. Read on 2024-03-01, whether he was
+    总经理 then is unknown, so the court's directly responsible person may be
+    him: a reviewer looks (the ended post does not make it "not holding")."""
+    loader.load(write(tmp_path / "officers_7.csv", [
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "周", "证件号码": ZHOU, "职务": title, "任职日期": start, "离任日期": end, "数据日期": "2024-05-31"}
+        for title, start, end in (("董事长", "2015-01-01", "2020-12-31"), ("总经理", "", ""))
+    ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_17.csv", [
+        {"案号": "(2024)豫14执97号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    ms = [m for m in on(store, ZHOU, "2024-03-01") if m.listing["number"] == "(2024)豫14执97号"]
+    assert [(m.measure, m.role, m.extra.get("reason")) for m in ms] == [("related_party_review", "directly_responsible", "title_only")]
+    assert ms[0].path[0]["time"]["state"] == "unknown"
+
+
+def test_a_dated_post_outlasting_a_post_the_snapshots_know_decides_the_end(
+    store: GraphStore, loader: FileLoader, tmp_path: Path
+) -> None:
+    """周's 主要负责人 post has no dates: the files of 2024-01-31 and 2024-05-31
+    show it and that of 2024-07-31 does not, so it is known to hold up to
+    2024-05-31. His 负责人 post runs to 2024-12-31. Read on 2024-03-01, the
+    restriction lasts as the longer known post does: to 2024-12-31, not to
+    the last file that showed the other."""
+    posts = {"主要负责人": ("", ""), "负责人": ("2024-01-01", "2024-12-31")}
+    for day, titles in (("2024-01-31", posts), ("2024-05-31", posts), ("2024-07-31", ["负责人"])):
+        loader.load(write(tmp_path / f"officers_{day}.csv", [
+            {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "姓名": "周", "证件号码": ZHOU, "职务": title, "任职日期": posts[title][0], "离任日期": posts[title][1], "数据日期": day}
+            for title in titles
+        ]))  # fmt: skip
+    loader.load(write(tmp_path / "dishonest_debtors_18.csv", [
+        {"案号": "(2024)豫14执98号", "被执行人姓名/名称": "睢县宏达纺织有限公司", "身份证号码/组织机构代码": O2[8:17], "发布时间": "2024-02-01"},
+    ]))  # fmt: skip
+    ms = [m for m in on(store, ZHOU, "2024-03-01") if m.listing["number"] == "(2024)豫14执98号" and m.role == "principal"]
+    assert [(m.measure, m.until) for m in ms] == [("consumption_restriction", "2024-12-31")]
+
+
 def test_several_posts_reaching_one_measure_last_as_the_longest_whatever_their_order(
     store: GraphStore, loader: FileLoader, tmp_path: Path
 ) -> None:
