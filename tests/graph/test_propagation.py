@@ -683,8 +683,9 @@ def test_an_event_time_inferred_role_is_refused(store: GraphStore) -> None:
         }
     )
     load_city(store)
-    with pytest.raises(ConfigError, match="query date only"):
+    with pytest.raises(ConfigError, match="query date only") as refused:
         measures(store, "O-tax", AS_OF, book=parse_rules(data))
+    assert refused.value.details == {"rule": "major_tax_violation", "role": "actual_controller"}
 
 
 def test_an_inferred_controllers_path_is_the_strongest_chain(store: GraphStore) -> None:

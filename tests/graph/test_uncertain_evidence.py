@@ -690,6 +690,18 @@ def test_a_limited_implication_shorter_than_the_listing_ends_first(
     (m,) = [m for m in measures(store, sid(store, DING), "2023-06-01", book=book) if m.rule == "serious_violation_list"]
     assert (m.measure, m.until) == ("officer_disqualification", "2024-03-01")
     assert [m for m in measures(store, sid(store, DING), "2024-03-01", book=book) if m.rule == "serious_violation_list"] == []
+    # the same when the record names him by number: the year is his, from the listing's start
+    loader.load(write(tmp_path / "serious_violations_11.csv", [
+        {"企业名称": "商丘市金泰建材有限公司", "统一社会信用代码": O3, "法定代表人": "周", "法定代表人证件号码": ZHOU, "列入日期": "2023-03-01"},
+        {"企业名称": "睢县宏达纺织有限公司", "统一社会信用代码": O2, "法定代表人": "周", "法定代表人证件号码": ZHOU, "列入日期": "2023-04-01"},
+        {"企业名称": "商丘市鑫源商贸有限公司", "统一社会信用代码": O1, "法定代表人": "周", "法定代表人证件号码": ZHOU, "列入日期": "2023-05-01", "移出日期": "2023-12-31"},
+    ]))  # fmt: skip
+    # removed before its year is up: the removal ends his measure
+    removed = [m.until for m in measures(store, sid(store, ZHOU), "2023-06-01", book=book) if m.listing["dates"]["start"] == "2023-05-01"]
+    assert removed == ["2023-12-31"]
+    named = {m.listing["dates"]["start"]: (m.path[0]["relation"], m.until) for m in measures(store, sid(store, ZHOU), "2024-03-15", book=book) if m.rule == "serious_violation_list"}
+    assert named == {"2023-04-01": ("named_in_listing", "2024-04-01")}
+    assert [m for m in measures(store, sid(store, ZHOU), "2024-04-01", book=book) if m.rule == "serious_violation_list"] == []
 
 
 # -- Every relation and listing is read, whatever comes first -----------------------------
