@@ -436,6 +436,32 @@ def test_a_date_that_is_not_yyyy_mm_dd_is_refused_naming_the_parameter_and_value
     assert parse_as_of("2024-06-01") == "2024-06-01"
 
 
+def test_a_repair_whose_subject_is_unknown_ends_a_listing_alone_under_its_number(
+    store: GraphStore,
+) -> None:
+    """A repair decision whose party could not be identified (its own, unknown
+    subject) under a 案号 that one listing holds ends that listing; under a
+    案号 of two joint debtors it ends neither (which one it is for is unknown)."""
+    from tests.builders import org
+
+    store.write(
+        Batch(
+            subjects=[org(f"O-{x}", f"{x}公司") for x in ("sole", "j1", "j2", "who")],
+            listings=[
+                listing("L-sole", "dishonest_debtors", "O-sole", "2024-01-01", number="(2024)7号"),
+                listing("L-j1", "dishonest_debtors", "O-j1", "2024-01-01", number="(2024)8号"),
+                listing("L-j2", "dishonest_debtors", "O-j2", "2024-01-01", number="(2024)8号"),
+                listing("R-7", "credit_repairs", "O-who", "2024-03-01", number="(2024)7号"),
+                listing("R-8", "credit_repairs", "O-who", "2024-03-01", number="(2024)8号"),
+            ],
+        )
+    )
+    assert only(store, "O-sole") == []
+    assert only(store, "O-sole", "2024-02-29") != []
+    for joint in ("O-j1", "O-j2"):
+        assert {m.listing["id"] for m in only(store, joint)} == {f"L-{joint[2:]}"}
+
+
 def _penalty(severity: str, **props: Any) -> Listing:
     return listing(
         "L", "admin_penalties", "O", "2024-01-31", number="N", severity=severity, **props
