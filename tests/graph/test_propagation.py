@@ -418,6 +418,18 @@ def test_listing_statuses(city_store: GraphStore) -> None:
         "credit repair decision", "2-year period", "removal date", None, "not published (轻微)",
     ]  # fmt: skip
     assert reason("O-debtor", "2023-01-01") == "starts after as_of"
+    # a minor penalty is never published: over the day it starts
+    minor = listings_with_status(city_store, "O-minor", AS_OF)[-1]["dates"]
+    assert (minor["status"], minor["until"]) == ("expired", "2024-05-01")
+    # a repair decided after the day read does not end the listing yet, nor
+    # bound its end: it lasts its two years as far as that day knows
+    before = {
+        v["id"]: v["dates"] for v in listings_with_status(city_store, "O-repaired", "2024-01-01")
+    }
+    assert (before["L-repaired"]["status"], before["L-repaired"]["until"]) == (
+        "active",
+        "2025-03-01",
+    )
 
 
 def test_a_date_that_is_not_yyyy_mm_dd_is_refused_naming_the_parameter_and_value() -> None:
