@@ -37,8 +37,8 @@ def test_the_bound_is_never_below_the_score(
     cand_lr_names: list[str], cand_lr_ids: list[str], suspect: str | None, usccs: list[str],
 ) -> None:  # fmt: skip
     party = PartyEvidence(name, former, region, lr_name, lr_id, suspect)
-    cand = CandidateInfo("S-1", "organisation", cand_names, cand_former, bool(usccs),
-                         cand_region, usccs)  # fmt: skip
+    cand = CandidateInfo("S-1", "organisation", cand_names, cand_former, region=cand_region,
+                         usccs=usccs)  # fmt: skip
     # the bound is taken before the candidate's legal representatives are known
     bound = score_bound(party, cand)
     cand.legal_rep_names, cand.legal_rep_ids = cand_lr_names, cand_lr_ids
@@ -48,8 +48,9 @@ def test_the_bound_is_never_below_the_score(
 def test_every_comparison_keeps_its_feature_with_the_match() -> None:
     party = PartyEvidence("商丘市华通建材有限公司", [], "411403", "王伟", "411403198001011231",
                           "91411403MA45HC01XY")  # fmt: skip
-    cand = CandidateInfo("S-1", "organisation", ["华通建材有限公司"], [], True, "410105",
-                         ["91411403MA45HC01X1"], ["李强"], ["411422197505051112"])  # fmt: skip
+    cand = CandidateInfo("S-1", "organisation", ["华通建材有限公司"], [], region="410105",
+                         usccs=["91411403MA45HC01X1"], legal_rep_names=["李强"],
+                         legal_rep_ids=["411422197505051112"])  # fmt: skip
     _, features = score(party, cand)
     # the name comparison is written only when the numbers cannot be compared
     shown = {c.feature for c in COMPARISONS} - {"legal_representative", "digits"}
