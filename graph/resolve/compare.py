@@ -144,11 +144,16 @@ def conflict(party: PartyEvidence, cand: CandidateInfo) -> str | None:
         and min(uscc_distance(party.suspect_uscc, u) for u in cand.usccs) > 1
     ):
         return "different_uscc"
-    # Two valid keys of one kind that differ are two subjects (睢县远水纺织 with
-    # one registration number is not 睢县泰水纺织 with another): not a review pair.
-    if party.reg_nos and cand.reg_nos and not set(party.reg_nos) & set(cand.reg_nos):
+    return different_codes(party.reg_nos, party.org_codes, cand)
+
+
+def different_codes(reg_nos: list[str], org_codes: list[str], cand: CandidateInfo) -> str | None:
+    """Two valid keys of one kind that differ are two subjects (睢县远水纺织 with
+    one registration number is not 睢县泰水纺织 with another): not a review
+    pair, nor a bridge to follow."""
+    if reg_nos and cand.reg_nos and not set(reg_nos) & set(cand.reg_nos):
         return "different_reg_no"
-    if party.org_codes and cand.org_codes and not set(party.org_codes) & set(cand.org_codes):
+    if org_codes and cand.org_codes and not set(org_codes) & set(cand.org_codes):
         return "different_org_code"
     return None
 

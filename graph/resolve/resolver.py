@@ -46,6 +46,7 @@ from graph.resolve.compare import (
     conflict,
     core,
     corroboration,
+    different_codes,
     prefix_conflict,
     score,
     score_bound,
@@ -325,11 +326,9 @@ class Resolver:
         info = self._org_index().info.get(sid)
         if info is None:
             return False
-        for kind, theirs in (("reg_no", info.reg_nos), ("org_code", info.org_codes)):
-            mine = {i.value for i in party.identifiers if i.kind == kind}
-            if mine and theirs and not mine & set(theirs):
-                return True
-        return False
+        reg_nos = [i.value for i in party.identifiers if i.kind == "reg_no"]
+        org_codes = [i.value for i in party.identifiers if i.kind == "org_code"]
+        return different_codes(reg_nos, org_codes, info) is not None
 
     def _bridge(self, party: Party, only_keyless: bool) -> Resolution | None:
         keys = party.bridge_keys
